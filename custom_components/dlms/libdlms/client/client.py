@@ -1,0 +1,237 @@
+"""The async DLMS client: drives the sans-IO link and association over a transport.
+
+One ``DlmsClient`` is one session: ``async with`` opens the port, connects the link,
+associates, and on the way out (error and cancellation included) releases, disconnects
+and closes the port. Nothing here blocks the event loop: all waiting is on the
+transport, bounded by ``response_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+from ..codecs.acse import Mechanism
+from ..codecs.axdr import Data
+from ..codecs.hdlc import HdlcAddress, HdlcParameters
+from ..codecs.xdlms import (
+    AttributeDescriptor,
+    Conformance,
+    DataAccessResult,
+    GetDataResult,
+    data_access_result_name,
+)
+from ..errors import CommunicationError, DataAccessError, DlmsError, DlmsTimeoutError, ProtocolError
+from ..session.association import (
+    Associated,
+    Association,
+    AssociationEvent,
+    AssociationSettings,
+    AssociationState,
+    GetCompleted,
+    Released,
+)
+from ..session.link import ApduReceived, HdlcLink, LinkClosed, LinkEstablished, LinkState
+from ..transport.base import Transport
+
+_LOGGER = logging.getLogger(__name__)
+
+# A GET with-list header (tag, choice, invoke id, count) and one descriptor without access selection.
+_WITH_LIST_HEADER = 6
+_DESCRIPTOR_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    client_address: int = 16
+    server_logical_address: int = 1
+    server_physical_address: int | None = 17
+    address_size: int | None = None
+    mechanism: Mechanism = Mechanism.NONE
+    password: bytes | None = None
+    max_info_length: int | None = None
+    client_max_receive_pdu_size: int = 0xFFFF
+    response_timeout: float = 5.0
+
+    def __repr__(self) -> str:  # the password stays out of logs and tracebacks
+        return (
+            f"ClientSettings(client={self.client_address}, server={self.server_logical_address}/"
+            f"{self.server_physical_address}, mechanism={self.mechanism.name})"
+        )
+
+
+class DlmsClient:
+    def __init__(self, transport: Transport, settings: ClientSettings | None = None) -> None:
+        self.transport = transport
+        self.settings = settings = settings or ClientSettings()
+        proposed = HdlcParameters()
+        if settings.max_info_length is not None:
+            proposed = HdlcParameters(
+                max_info_tx=settings.max_info_length, max_info_rx=settings.max_info_length
+            )
+        self.link = HdlcLink(
+            HdlcAddress.client(settings.client_address),
+            HdlcAddress.server(
+                settings.server_logical_address,
+                settings.server_physical_address,
+                settings.address_size,
+            ),
+            proposed,
+        )
+        self.association = Association(
+            AssociationSettings(
+                mechanism=settings.mechanism,
+                password=settings.password,
+                client_max_receive_pdu_size=settings.client_max_receive_pdu_size,
+            )
+        )
+        self._apdus: list[bytes] = []
+        self._opened = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Open the port, connect the link and associate."""
+        await self.transport.open()
+        self._opened = True
+        try:
+            self.link.connect()
+            await self._flush()
+            await self._wait_for_link(LinkEstablished)
+            _LOGGER.debug("link up: %s", self.link.parameters)
+            event = await self._exchange(self.association.associate())
+            if not isinstance(event, Associated):
+                raise ProtocolError("association did not complete")
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Release, disconnect and close, each step best effort. Safe to call twice and
+        from a cancelled task: the port is closed whatever happens on the wire."""
+        if not self._opened:
+            return
+        self._opened = False
+        try:
+            async with asyncio.timeout(2 * self.settings.response_timeout):
+                if self.association.state is AssociationState.ASSOCIATED:
+                    try:
+                        await self._exchange(self.association.release())
+                    except DlmsError as err:
+                        _LOGGER.debug("release failed: %s", err)
+                if self.link.state is LinkState.CONNECTED:
+                    self.link.disconnect()
+                    await self._flush()
+                    try:
+                        await self._wait_for_link(LinkClosed)
+                    except DlmsError as err:
+                        _LOGGER.debug("disconnect failed: %s", err)
+        except (TimeoutError, DlmsError, asyncio.CancelledError) as err:
+            _LOGGER.debug("closing the session uncleanly: %r", err)
+        finally:
+            self.association.abort()
+            self.link.reset()
+            await self.transport.close()
+
+    # ------------------------------------------------------------------ services
+
+    async def get(self, descriptor: AttributeDescriptor) -> Data:
+        """One attribute's value; a data-access-result other than success raises."""
+        (result,) = await self.get_many([descriptor])
+        if not isinstance(result, Data):
+            raise DataAccessError(
+                f"{descriptor}: {data_access_result_name(result)}", result=int(result)
+            )
+        return result
+
+    async def get_many(self, descriptors: Sequence[AttributeDescriptor]) -> list[GetDataResult]:
+        """Several attributes in as few round trips as the meter allows: GET with-list
+        in batches that fit the meter's receive PDU size, or one GET each when the meter
+        does not do with-list."""
+        results: list[GetDataResult] = []
+        for batch in self._batches(descriptors):
+            event = await self._exchange(self.association.get(batch))
+            if not isinstance(event, GetCompleted):
+                raise ProtocolError("GET did not complete")
+            results.extend(event.results)
+        return results
+
+    def _batches(self, descriptors: Sequence[AttributeDescriptor]) -> list[list[AttributeDescriptor]]:
+        if not self.association.supports(Conformance.MULTIPLE_REFERENCES):
+            return [[descriptor] for descriptor in descriptors]
+        limit = self.association.server_max_receive_pdu_size or 0xFFFF
+        per_request = max(1, (limit - _WITH_LIST_HEADER) // _DESCRIPTOR_SIZE)
+        return [
+            list(descriptors[i : i + per_request]) for i in range(0, len(descriptors), per_request)
+        ]
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _exchange(self, apdu: bytes) -> AssociationEvent:
+        self.link.send_apdu(apdu)
+        await self._flush()
+        while True:
+            response = await self._next_apdu()
+            event = self.association.receive_apdu(response)
+            if event is not None:
+                return event
+            follow_up = self.association.next_apdu()
+            if follow_up is None:
+                raise ProtocolError("association stalled")
+            self.link.send_apdu(follow_up)
+            await self._flush()
+
+    async def _next_apdu(self) -> bytes:
+        while not self._apdus:
+            await self._receive()
+        return self._apdus.pop(0)
+
+    async def _wait_for_link(self, wanted: type[LinkEstablished] | type[LinkClosed]) -> None:
+        target = LinkState.CONNECTED if wanted is LinkEstablished else LinkState.DISCONNECTED
+        while self.link.state is not target:
+            await self._receive()
+        if wanted is LinkEstablished and self.link.state is not LinkState.CONNECTED:
+            raise CommunicationError("the meter refused the connection (DM)")
+
+    async def _receive(self) -> None:
+        try:
+            async with asyncio.timeout(self.settings.response_timeout):
+                data = await self.transport.read()
+        except TimeoutError:
+            if self.link.receiving:
+                raise DlmsTimeoutError("the meter stopped answering in the middle of a frame") from None
+            raise DlmsTimeoutError(
+                f"no answer from the meter within {self.settings.response_timeout:g} s"
+            ) from None
+        events = self.link.receive_data(data)
+        await self._flush()
+        for event in events:
+            if isinstance(event, ApduReceived):
+                self._apdus.append(event.apdu)
+            elif isinstance(event, LinkClosed) and event.by_peer:
+                self.association.abort()
+                raise CommunicationError("the meter refused or dropped the connection (DM)")
+
+    async def _flush(self) -> None:
+        data = self.link.data_to_send()
+        if data:
+            await self.transport.write(data)
+
+
+__all__ = ["ClientSettings", "DataAccessResult", "DlmsClient", "Released"]

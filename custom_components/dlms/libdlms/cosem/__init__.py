@@ -1,0 +1,1 @@
+"""COSEM object model: OBIS codes, units, scaler-unit, date-time."""

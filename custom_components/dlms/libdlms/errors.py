@@ -1,0 +1,65 @@
+"""One exception hierarchy for the whole library.
+
+Callers (the Home Assistant glue, the command line) catch ``DlmsError`` and map its
+subclasses to user-facing messages; nothing else should escape the library. Messages
+never contain key material or passwords.
+"""
+
+from __future__ import annotations
+
+
+class DlmsError(Exception):
+    """Base class of every error raised by libdlms."""
+
+
+class DecodeError(DlmsError):
+    """Bytes that do not decode: truncated, lying lengths, unknown tags."""
+
+
+class EncodeError(DlmsError):
+    """A value that cannot be encoded (out of range, wrong type)."""
+
+
+class FrameError(DecodeError):
+    """An HDLC frame that is malformed or fails its header/frame check."""
+
+
+class ProtocolError(DlmsError):
+    """The peer did something the protocol state does not allow."""
+
+
+class LocalProtocolError(ProtocolError):
+    """We were asked to do something the protocol state does not allow."""
+
+
+class AssociationRejected(DlmsError):
+    """The meter answered the AARQ with a rejection."""
+
+    def __init__(self, message: str, *, result: int, diagnostic: int | None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.diagnostic = diagnostic
+
+
+class AuthenticationFailed(AssociationRejected):
+    """The meter rejected our credentials (wrong LLS password or HLS secret)."""
+
+
+class DataAccessError(DlmsError):
+    """The meter answered a GET with a data-access-result other than success."""
+
+    def __init__(self, message: str, *, result: int) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ServiceError(DlmsError):
+    """The meter answered with an Exception-Response or Confirmed-Service-Error."""
+
+
+class CommunicationError(DlmsError):
+    """The link failed: port missing, connection refused or lost, meter silent."""
+
+
+class DlmsTimeoutError(CommunicationError, TimeoutError):
+    """The meter did not answer in time."""

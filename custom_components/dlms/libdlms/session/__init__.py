@@ -1,0 +1,1 @@
+"""Sans-IO state machines: bytes and APDUs in, events and bytes out. No clocks, no I/O."""

@@ -1,0 +1,260 @@
+"""The client side of the HDLC link (IEC 62056-46), sans-IO.
+
+Feed it whatever the port delivered with ``receive_data``; it returns the events that
+completed and queues what must go back on the wire (``data_to_send``): the next segment
+of a long APDU once the meter acknowledged the last one, or an RR asking for the next
+segment of a long response. Every state is explicit and a call that does not fit the
+state raises ``LocalProtocolError``.
+
+Frames are accepted only when they check (HCS and FCS) and come from our server to our
+client address; that also drops the echo an optical head returns of what we sent
+(its destination is the server) and the traffic of other meters on a shared bus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, auto
+
+from ..codecs.hdlc import (
+    LLC_REQUEST,
+    LLC_RESPONSE,
+    Frame,
+    FrameReader,
+    FrameType,
+    HdlcAddress,
+    HdlcParameters,
+    encode_frame,
+)
+from ..errors import LocalProtocolError, ProtocolError
+
+
+class LinkState(Enum):
+    DISCONNECTED = auto()
+    CONNECTING = auto()  # SNRM sent, waiting for UA
+    CONNECTED = auto()
+    DISCONNECTING = auto()  # DISC sent, waiting for UA or DM
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEstablished:
+    """The meter answered our SNRM with UA. ``parameters`` are as seen from us."""
+
+    parameters: HdlcParameters
+
+
+@dataclass(frozen=True, slots=True)
+class ApduReceived:
+    """A complete APDU, segments joined and LLC header removed."""
+
+    apdu: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClosed:
+    """The link ended: our DISC was answered, or the meter sent DM (it is disconnected)."""
+
+    by_peer: bool
+
+
+type LinkEvent = LinkEstablished | ApduReceived | LinkClosed
+
+
+class HdlcLink:
+    """One client-to-server HDLC connection.
+
+    ``proposed`` are the values we ask for in SNRM (``max_info_rx`` is the largest
+    information field we accept); whatever the UA returns is what we then obey.
+    """
+
+    def __init__(
+        self,
+        client: HdlcAddress,
+        server: HdlcAddress,
+        proposed: HdlcParameters | None = None,
+    ) -> None:
+        self.client = client
+        self.server = server
+        self.proposed = proposed or HdlcParameters()
+        self.state = LinkState.DISCONNECTED
+        self.parameters = HdlcParameters()
+        self._reader = FrameReader()
+        self._outgoing = bytearray()
+        self._send_sequence = 0  # V(S)
+        self._receive_sequence = 0  # V(R)
+        self._tx_segments: list[bytes] = []
+        self._rx_buffer = bytearray()
+        self._rx_in_progress = False
+        self._last_sent = b""
+
+    # ------------------------------------------------------------------ commands
+
+    def connect(self) -> None:
+        """Queue an SNRM. Sequence numbers restart at zero on every SNRM."""
+        if self.state is not LinkState.DISCONNECTED:
+            raise LocalProtocolError(f"cannot connect in state {self.state.name}")
+        self._send_sequence = 0
+        self._receive_sequence = 0
+        self._tx_segments.clear()
+        self._rx_buffer.clear()
+        self._rx_in_progress = False
+        self._reader.clear()
+        self._queue(self._frame(FrameType.SNRM, information=self.proposed.encode()))
+        self.state = LinkState.CONNECTING
+
+    def send_apdu(self, apdu: bytes) -> None:
+        """Queue an APDU, cut into I-frames no larger than the meter accepts. With a
+        window of one, each segment after the first waits for the meter's RR."""
+        if self.state is not LinkState.CONNECTED:
+            raise LocalProtocolError(f"cannot send data in state {self.state.name}")
+        if self._tx_segments or self._rx_in_progress:
+            raise LocalProtocolError("an exchange is still in progress")
+        payload = LLC_REQUEST + apdu
+        size = max(1, self.parameters.max_info_tx)
+        self._tx_segments = [payload[i : i + size] for i in range(0, len(payload), size)]
+        self._send_next_segment()
+
+    def disconnect(self) -> None:
+        """Queue a DISC (from any connected or connecting state)."""
+        if self.state is LinkState.DISCONNECTED:
+            raise LocalProtocolError("not connected")
+        self._tx_segments.clear()
+        self._queue(self._frame(FrameType.DISC))
+        self.state = LinkState.DISCONNECTING
+
+    def reset(self) -> None:
+        """Forget the link without a word on the wire (the transport was lost)."""
+        self.state = LinkState.DISCONNECTED
+        self._outgoing.clear()
+        self._reader.clear()
+
+    def retransmit(self) -> None:
+        """Queue our last frame again: the meter did not answer it in time."""
+        if self._last_sent:
+            self._outgoing += self._last_sent
+
+    def data_to_send(self) -> bytes:
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    @property
+    def receiving(self) -> bool:
+        """True while part of a frame has arrived and the rest is still due."""
+        return self._reader.pending > 0 or self._rx_in_progress
+
+    @property
+    def discarded_bytes(self) -> int:
+        return self._reader.discarded
+
+    # ------------------------------------------------------------------ input
+
+    def receive_data(self, data: bytes) -> list[LinkEvent]:
+        self._reader.feed(data)
+        events: list[LinkEvent] = []
+        for frame in self._reader:
+            if not frame.valid or frame.destination != self.client or frame.source != self.server:
+                continue
+            event = self._handle(frame)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _handle(self, frame: Frame) -> LinkEvent | None:
+        kind = frame.frame_type
+        if self.state is LinkState.CONNECTING:
+            if kind is FrameType.UA:
+                self.parameters = self._negotiated(HdlcParameters.decode(frame.information))
+                self.state = LinkState.CONNECTED
+                return LinkEstablished(self.parameters)
+            if kind is FrameType.DM:
+                self.state = LinkState.DISCONNECTED
+                return LinkClosed(by_peer=True)
+            return None
+        if self.state is LinkState.DISCONNECTING:
+            if kind in (FrameType.UA, FrameType.DM):
+                self.state = LinkState.DISCONNECTED
+                return LinkClosed(by_peer=False)
+            return None
+        if self.state is LinkState.CONNECTED:
+            if kind is FrameType.I:
+                return self._handle_information(frame)
+            if kind is FrameType.RR:
+                if self._tx_segments and frame.receive_sequence == self._send_sequence:
+                    self._send_next_segment()
+                return None
+            if kind is FrameType.DM:
+                self.state = LinkState.DISCONNECTED
+                return LinkClosed(by_peer=True)
+            if kind is FrameType.FRMR:
+                raise ProtocolError("the meter rejected a frame (FRMR)")
+        return None
+
+    def _handle_information(self, frame: Frame) -> LinkEvent | None:
+        if frame.send_sequence != self._receive_sequence:
+            # A repeat of a frame we already have (our RR was lost): ask again.
+            if self._rx_in_progress:
+                self._queue(self._frame(FrameType.RR))
+            return None
+        self._receive_sequence = (self._receive_sequence + 1) % 8
+        information = frame.information
+        if not self._rx_in_progress:
+            if information[:3] != LLC_RESPONSE:
+                raise ProtocolError(f"missing LLC header in {information[:3].hex()}")
+            information = information[3:]
+        self._rx_buffer += information
+        if frame.segmented:
+            self._rx_in_progress = True
+            self._queue(self._frame(FrameType.RR))
+            return None
+        apdu = bytes(self._rx_buffer)
+        self._rx_buffer.clear()
+        self._rx_in_progress = False
+        self._tx_segments.clear()
+        return ApduReceived(apdu)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _negotiated(self, answer: HdlcParameters) -> HdlcParameters:
+        """What the meter's UA says, seen from our side: its receive limit is our
+        transmit limit and the other way round."""
+        return HdlcParameters(
+            max_info_tx=answer.max_info_rx,
+            max_info_rx=answer.max_info_tx,
+            window_tx=answer.window_rx,
+            window_rx=answer.window_tx,
+        )
+
+    def _send_next_segment(self) -> None:
+        segment = self._tx_segments.pop(0)
+        self._queue(
+            self._frame(
+                FrameType.I,
+                information=segment,
+                segmented=bool(self._tx_segments),
+                send_sequence=self._send_sequence,
+            )
+        )
+        self._send_sequence = (self._send_sequence + 1) % 8
+
+    def _frame(
+        self,
+        frame_type: FrameType,
+        *,
+        information: bytes = b"",
+        segmented: bool = False,
+        send_sequence: int = 0,
+    ) -> bytes:
+        return encode_frame(
+            frame_type,
+            self.server,
+            self.client,
+            information=information,
+            segmented=segmented,
+            send_sequence=send_sequence,
+            receive_sequence=self._receive_sequence,
+        )
+
+    def _queue(self, frame: bytes) -> None:
+        self._last_sent = frame
+        self._outgoing += frame

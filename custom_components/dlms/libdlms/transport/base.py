@@ -1,0 +1,17 @@
+"""What the client needs from a link: open, read some bytes, write, close."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Transport(Protocol):
+    async def open(self) -> None: ...
+
+    async def read(self) -> bytes:
+        """Some bytes as soon as any arrive; raises CommunicationError at end of stream."""
+        ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close(self) -> None: ...
