@@ -1,0 +1,56 @@
+"""``scripts/dlms simulate [--port N] [options]``: run the meter simulator until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+from .meter import SimulatedMeter
+from .server import MeterSimulator
+from .session import ServerSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlms simulate", description=__doc__)
+    parser.add_argument("--port", type=int, default=4059, help="TCP port on 127.0.0.1 (default 4059)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--server-logical", type=int, default=1)
+    parser.add_argument("--server-physical", type=int, default=17)
+    parser.add_argument("--address-size", type=int, choices=(1, 2, 4))
+    parser.add_argument("--password", help="require LLS with this password")
+    parser.add_argument("--max-info-length", type=int, default=128)
+    parser.add_argument("--max-pdu-size", type=int, default=256)
+    parser.add_argument("--serial-number", default="12345678")
+    parser.add_argument("--power", type=float, default=1500.0, help="import power in W")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    settings = ServerSettings(
+        logical_address=args.server_logical,
+        physical_address=args.server_physical,
+        address_size=args.address_size,
+        password=args.password.encode() if args.password else None,
+        max_info_length=args.max_info_length,
+        max_pdu_size=args.max_pdu_size,
+    )
+    meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(MeterSimulator(meter, host=args.host, port=args.port, settings=settings)))
+    return 0
+
+
+async def _run(simulator: MeterSimulator) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with simulator:
+        print(f"serving on {simulator.url}", flush=True)
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

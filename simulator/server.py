@@ -1,0 +1,90 @@
+"""The simulator as an asyncio TCP server on 127.0.0.1 (what ``socket://`` reaches)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import TracebackType
+from typing import Self
+
+from .meter import SimulatedMeter
+from .session import ServerSession, ServerSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class MeterSimulator:
+    """Serves ``meter`` on ``host:port`` (port 0 picks a free one; after the first start
+    the same port is reused, so a test can stop the meter and bring it back)."""
+
+    def __init__(
+        self,
+        meter: SimulatedMeter | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        password: bytes | None = None,
+        settings: ServerSettings | None = None,
+    ) -> None:
+        self.meter = meter or SimulatedMeter()
+        self.host = host
+        self.port = port
+        self.settings = settings or ServerSettings()
+        if password is not None:
+            self.settings.password = password
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+        self.sessions = 0
+
+    @property
+    def url(self) -> str:
+        return f"socket://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for task in list(self._connections):
+            task.cancel()
+        for task in list(self._connections):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if server is not None:
+            await server.wait_closed()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        self.sessions += 1
+        session = ServerSession(self.meter, self.settings)
+        try:
+            while data := await reader.read(4096):
+                answer = session.receive_data(data)
+                if answer:
+                    writer.write(answer)
+                    await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
