@@ -15,7 +15,9 @@ from .session import ServerSettings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dlms simulate", description=__doc__)
-    parser.add_argument("--port", type=int, default=4059, help="TCP port on 127.0.0.1 (default 4059)")
+    parser.add_argument(
+        "--port", type=int, default=4059, help="TCP port on 127.0.0.1 (default 4059)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--server-logical", type=int, default=1)
     parser.add_argument("--server-physical", type=int, default=17)

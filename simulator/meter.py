@@ -50,19 +50,42 @@ class SimulatedMeter:
     def __post_init__(self) -> None:
         self._started = self.clock()
         objects = [
-            self._data("0.0.42.0.0.255", lambda: Data(DataType.OCTET_STRING, self.logical_device_name.encode())),
-            self._data("0.0.96.1.0.255", lambda: Data(DataType.OCTET_STRING, self.serial_number.encode())),
+            self._data(
+                "0.0.42.0.0.255",
+                lambda: Data(DataType.OCTET_STRING, self.logical_device_name.encode()),
+            ),
+            self._data(
+                "0.0.96.1.0.255", lambda: Data(DataType.OCTET_STRING, self.serial_number.encode())
+            ),
             CosemObject(
                 InterfaceClass.CLOCK,
                 Obis(0, 0, 1, 0, 0, 255),
                 {1: self._name(Obis(0, 0, 1, 0, 0, 255)), 2: self._now},
             ),
-            self._register("1.0.1.8.0.255", lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, self.import_wh), 0, WH),
-            self._register("1.0.2.8.0.255", lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, self.export_wh), 0, WH),
-            self._register("1.0.1.7.0.255", lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, round(self.power_w)), 0, W),
-            self._register("1.0.2.7.0.255", lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, round(self.export_power_w)), 0, W),
-            self._register("1.0.32.7.0.255", lambda: Data(DataType.LONG_UNSIGNED, self.voltage_dv), -1, V),
-            self._register("1.0.31.7.0.255", lambda: Data(DataType.LONG_UNSIGNED, self.current_ca), -2, A),
+            self._register(
+                "1.0.1.8.0.255", lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, self.import_wh), 0, WH
+            ),
+            self._register(
+                "1.0.2.8.0.255", lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, self.export_wh), 0, WH
+            ),
+            self._register(
+                "1.0.1.7.0.255",
+                lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, round(self.power_w)),
+                0,
+                W,
+            ),
+            self._register(
+                "1.0.2.7.0.255",
+                lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, round(self.export_power_w)),
+                0,
+                W,
+            ),
+            self._register(
+                "1.0.32.7.0.255", lambda: Data(DataType.LONG_UNSIGNED, self.voltage_dv), -1, V
+            ),
+            self._register(
+                "1.0.31.7.0.255", lambda: Data(DataType.LONG_UNSIGNED, self.current_ca), -2, A
+            ),
             self._register("1.0.14.7.0.255", lambda: Data(DataType.LONG_UNSIGNED, 5000), -2, HZ),
         ]
         association = CosemObject(

@@ -81,7 +81,7 @@ class MeterSimulator:
                 if answer:
                     writer.write(answer)
                     await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except ConnectionError, asyncio.IncompleteReadError:
             pass
         finally:
             self._connections.discard(task)

@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 
 from custom_components.dlms.libdlms.codecs.acse import (
-    Aarq,
     Aare,
+    Aarq,
     AcseServiceUserDiagnostic,
     ApplicationContext,
     AssociationResult,

@@ -40,7 +40,8 @@ from ..transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
 
-# A GET with-list header (tag, choice, invoke id, count) and one descriptor without access selection.
+# Sizes in a GET with-list: the header (tag, choice, invoke id, count) and one descriptor
+# without access selection.
 _WITH_LIST_HEADER = 6
 _DESCRIPTOR_SIZE = 10
 
@@ -172,7 +173,9 @@ class DlmsClient:
             results.extend(event.results)
         return results
 
-    def _batches(self, descriptors: Sequence[AttributeDescriptor]) -> list[list[AttributeDescriptor]]:
+    def _batches(
+        self, descriptors: Sequence[AttributeDescriptor]
+    ) -> list[list[AttributeDescriptor]]:
         if not self.association.supports(Conformance.MULTIPLE_REFERENCES):
             return [[descriptor] for descriptor in descriptors]
         limit = self.association.server_max_receive_pdu_size or 0xFFFF
@@ -215,7 +218,9 @@ class DlmsClient:
                 data = await self.transport.read()
         except TimeoutError:
             if self.link.receiving:
-                raise DlmsTimeoutError("the meter stopped answering in the middle of a frame") from None
+                raise DlmsTimeoutError(
+                    "the meter stopped answering in the middle of a frame"
+                ) from None
             raise DlmsTimeoutError(
                 f"no answer from the meter within {self.settings.response_timeout:g} s"
             ) from None

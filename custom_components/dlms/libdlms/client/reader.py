@@ -8,6 +8,7 @@ few GET round trips as the meter allows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,8 +17,8 @@ from typing import Any
 from ..codecs.axdr import Data, DataType
 from ..codecs.xdlms import AttributeDescriptor, DataAccessResult, data_access_result_name
 from ..cosem.clock import CosemDateTime
-from ..cosem.objects import VALUE_ATTRIBUTES, InterfaceClass
 from ..cosem.obis import Obis
+from ..cosem.objects import VALUE_ATTRIBUTES, InterfaceClass
 from ..cosem.units import ScalerUnit
 from ..errors import DecodeError
 from .client import DlmsClient
@@ -85,7 +86,7 @@ class ObjectReading:
         if self.value is None or self.value.type not in _NUMERIC:
             return None
         raw = self.value.value
-        if isinstance(raw, float) and raw != raw:  # NaN: no reading
+        if isinstance(raw, float) and math.isnan(raw):  # no reading
             return None
         if self.scaler_unit is None:
             return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
@@ -159,7 +160,7 @@ class MeterReader:
                 self.scaler_units[ref] = scaler_unit
         readings = []
         for ref, result in zip(refs, results[len(missing) :], strict=True):
-            if ref in scaler_errors:
+            if ref in scaler_errors and isinstance(result, Data):
                 readings.append(ObjectReading(ref, None, None, error=scaler_errors[ref]))
             elif isinstance(result, Data):
                 readings.append(ObjectReading(ref, result, self.scaler_units.get(ref)))

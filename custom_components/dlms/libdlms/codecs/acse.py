@@ -146,9 +146,7 @@ class Aarq:
         fields = _read_fields(_outer(data, AARQ_TAG, "AARQ"))
         if 0xA1 not in fields:
             raise DecodeError("AARQ without application-context-name")
-        context = ApplicationContext(
-            _parse_oid(_unwrap(fields[0xA1], 0x06), _APPLICATION_CONTEXT)
-        )
+        context = ApplicationContext(_parse_oid(_unwrap(fields[0xA1], 0x06), _APPLICATION_CONTEXT))
         mechanism = Mechanism.NONE
         if 0x8B in fields:
             mechanism = Mechanism(_parse_oid(fields[0x8B], _AUTHENTICATION_MECHANISM))
@@ -200,9 +198,7 @@ class Aare:
         for tag, name in ((0xA1, "application-context-name"), (0xA2, "result")):
             if tag not in fields:
                 raise DecodeError(f"AARE without {name}")
-        context = ApplicationContext(
-            _parse_oid(_unwrap(fields[0xA1], 0x06), _APPLICATION_CONTEXT)
-        )
+        context = ApplicationContext(_parse_oid(_unwrap(fields[0xA1], 0x06), _APPLICATION_CONTEXT))
         result_bytes = _unwrap(fields[0xA2], 0x02)
         if len(result_bytes) != 1 or result_bytes[0] > 2:
             raise DecodeError(f"bad AARE result {result_bytes.hex()}")

@@ -190,7 +190,9 @@ class Reader:
                 raise DecodeError(f"unsupported length form 0x{first:02X} at offset {start}")
             count = int.from_bytes(self.take(size), "big")
         if count * min_item_size > self.remaining:
-            raise DecodeError(f"{count} elements at offset {start} cannot fit in {self.remaining} bytes")
+            raise DecodeError(
+                f"{count} elements at offset {start} cannot fit in {self.remaining} bytes"
+            )
         return count
 
     def expect_end(self) -> None:
@@ -342,11 +344,9 @@ def encode_data(data: Data) -> bytes:
         raise EncodeError(f"{kind.kebab} cannot hold {value!r}: {err}") from None
     if kind is DataType.OCTET_STRING:
         return head + encode_length(len(value)) + bytes(value)
-    if kind is DataType.VISIBLE_STRING:
-        raw = value.encode("latin-1")
-        return head + encode_length(len(raw)) + raw
-    if kind is DataType.UTF8_STRING:
-        raw = value.encode("utf-8")
+    if kind in (DataType.VISIBLE_STRING, DataType.UTF8_STRING):
+        text: str = value
+        raw = text.encode("latin-1" if kind is DataType.VISIBLE_STRING else "utf-8")
         return head + encode_length(len(raw)) + raw
     if kind in _FIXED_OCTETS:
         if len(value) != _FIXED_OCTETS[kind]:

@@ -73,7 +73,9 @@ class HdlcAddress:
         return cls(bytes(((sap << 1) | 1,)))
 
     @classmethod
-    def server(cls, logical: int, physical: int | None = None, size: int | None = None) -> HdlcAddress:
+    def server(
+        cls, logical: int, physical: int | None = None, size: int | None = None
+    ) -> HdlcAddress:
         """A server address. ``size`` None picks the smallest valid form: 1 byte without a
         physical address, 2 bytes when both fit in 7 bits, else 4 bytes."""
         if size is None:
@@ -192,7 +194,12 @@ class Frame:
 
     @property
     def valid(self) -> bool:
-        return self.fcs_ok and self.hcs_ok is not False and self.destination.valid and self.source.valid
+        return (
+            self.fcs_ok
+            and self.hcs_ok is not False
+            and self.destination.valid
+            and self.source.valid
+        )
 
     @property
     def control_name(self) -> str:
@@ -250,10 +257,7 @@ def encode_frame(
         raise EncodeError(f"frame of {length} bytes exceeds the 11-bit length field")
     fmt = FORMAT_TYPE_3 | (0x0800 if segmented else 0) | length
     header = fmt.to_bytes(2, "big") + destination.raw + source.raw + bytes((control,))
-    if information:
-        body = header + _check_bytes(header) + information
-    else:
-        body = header
+    body = header + _check_bytes(header) + information if information else header
     return bytes((FLAG,)) + body + _check_bytes(body) + bytes((FLAG,))
 
 
@@ -431,7 +435,11 @@ class HdlcParameters:
         """Parameters from a UA (or SNRM) information field; absent ones keep defaults."""
         if not information:
             return cls()
-        if len(information) < 3 or information[0] != _PARAM_FORMAT or information[1] != _PARAM_GROUP:
+        if (
+            len(information) < 3
+            or information[0] != _PARAM_FORMAT
+            or information[1] != _PARAM_GROUP
+        ):
             raise FrameError("UA information is not an HDLC parameter negotiation field")
         end = 3 + information[2]
         if end > len(information):

@@ -325,9 +325,9 @@ class GetRequestNext:
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
 
     def encode(self) -> bytes:
-        return bytes((GET_REQUEST_TAG, 2, self.invoke_id_and_priority)) + self.block_number.to_bytes(
-            4, "big"
-        )
+        return bytes(
+            (GET_REQUEST_TAG, 2, self.invoke_id_and_priority)
+        ) + self.block_number.to_bytes(4, "big")
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,9 +426,8 @@ class GetResponseWithList:
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
 
     def encode(self) -> bytes:
-        return (
-            bytes((GET_RESPONSE_TAG, 3, self.invoke_id_and_priority))
-            + encode_get_data_results(self.results)
+        return bytes((GET_RESPONSE_TAG, 3, self.invoke_id_and_priority)) + encode_get_data_results(
+            self.results
         )
 
 

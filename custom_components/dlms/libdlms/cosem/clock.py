@@ -124,9 +124,7 @@ class CosemDateTime:
         def part(value: int | None, width: int) -> str:
             return "*" * width if value is None else f"{value:0{width}d}"
 
-        deviation = (
-            "not-specified(0x8000)" if self.deviation is None else f"{self.deviation}min"
-        )
+        deviation = "not-specified(0x8000)" if self.deviation is None else f"{self.deviation}min"
         status = "*" if self.clock_status is None else f"0x{self.clock_status:02X}"
         dow = "*" if self.day_of_week is None else f"{self.day_of_week:02d}"
         return (

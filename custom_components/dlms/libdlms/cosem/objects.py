@@ -61,7 +61,11 @@ def parse_object_list(data: Data) -> list[ObjectListElement]:
         if item.type is not DataType.STRUCTURE or len(fields) < 3:
             raise DecodeError("object list element is not a structure of 4")
         class_id, version, name = fields[0].value, fields[1].value, fields[2].value
-        if not isinstance(class_id, int) or not isinstance(version, int) or not isinstance(name, bytes):
+        if (
+            not isinstance(class_id, int)
+            or not isinstance(version, int)
+            or not isinstance(name, bytes)
+        ):
             raise DecodeError("object list element has wrong field types")
         elements.append(
             ObjectListElement(class_id, version, Obis.from_bytes(name), _readable(fields))

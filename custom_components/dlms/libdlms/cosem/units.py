@@ -127,8 +127,5 @@ class ScalerUnit:
 
     def apply(self, raw: int | float | Decimal) -> Decimal:
         """Scale a raw register value exactly: ``raw * 10**scaler`` as a Decimal."""
-        if isinstance(raw, float):
-            value = Decimal(repr(raw))
-        else:
-            value = Decimal(raw)
+        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
         return value.scaleb(self.scaler)

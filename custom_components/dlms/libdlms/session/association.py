@@ -7,13 +7,14 @@ the link underneath and the clock are the caller's business.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 
 from ..codecs.acse import (
-    Aarq,
     Aare,
+    Aarq,
     AcseServiceUserDiagnostic,
     ApplicationContext,
     AssociationResult,
@@ -210,9 +211,7 @@ class Association:
                 AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_REQUIRED,
                 AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED,
             ):
-                raise AuthenticationFailed(
-                    reason, result=aare.result, diagnostic=aare.diagnostic
-                )
+                raise AuthenticationFailed(reason, result=aare.result, diagnostic=aare.diagnostic)
             raise AssociationRejected(reason, result=aare.result, diagnostic=aare.diagnostic)
         info = aare.user_information
         if not info or info[0] != INITIATE_RESPONSE_TAG:
@@ -241,9 +240,7 @@ class Association:
     def _receive_block(self, block: GetResponseWithDatablock) -> GetCompleted | None:
         if block.block_number != self._next_block:
             self._back_to_associated()
-            raise ProtocolError(
-                f"expected data block {self._next_block}, got {block.block_number}"
-            )
+            raise ProtocolError(f"expected data block {self._next_block}, got {block.block_number}")
         if not isinstance(block.raw_data, bytes):
             # The transfer ended with an error instead of data.
             if self._request_count == 1:
@@ -293,10 +290,8 @@ def _rejection_reason(aare: Aare) -> str:
             name = str(aare.diagnostic)
         reason += f" ({name})"
     if aare.user_information and aare.user_information[0] == CONFIRMED_SERVICE_ERROR_TAG:
-        try:
+        with contextlib.suppress(DecodeError):
             reason += f": {ConfirmedServiceError.decode(aare.user_information)}"
-        except DecodeError:
-            pass
     return reason
 
 

@@ -12,6 +12,7 @@ import re
 from typing import Final
 
 import serialx
+from serialx.common import UnknownUriScheme
 
 from ..errors import CommunicationError, DlmsTimeoutError
 
@@ -52,7 +53,7 @@ class SerialTransport:
                 await serial.open()
         except TimeoutError as err:
             raise DlmsTimeoutError(f"timed out opening {self.url}") from err
-        except serialx.UnknownUriScheme as err:
+        except UnknownUriScheme as err:
             raise CommunicationError(f"unsupported port URL {self.url!r}") from err
         except (serialx.SerialException, OSError, ValueError) as err:
             raise CommunicationError(f"cannot open {self.url}: {_describe(err)}") from err
@@ -81,7 +82,7 @@ class SerialTransport:
             return
         try:
             await serial.close()
-        except (serialx.SerialException, OSError):
+        except serialx.SerialException, OSError:
             serial.abort()
 
     def _require_open(self) -> serialx.AsyncSerial:

@@ -1,0 +1,1 @@
+"""The ``scripts/dlms`` command line (contract in the README)."""

@@ -1,0 +1,248 @@
+"""``dlms read | objects | decode``.
+
+Exit status: 0 success, 1 a read or decode failed, 2 bad usage or no connection.
+Errors are one line (JSON with ``--json``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..client import ClientSettings, DlmsClient, MeterReader, ObjectReading, ObjectRef
+from ..codecs.acse import Mechanism
+from ..codecs.xdlms import AttributeDescriptor
+from ..cosem.clock import CosemDateTime
+from ..cosem.obis import Obis
+from ..cosem.objects import ASSOCIATION_LN, InterfaceClass, ObjectListElement, parse_object_list
+from ..errors import DecodeError, DlmsError
+from ..transport import SerialTransport
+from .describe import describe
+
+EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
+_AUTH = {
+    "none": Mechanism.NONE,
+    "lls": Mechanism.LOW,
+    "hls-md5": Mechanism.HIGH_MD5,
+    "hls-sha1": Mechanism.HIGH_SHA1,
+    "hls-gmac": Mechanism.HIGH_GMAC,
+    "hls-sha256": Mechanism.HIGH_SHA256,
+    "hls-ecdsa": Mechanism.HIGH_ECDSA,
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", help="serial device, socket://host:port, rfc2217://… or host:port")
+    parser.add_argument("--baudrate", type=int, default=9600)
+    parser.add_argument("--mode-e", action="store_true", help="IEC 62056-21 mode E sign-on first")
+    parser.add_argument("--client-address", type=int, default=16)
+    parser.add_argument("--server-logical", type=int, default=1)
+    parser.add_argument("--server-physical", type=int, default=17)
+    parser.add_argument("--address-size", type=int, choices=(1, 2, 4))
+    parser.add_argument("--auth", choices=sorted(_AUTH), default="none")
+    parser.add_argument("--password")
+    parser.add_argument("--security-suite", type=int, choices=(0, 1, 2), default=0)
+    parser.add_argument(
+        "--security",
+        choices=("none", "authentication", "encryption", "authenticated-encryption"),
+        default="none",
+    )
+    parser.add_argument("--ek")
+    parser.add_argument("--ak")
+    parser.add_argument("--system-title")
+    parser.add_argument("--invocation-counter", metavar="OBIS")
+    parser.add_argument("--max-info-length", type=int)
+    parser.add_argument("--timeout", type=float, default=5.0, help="response timeout in seconds")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dlms", description="DLMS/COSEM meter tool")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    read = commands.add_parser("read", help="read attributes from a meter")
+    _add_connection_options(read)
+    read.add_argument("objects", nargs="+", metavar="OBJECT", help="CLASS/OBIS/ATTRIBUTE or OBIS")
+    read.add_argument("--repeat", type=int, default=1)
+    read.add_argument("--interval", type=float, default=0.0)
+    read.add_argument("--keep-open", action="store_true", help="keep the association between polls")
+
+    objects = commands.add_parser("objects", help="list the meter's objects")
+    _add_connection_options(objects)
+
+    decode = commands.add_parser("decode", help="describe bytes (HDLC, APDU, A-XDR data)")
+    decode.add_argument("hex")
+    decode.add_argument(
+        "--as", dest="kind", choices=("auto", "hdlc", "apdu", "data", "iec"), default="auto"
+    )
+    decode.add_argument("--ek")
+    decode.add_argument("--ak")
+    decode.add_argument("--system-title")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> ClientSettings:
+    unsupported = []
+    if args.mode_e:
+        unsupported.append("--mode-e")
+    if args.security != "none" or args.ek or args.ak or args.system_title:
+        unsupported.append("ciphering (--security/--ek/--ak/--system-title)")
+    if args.invocation_counter:
+        unsupported.append("--invocation-counter")
+    mechanism = _AUTH[args.auth]
+    if mechanism not in (Mechanism.NONE, Mechanism.LOW):
+        unsupported.append(f"--auth {args.auth}")
+    if unsupported:
+        raise UsageError("not supported yet: " + ", ".join(unsupported))
+    if mechanism is Mechanism.LOW and not args.password:
+        raise UsageError("--auth lls needs --password")
+    return ClientSettings(
+        client_address=args.client_address,
+        server_logical_address=args.server_logical,
+        server_physical_address=args.server_physical,
+        address_size=args.address_size,
+        mechanism=mechanism,
+        password=args.password.encode() if mechanism is Mechanism.LOW else None,
+        max_info_length=args.max_info_length,
+        response_timeout=args.timeout,
+    )
+
+
+def _client(args: argparse.Namespace) -> DlmsClient:
+    return DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), _settings(args))
+
+
+def _parse_object(text: str) -> ObjectRef | Obis:
+    if "/" in text:
+        return ObjectRef.parse(text)
+    return Obis.parse(text)
+
+
+class _Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def line(self, payload: dict[str, Any], text: str) -> None:
+        print(json.dumps(payload, default=str) if self.as_json else text, flush=True)
+
+    def error(self, message: str) -> None:
+        if self.as_json:
+            print(json.dumps({"error": message}), flush=True)
+        else:
+            print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def _reading_text(reading: ObjectReading) -> str:
+    if reading.error:
+        return f"{reading.ref}  error: {reading.error}"
+    scaled = reading.scaled_value
+    if scaled is not None:
+        unit = f" {reading.unit}" if reading.unit else ""
+        return f"{reading.ref}  {scaled}{unit}"
+    shown = reading.display_value()
+    if isinstance(shown, CosemDateTime):
+        shown = str(shown)
+    return f"{reading.ref}  {shown}"
+
+
+async def _read(args: argparse.Namespace, out: _Output) -> int:
+    wanted = [_parse_object(text) for text in args.objects]
+    reader = MeterReader()
+    refs: list[ObjectRef] | None = None
+    failed = False
+    client: DlmsClient | None = None
+    try:
+        for poll in range(max(1, args.repeat)):
+            if poll and args.interval:
+                await asyncio.sleep(args.interval)
+            if client is None:
+                client = _client(args)
+                await client.open()
+            if refs is None:
+                refs = await _resolve(client, wanted)
+            for reading in await reader.read(client, refs):
+                failed |= reading.error is not None
+                out.line(reading.to_json(), _reading_text(reading))
+            if not args.keep_open:
+                await client.close()
+                client = None
+    finally:
+        if client is not None:
+            await client.close()
+    return EXIT_READ_FAILED if failed else EXIT_OK
+
+
+async def _resolve(client: DlmsClient, wanted: Sequence[ObjectRef | Obis]) -> list[ObjectRef]:
+    """Bare OBIS codes take their class from the association's object list, attribute 2."""
+    classes: dict[Obis, int] | None = None
+    refs = []
+    for item in wanted:
+        if isinstance(item, ObjectRef):
+            refs.append(item)
+            continue
+        if classes is None:
+            classes = {e.logical_name: e.class_id for e in await _object_list(client)}
+        if item not in classes:
+            raise UsageError(f"{item.dotted} is not in the meter's object list")
+        refs.append(ObjectRef(classes[item], item, 2))
+    return refs
+
+
+async def _object_list(client: DlmsClient) -> list[ObjectListElement]:
+    descriptor = AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2)
+    return parse_object_list(await client.get(descriptor))
+
+
+async def _objects(args: argparse.Namespace, out: _Output) -> int:
+    async with _client(args) as client:
+        for element in await _object_list(client):
+            out.line(
+                element.to_json(),
+                f"{element.class_id:>3}  {element.logical_name.reduced:<18} v{element.version}",
+            )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = _Output(getattr(args, "json", True) or args.command == "decode")
+    try:
+        if args.command == "decode":
+            try:
+                raw = bytes.fromhex(args.hex.replace(" ", "").replace(":", ""))
+            except ValueError:
+                out.error("not hexadecimal")
+                return EXIT_READ_FAILED
+            if args.ek or args.ak:
+                out.error("decrypting ciphered APDUs is not supported yet")
+                return EXIT_USAGE
+            out.line(describe(raw, args.kind), "")
+            return EXIT_OK
+        if args.command == "read":
+            return asyncio.run(_read(args, out))
+        return asyncio.run(_objects(args, out))
+    except UsageError as err:
+        out.error(str(err))
+        return EXIT_USAGE
+    except DecodeError as err:
+        out.error(str(err))
+        return EXIT_READ_FAILED
+    except DlmsError as err:
+        out.error(str(err))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head`: not an error of ours; silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

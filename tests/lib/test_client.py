@@ -1,0 +1,219 @@
+"""The async client against the simulator over a real TCP socket through serialx:
+association, object list by block transfer, segmented frames, scaler_unit, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+
+import pytest
+
+from custom_components.dlms.libdlms.client import (
+    ClientSettings,
+    DlmsClient,
+    MeterReader,
+    ObjectRef,
+)
+from custom_components.dlms.libdlms.codecs.acse import Mechanism
+from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
+from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
+from custom_components.dlms.libdlms.errors import (
+    AuthenticationFailed,
+    CommunicationError,
+    DataAccessError,
+    DlmsTimeoutError,
+)
+from custom_components.dlms.libdlms.session.association import AssociationState
+from custom_components.dlms.libdlms.session.link import LinkState
+from custom_components.dlms.libdlms.transport import SerialTransport, normalize_url
+from simulator import MeterSimulator, SimulatedMeter
+from simulator.session import ServerSettings
+
+ENERGY = ObjectRef(3, Obis.parse("1-0:1.8.0*255"))
+VOLTAGE = ObjectRef(3, Obis.parse("1-0:32.7.0*255"))
+CURRENT = ObjectRef(3, Obis.parse("1-0:31.7.0*255"))
+SERIAL = ObjectRef(1, Obis.parse("0-0:96.1.0*255"))
+
+
+def _client(url: str, **settings: object) -> DlmsClient:
+    return DlmsClient(
+        SerialTransport(url),
+        ClientSettings(response_timeout=1.0, **settings),  # type: ignore[arg-type]
+    )
+
+
+async def test_session_reads_object_list_and_registers(simulator: MeterSimulator) -> None:
+    client = _client(simulator.url)
+    async with client:
+        # 11 objects do not fit the simulator's 256-byte PDU nor its 128-byte frames:
+        # this exercises GET block transfer and HDLC segmentation together.
+        objects = parse_object_list(await client.get(AttributeDescriptor(15, ASSOCIATION_LN, 2)))
+        assert len(objects) == len(simulator.meter.objects)
+        assert {(o.class_id, o.logical_name) for o in objects} >= {
+            (3, ENERGY.obis),
+            (1, SERIAL.obis),
+        }
+        readings = await MeterReader().read(client, [ENERGY, VOLTAGE, CURRENT, SERIAL])
+    energy, voltage, current, serial = readings
+    assert energy.unit == "Wh"
+    assert energy.scaled_value == Decimal(simulator.meter.import_wh)
+    assert voltage.unit == "V"
+    assert voltage.scaled_value is not None
+    assert Decimal("228") <= voltage.scaled_value <= Decimal("232")
+    assert voltage.scaled_value.as_tuple().exponent == -1  # exact decimal, not a float
+    assert current.unit == "A"
+    assert serial.display_value() == "12345678"
+    assert serial.scaled_value is None
+    # The session was released and the link disconnected, not just dropped.
+    assert client.association.state is AssociationState.RELEASED
+    assert client.link.state is LinkState.DISCONNECTED
+
+
+async def test_scaler_units_are_read_once(simulator: MeterSimulator) -> None:
+    reader = MeterReader()
+    for _ in range(2):
+        async with _client(simulator.url) as client:
+            await reader.read(client, [ENERGY, VOLTAGE])
+    assert set(reader.scaler_units) == {ENERGY, VOLTAGE}
+
+
+async def test_missing_object_is_reported_not_raised(simulator: MeterSimulator) -> None:
+    async with _client(simulator.url) as client:
+        reading, energy = await MeterReader().read(
+            client, [ObjectRef(3, Obis.parse("1.0.99.7.0.255")), ENERGY]
+        )
+        assert reading.error == "object-undefined"
+        assert reading.scaled_value is None
+        assert energy.error is None
+        with pytest.raises(DataAccessError, match="object-undefined"):
+            await client.get(AttributeDescriptor(1, Obis.parse("0.0.99.99.9.255"), 2))
+
+
+async def test_small_frames_and_pdus_both_ways(socket_enabled: None) -> None:
+    """32-byte information fields: our with-list request is segmented too."""
+    settings = ServerSettings(max_info_length=32, max_pdu_size=64)
+    async with MeterSimulator(settings=settings) as sim:
+        client = _client(sim.url, max_info_length=32)
+        async with client:
+            assert client.link.parameters.max_info_tx == 32
+            refs = [
+                ObjectRef(3, Obis.parse(code))
+                for code in (
+                    "1.0.1.8.0.255",
+                    "1.0.2.8.0.255",
+                    "1.0.1.7.0.255",
+                    "1.0.2.7.0.255",
+                    "1.0.32.7.0.255",
+                    "1.0.31.7.0.255",
+                    "1.0.14.7.0.255",
+                )
+            ]
+            readings = await MeterReader().read(client, refs)
+            assert all(r.error is None and r.unit for r in readings)
+            assert readings[-1].scaled_value == Decimal("50.00")
+
+
+async def test_lls_password(socket_enabled: None) -> None:
+    async with MeterSimulator(password=b"12345678") as sim:
+        async with _client(sim.url, mechanism=Mechanism.LOW, password=b"12345678") as client:
+            assert (await client.get(SERIAL.descriptor)).value == b"12345678"
+        with pytest.raises(AuthenticationFailed) as err:
+            async with _client(sim.url, mechanism=Mechanism.LOW, password=b"wrong-pw"):
+                pass
+        assert "wrong-pw" not in str(err.value)
+        with pytest.raises(AuthenticationFailed):
+            async with _client(sim.url):
+                pass
+
+
+async def test_four_byte_server_address(socket_enabled: None) -> None:
+    """Physical addresses above 127 need the 4-byte form (OMNIA uses lower = 866)."""
+    settings = ServerSettings(physical_address=866)
+    async with (
+        MeterSimulator(settings=settings) as sim,
+        _client(sim.url, server_physical_address=866) as client,
+    ):
+        assert client.link.server.raw == bytes.fromhex("00020CC5")
+        assert (await client.get(SERIAL.descriptor)).value == b"12345678"
+
+
+async def test_wrong_address_times_out(simulator: MeterSimulator) -> None:
+    with pytest.raises(DlmsTimeoutError, match="no answer"):
+        async with _client(simulator.url, server_physical_address=18):
+            pass
+
+
+async def test_port_closed_is_a_communication_error(socket_enabled: None) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(CommunicationError, match="cannot open"):
+        async with _client(f"socket://127.0.0.1:{port}"):
+            pass
+
+
+async def test_bad_urls_are_communication_errors() -> None:
+    with pytest.raises(CommunicationError, match="unsupported port URL"):
+        async with _client("http://example.invalid/"):
+            pass
+    with pytest.raises(CommunicationError, match="cannot open"):
+        async with _client("/dev/does-not-exist-dlms"):
+            pass
+    assert normalize_url(" 192.0.2.1:4059 ") == "socket://192.0.2.1:4059"
+    assert normalize_url("/dev/serial/by-id/usb-x") == "/dev/serial/by-id/usb-x"
+
+
+@contextlib.asynccontextmanager
+async def _fake_meter(
+    handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    try:
+        yield f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_meter_stops_in_the_middle_of_a_frame(socket_enabled: None) -> None:
+    async def half_ua(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.write(bytes.fromhex("7EA01F21022373E6C781801205019A"))  # first half of a UA
+        await writer.drain()
+        await reader.read(100)  # until the client hangs up
+        writer.close()
+
+    async with _fake_meter(half_ua) as url:
+        with pytest.raises(DlmsTimeoutError, match="middle of a frame"):
+            async with _client(url):
+                pass
+
+
+async def test_meter_hangs_up(socket_enabled: None) -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.close()
+
+    async with _fake_meter(hang_up) as url:
+        with pytest.raises(CommunicationError, match="closed the connection"):
+            async with _client(url):
+                pass
+
+
+async def test_energy_never_goes_backwards(socket_enabled: None) -> None:
+    now = [1_000_000.0]
+    meter = SimulatedMeter(clock=lambda: now[0])
+    reader = MeterReader()
+    values = []
+    async with MeterSimulator(meter) as sim:
+        for _ in range(3):
+            async with _client(sim.url) as client:
+                (energy,) = await reader.read(client, [ENERGY])
+            values.append(energy.scaled_value)
+            now[0] += 3600
+    assert values == sorted(values)
+    assert values[1] - values[0] == Decimal(1500)

@@ -1,0 +1,297 @@
+"""The sans-IO state machines, driven by hand: what they emit must be byte-exact, and
+every out-of-place call or frame must be refused explicitly."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.dlms.libdlms.codecs.acse import (
+    Aare,
+    ApplicationContext,
+    AssociationResult,
+    Mechanism,
+)
+from custom_components.dlms.libdlms.codecs.axdr import Data, DataType, encode_data
+from custom_components.dlms.libdlms.codecs.hdlc import (
+    LLC_RESPONSE,
+    FrameType,
+    HdlcAddress,
+    HdlcParameters,
+    decode_frame,
+    encode_frame,
+)
+from custom_components.dlms.libdlms.codecs.xdlms import (
+    AttributeDescriptor,
+    Conformance,
+    DataAccessResult,
+    GetResponseNormal,
+    GetResponseWithDatablock,
+    decode_get_request,
+)
+from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.errors import (
+    AssociationRejected,
+    AuthenticationFailed,
+    LocalProtocolError,
+    ProtocolError,
+    ServiceError,
+)
+from custom_components.dlms.libdlms.session.association import (
+    Associated,
+    Association,
+    AssociationSettings,
+    AssociationState,
+    GetCompleted,
+)
+from custom_components.dlms.libdlms.session.link import (
+    ApduReceived,
+    HdlcLink,
+    LinkClosed,
+    LinkEstablished,
+    LinkState,
+)
+
+CLIENT = HdlcAddress.client(16)
+SERVER = HdlcAddress.server(1, 17)
+
+
+def _from_server(frame_type: FrameType, **kwargs: object) -> bytes:
+    return encode_frame(frame_type, CLIENT, SERVER, **kwargs)  # type: ignore[arg-type]
+
+
+def _connected_link(max_info: int = 128) -> HdlcLink:
+    link = HdlcLink(CLIENT, SERVER)
+    link.connect()
+    link.data_to_send()
+    ua = HdlcParameters(max_info_tx=max_info, max_info_rx=max_info)
+    events = link.receive_data(_from_server(FrameType.UA, information=ua.encode()))
+    assert events == [LinkEstablished(link.parameters)]
+    return link
+
+
+def test_snrm_is_byte_exact() -> None:
+    """The published SNRM from client 16 to server 1/17 with default parameters."""
+    link = HdlcLink(CLIENT, SERVER)
+    link.connect()
+    assert link.data_to_send() == bytes.fromhex("7EA00802232193BD647E")
+    assert link.state is LinkState.CONNECTING
+
+
+def test_ua_parameters_are_obeyed() -> None:
+    link = HdlcLink(CLIENT, SERVER, HdlcParameters(max_info_tx=512, max_info_rx=512))
+    link.connect()
+    snrm = decode_frame(link.data_to_send())
+    assert HdlcParameters.decode(snrm.information) == HdlcParameters(512, 512)
+    # The meter lowers our 512 to 62 (L+G), answering from its own side.
+    answer = HdlcParameters(max_info_tx=62, max_info_rx=62)
+    link.receive_data(_from_server(FrameType.UA, information=answer.encode()))
+    assert link.parameters.max_info_tx == 62
+    link.send_apdu(bytes(100))
+    first = decode_frame(link.data_to_send())
+    assert first.segmented
+    assert len(first.information) == 62
+    # The rest waits for the meter's RR acknowledging N(S)=0.
+    assert link.data_to_send() == b""
+    link.receive_data(_from_server(FrameType.RR, receive_sequence=1))
+    second = decode_frame(link.data_to_send())
+    assert not second.segmented
+    assert second.send_sequence == 1
+    assert first.information + second.information == b"\xe6\xe6\x00" + bytes(100)
+
+
+def test_segmented_response_is_reassembled_with_rr() -> None:
+    link = _connected_link()
+    link.send_apdu(b"\xc0\x01")
+    link.data_to_send()
+    part1 = _from_server(
+        FrameType.I, information=LLC_RESPONSE + b"\x01\x02", segmented=True, receive_sequence=1
+    )
+    assert link.receive_data(part1) == []
+    rr = decode_frame(link.data_to_send())
+    assert rr.frame_type is FrameType.RR
+    assert rr.receive_sequence == 1
+    assert link.receiving
+    part2 = _from_server(FrameType.I, information=b"\x03", send_sequence=1, receive_sequence=1)
+    assert link.receive_data(part2) == [ApduReceived(b"\x01\x02\x03")]
+    assert not link.receiving
+
+
+def test_frames_that_are_not_for_us_are_dropped() -> None:
+    link = _connected_link()
+    link.send_apdu(b"\xc0\x01")
+    sent = link.data_to_send()
+    # An optical head echoes our own frame back: destination is the server.
+    assert link.receive_data(sent) == []
+    # Another meter on the bus answering another client.
+    other = encode_frame(
+        FrameType.I, HdlcAddress.client(1), SERVER, information=LLC_RESPONSE + b"\x01"
+    )
+    assert link.receive_data(other) == []
+    # A frame with a broken FCS.
+    good = bytearray(
+        _from_server(FrameType.I, information=LLC_RESPONSE + b"\x09", receive_sequence=1)
+    )
+    good[-3] ^= 0xFF
+    assert link.receive_data(bytes(good)) == []
+    # Byte by byte, with garbage before it, the real answer still arrives.
+    answer = b"\x00\x13" + _from_server(
+        FrameType.I, information=LLC_RESPONSE + b"\x09", receive_sequence=1
+    )
+    events = []
+    for i in range(len(answer)):
+        events += link.receive_data(answer[i : i + 1])
+    assert events == [ApduReceived(b"\x09")]
+
+
+def test_dm_ends_the_link_and_illegal_calls_raise() -> None:
+    link = HdlcLink(CLIENT, SERVER)
+    with pytest.raises(LocalProtocolError):
+        link.send_apdu(b"\x00")
+    with pytest.raises(LocalProtocolError):
+        link.disconnect()
+    link.connect()
+    with pytest.raises(LocalProtocolError):
+        link.connect()
+    assert link.receive_data(_from_server(FrameType.DM)) == [LinkClosed(by_peer=True)]
+    assert link.state is LinkState.DISCONNECTED
+
+
+def test_sequence_numbers_restart_on_every_snrm() -> None:
+    link = _connected_link()
+    link.send_apdu(b"\x01")
+    assert decode_frame(link.data_to_send()).send_sequence == 0
+    link.receive_data(
+        _from_server(FrameType.I, information=LLC_RESPONSE + b"\x02", receive_sequence=1)
+    )
+    link.disconnect()
+    link.receive_data(_from_server(FrameType.UA))
+    link.connect()
+    link.data_to_send()
+    link.receive_data(_from_server(FrameType.UA))
+    link.send_apdu(b"\x01")
+    frame = decode_frame(link.data_to_send())
+    assert (frame.send_sequence, frame.receive_sequence) == (0, 0)
+
+
+def test_frmr_is_a_protocol_error() -> None:
+    link = _connected_link()
+    with pytest.raises(ProtocolError):
+        link.receive_data(_from_server(FrameType.FRMR))
+
+
+# ---------------------------------------------------------------------------- association
+
+
+def test_aarq_matches_the_published_vectors() -> None:
+    """Our AARQ, with the vectors' conformance and PDU size, is byte-exact."""
+    conformance = Conformance(0x007E1F)
+    plain = Association(
+        AssociationSettings(client_max_receive_pdu_size=1200, conformance=conformance)
+    )
+    assert plain.associate() == bytes.fromhex(
+        "601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0"
+    )
+    lls = Association(
+        AssociationSettings(
+            mechanism=Mechanism.LOW,
+            password=b"12345678",
+            client_max_receive_pdu_size=1200,
+            conformance=conformance,
+        )
+    )
+    assert lls.associate() == bytes.fromhex(
+        "6036A1090607608574050801018A0207808B0760857405080201AC0A80083132333435363738"
+        "BE10040E01000000065F1F0400007E1F04B0"
+    )
+
+
+def test_settings_never_show_the_password() -> None:
+    settings = AssociationSettings(mechanism=Mechanism.LOW, password=b"secret-pw")
+    assert "secret-pw" not in repr(settings)
+    with pytest.raises(LocalProtocolError):
+        AssociationSettings(mechanism=Mechanism.LOW)
+    with pytest.raises(LocalProtocolError, match="not supported yet"):
+        AssociationSettings(mechanism=Mechanism.HIGH_GMAC)
+
+
+def _associated() -> Association:
+    association = Association()
+    association.associate()
+    aare = bytes.fromhex(
+        "6129A109060760857405080101A203020100A305A103020100BE10040E0800065F1F040000501F01F40007"
+    )
+    event = association.receive_apdu(aare)
+    assert isinstance(event, Associated)
+    assert association.server_max_receive_pdu_size == 500
+    return association
+
+
+def test_rejections_are_told_apart() -> None:
+    association = Association()
+    association.associate()
+    with pytest.raises(AssociationRejected, match="application-context-name-not-supported") as err:
+        association.receive_apdu(
+            bytes.fromhex(
+                "6129A109060760857405080101A203020101A305A103020102BE10040E0800065F1F040000501F01F40007"
+            )
+        )
+    assert not isinstance(err.value, AuthenticationFailed)
+    association = Association()
+    association.associate()
+    wrong_password = Aare(
+        ApplicationContext.LOGICAL_NAME, AssociationResult.REJECTED_PERMANENT, 1, 13
+    ).encode()
+    with pytest.raises(AuthenticationFailed):
+        association.receive_apdu(wrong_password)
+    association = Association()
+    association.associate()
+    with pytest.raises(AssociationRejected, match="dlms-version-too-low"):
+        association.receive_apdu(
+            bytes.fromhex("611FA109060760857405080101A203020101A305A103020101BE0604040E010601")
+        )
+
+
+def test_get_with_block_transfer_keeps_the_invoke_id() -> None:
+    association = _associated()
+    descriptor = AttributeDescriptor(15, Obis(0, 0, 40, 0, 0, 255), 2)
+    request = decode_get_request(association.get([descriptor]))
+    iip = request.invoke_id_and_priority
+    whole = encode_data(Data(DataType.OCTET_STRING, bytes(range(200))))
+    blocks = [whole[:70], whole[70:140], whole[140:]]
+    for number, chunk in enumerate(blocks[:-1], start=1):
+        apdu = GetResponseWithDatablock(False, number, chunk, iip).encode()
+        assert association.receive_apdu(apdu) is None
+        follow = decode_get_request(association.next_apdu() or b"")
+        assert follow.invoke_id_and_priority == iip
+        assert follow.block_number == number  # type: ignore[union-attr]
+    event = association.receive_apdu(GetResponseWithDatablock(True, 3, blocks[-1], iip).encode())
+    assert event == GetCompleted((Data(DataType.OCTET_STRING, bytes(range(200))),))
+    assert association.state is AssociationState.ASSOCIATED
+
+
+def test_out_of_order_block_is_refused() -> None:
+    association = _associated()
+    association.get([AttributeDescriptor(1, Obis(0, 0, 96, 1, 0, 255), 2)])
+    with pytest.raises(ProtocolError, match="expected data block 1"):
+        association.receive_apdu(GetResponseWithDatablock(False, 2, b"\x00").encode())
+    assert association.state is AssociationState.ASSOCIATED
+
+
+def test_data_access_errors_and_exception_response() -> None:
+    association = _associated()
+    association.get([AttributeDescriptor(3, Obis(1, 0, 1, 8, 0, 255), 2)])
+    event = association.receive_apdu(GetResponseNormal(DataAccessResult.READ_WRITE_DENIED).encode())
+    assert event == GetCompleted((DataAccessResult.READ_WRITE_DENIED,))
+    association.get([AttributeDescriptor(3, Obis(1, 0, 1, 8, 0, 255), 2)])
+    with pytest.raises(ServiceError, match="service-not-allowed"):
+        association.receive_apdu(bytes.fromhex("D80102"))
+    assert association.state is AssociationState.ASSOCIATED
+    with pytest.raises(LocalProtocolError):
+        association.associate()
+
+
+def test_with_list_needs_the_meters_conformance() -> None:
+    association = _associated()  # the meter granted 0x00501F: no multiple-references
+    descriptors = [AttributeDescriptor(3, Obis(1, 0, 1, 8, 0, 255), 2)] * 2
+    with pytest.raises(LocalProtocolError, match="with-list"):
+        association.get(descriptors)

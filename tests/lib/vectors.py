@@ -1,0 +1,21 @@
+"""Loads the shared, published test vectors (../shared/vectors/dlms-vectors.json).
+
+CI lays ``shared/`` beside the repository, as on the developers' machines. A fresh
+clone without it has no vectors: then the vector tests are reported as skipped with the
+reason, never silently passed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "dlms-vectors.json"
+
+
+def load_vectors() -> list[dict[str, Any]]:
+    if not VECTORS_PATH.exists():
+        return []
+    vectors: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())
+    return vectors
