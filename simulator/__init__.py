@@ -1,9 +1,10 @@
 """A DLMS/COSEM meter simulator: the server role of the same protocol path the client
-speaks (HDLC over a TCP socket, AARQ/AARE with no or low-level security, GET normal,
-with-list and block transfer, release). It serves tests and ``scripts/develop``;
-it is not shipped to users (it lives outside ``custom_components/``)."""
+speaks (HDLC over a TCP socket or a pseudo-terminal, AARQ/AARE with no or low-level
+security, GET normal, with-list and block transfer, release). It serves tests and
+``scripts/develop``; it is not shipped to users (it lives outside ``custom_components/``)."""
 
 from .meter import SimulatedMeter
+from .pty import PtyMeterSimulator
 from .server import MeterSimulator
 
-__all__ = ["MeterSimulator", "SimulatedMeter"]
+__all__ = ["MeterSimulator", "PtyMeterSimulator", "SimulatedMeter"]

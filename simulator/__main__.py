@@ -9,6 +9,7 @@ import logging
 import signal
 
 from .meter import SimulatedMeter
+from .pty import PtyMeterSimulator
 from .server import MeterSimulator
 from .session import ServerSettings
 
@@ -19,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=4059, help="TCP port on 127.0.0.1 (default 4059)"
     )
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--pty", action="store_true", help="serve on a pseudo-terminal (a local serial path)"
+    )
     parser.add_argument("--server-logical", type=int, default=1)
     parser.add_argument("--server-physical", type=int, default=17)
     parser.add_argument("--address-size", type=int, choices=(1, 2, 4))
@@ -39,18 +43,24 @@ def main(argv: list[str] | None = None) -> int:
         max_pdu_size=args.max_pdu_size,
     )
     meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
+    simulator: MeterSimulator | PtyMeterSimulator
+    if args.pty:
+        simulator = PtyMeterSimulator(meter, settings)
+    else:
+        simulator = MeterSimulator(meter, host=args.host, port=args.port, settings=settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(MeterSimulator(meter, host=args.host, port=args.port, settings=settings)))
+        asyncio.run(_run(simulator))
     return 0
 
 
-async def _run(simulator: MeterSimulator) -> None:
+async def _run(simulator: MeterSimulator | PtyMeterSimulator) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with simulator:
-        print(f"serving on {simulator.url}", flush=True)
+        where = simulator.path if isinstance(simulator, PtyMeterSimulator) else simulator.url
+        print(f"serving on {where}", flush=True)
         await stop.wait()
 
 

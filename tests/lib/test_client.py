@@ -31,6 +31,7 @@ from custom_components.dlms.libdlms.session.association import AssociationState
 from custom_components.dlms.libdlms.session.link import LinkState
 from custom_components.dlms.libdlms.transport import SerialTransport, normalize_url
 from simulator import MeterSimulator, SimulatedMeter
+from simulator.pty import PtyMeterSimulator
 from simulator.session import ServerSettings
 
 ENERGY = ObjectRef(3, Obis.parse("1-0:1.8.0*255"))
@@ -217,3 +218,13 @@ async def test_energy_never_goes_backwards(socket_enabled: None) -> None:
             now[0] += 3600
     assert values == sorted(values)
     assert values[1] - values[0] == Decimal(1500)
+
+
+async def test_local_serial_device_path() -> None:
+    """A pseudo-terminal stands in for /dev/serial/by-id/…: serialx's device backend,
+    termios settings and all, with the simulator on the other end."""
+    async with PtyMeterSimulator() as sim:
+        async with DlmsClient(SerialTransport(sim.path, baudrate=9600)) as client:
+            (energy,) = await MeterReader().read(client, [ENERGY])
+        assert energy.unit == "Wh"
+        assert energy.scaled_value == Decimal(sim.meter.import_wh)
