@@ -143,9 +143,10 @@ class DlmsClient:
                         await self._wait_for_link(LinkClosed)
                     except DlmsError as err:
                         _LOGGER.debug("disconnect failed: %s", err)
-        except (TimeoutError, DlmsError, asyncio.CancelledError) as err:
+        except (TimeoutError, DlmsError) as err:
             _LOGGER.debug("closing the session uncleanly: %r", err)
         finally:
+            # Also when cancelled: the port is closed before the cancellation goes on.
             self.association.abort()
             self.link.reset()
             await self.transport.close()

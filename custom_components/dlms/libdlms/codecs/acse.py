@@ -83,6 +83,22 @@ def _parse_oid(value: bytes, kind: int) -> int:
     return value[6]
 
 
+def _context(value: bytes) -> ApplicationContext:
+    number = _parse_oid(_unwrap(value, 0x06), _APPLICATION_CONTEXT)
+    try:
+        return ApplicationContext(number)
+    except ValueError:
+        raise DecodeError(f"unknown application context {number}") from None
+
+
+def _mechanism(value: bytes) -> Mechanism:
+    number = _parse_oid(value, _AUTHENTICATION_MECHANISM)
+    try:
+        return Mechanism(number)
+    except ValueError:
+        raise DecodeError(f"unknown authentication mechanism {number}") from None
+
+
 def _tlv(tag: int, value: bytes) -> bytes:
     return bytes((tag,)) + encode_length(len(value)) + value
 
@@ -146,10 +162,10 @@ class Aarq:
         fields = _read_fields(_outer(data, AARQ_TAG, "AARQ"))
         if 0xA1 not in fields:
             raise DecodeError("AARQ without application-context-name")
-        context = ApplicationContext(_parse_oid(_unwrap(fields[0xA1], 0x06), _APPLICATION_CONTEXT))
+        context = _context(fields[0xA1])
         mechanism = Mechanism.NONE
         if 0x8B in fields:
-            mechanism = Mechanism(_parse_oid(fields[0x8B], _AUTHENTICATION_MECHANISM))
+            mechanism = _mechanism(fields[0x8B])
         auth_value = None
         if 0xAC in fields:
             auth_value = _read_fields(fields[0xAC]).get(0x80)
@@ -198,7 +214,7 @@ class Aare:
         for tag, name in ((0xA1, "application-context-name"), (0xA2, "result")):
             if tag not in fields:
                 raise DecodeError(f"AARE without {name}")
-        context = ApplicationContext(_parse_oid(_unwrap(fields[0xA1], 0x06), _APPLICATION_CONTEXT))
+        context = _context(fields[0xA1])
         result_bytes = _unwrap(fields[0xA2], 0x02)
         if len(result_bytes) != 1 or result_bytes[0] > 2:
             raise DecodeError(f"bad AARE result {result_bytes.hex()}")
@@ -215,7 +231,7 @@ class Aare:
             diagnostic = diagnostic_bytes[0]
         mechanism = None
         if 0x89 in fields:
-            mechanism = Mechanism(_parse_oid(fields[0x89], _AUTHENTICATION_MECHANISM))
+            mechanism = _mechanism(fields[0x89])
         auth_value = None
         if 0xAA in fields:
             auth_value = _read_fields(fields[0xAA]).get(0x80)
