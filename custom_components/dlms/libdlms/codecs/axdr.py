@@ -162,16 +162,20 @@ class Reader:
     def u32(self) -> int:
         return int.from_bytes(self.take(4), "big")
 
-    def length(self) -> int:
-        """A definite length (short or long form) that must fit in what is left."""
+    def _definite(self) -> int:
+        """A length or count in BER/A-XDR definite form: short below 0x80, else 0x8N
+        followed by N big-endian bytes (N at most 4)."""
         first = self.byte()
         if first < 0x80:
-            length = first
-        else:
-            size = first & 0x7F
-            if size == 0 or size > 4:
-                raise DecodeError(f"unsupported length form 0x{first:02X} at offset {self.pos - 1}")
-            length = int.from_bytes(self.take(size), "big")
+            return first
+        size = first & 0x7F
+        if size == 0 or size > 4:
+            raise DecodeError(f"unsupported length form 0x{first:02X} at offset {self.pos - 1}")
+        return int.from_bytes(self.take(size), "big")
+
+    def length(self) -> int:
+        """A byte length that must fit in what is left."""
+        length = self._definite()
         if length > self.remaining:
             raise DecodeError(
                 f"length {length} at offset {self.pos} exceeds the {self.remaining} bytes left"
@@ -181,14 +185,7 @@ class Reader:
     def count(self, min_item_size: int = 1) -> int:
         """An element count, refused when the items could not fit in what is left."""
         start = self.pos
-        first = self.byte()
-        if first < 0x80:
-            count = first
-        else:
-            size = first & 0x7F
-            if size == 0 or size > 4:
-                raise DecodeError(f"unsupported length form 0x{first:02X} at offset {start}")
-            count = int.from_bytes(self.take(size), "big")
+        count = self._definite()
         if count * min_item_size > self.remaining:
             raise DecodeError(
                 f"{count} elements at offset {start} cannot fit in {self.remaining} bytes"
