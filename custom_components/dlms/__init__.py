@@ -1,0 +1,27 @@
+"""The DLMS/COSEM meter integration: reads electricity meters over an optical probe,
+an RS-485 adapter or a serial bridge (ser2net, ESPHome serial proxy)."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+
+from .coordinator import DlmsConfigEntry, DlmsCoordinator, DlmsRuntimeData
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
+    """Set up a meter: the first poll reads its identity and values, or setup is retried."""
+    coordinator = DlmsCoordinator(hass, entry)
+    await coordinator.async_config_entry_first_refresh()
+    # The first successful poll always reads the identity.
+    assert coordinator.identity is not None
+    entry.runtime_data = DlmsRuntimeData(coordinator=coordinator, identity=coordinator.identity)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
+    """Unload a meter; the coordinator shuts itself down with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,99 @@
+"""Constants for the DLMS/COSEM meter integration."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+from typing import Final
+
+from .libdlms.cosem.obis import Obis
+
+DOMAIN: Final = "dlms"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data keys. The port lives under Home Assistant's own "port" key so that the
+# usb integration can show which entry uses a serial port.
+CONF_CLIENT_ADDRESS: Final = "client_address"
+CONF_SERVER_LOGICAL_ADDRESS: Final = "server_logical_address"
+CONF_SERVER_PHYSICAL_ADDRESS: Final = "server_physical_address"
+CONF_ADDRESS_SIZE: Final = "address_size"
+CONF_AUTHENTICATION: Final = "authentication"
+CONF_OBIS_CODES: Final = "obis_codes"  # form field only
+CONF_OBJECTS: Final = "objects"  # entry data: [{"obis": "1.0.1.8.0.255", "class_id": 3}, ...]
+
+AUTH_NONE: Final = "none"
+AUTH_LLS: Final = "lls"
+AUTHENTICATIONS: Final = [AUTH_NONE, AUTH_LLS]
+
+ADDRESS_SIZE_AUTO: Final = "auto"
+ADDRESS_SIZES: Final = [ADDRESS_SIZE_AUTO, "1", "2", "4"]
+
+DEFAULT_CLIENT_ADDRESS: Final = 16  # the public client
+DEFAULT_SERVER_LOGICAL_ADDRESS: Final = 1  # the management logical device
+DEFAULT_SERVER_PHYSICAL_ADDRESS: Final = 17
+DEFAULT_OBIS_CODES: Final = [
+    "1.0.1.8.0.255",
+    "1.0.2.8.0.255",
+    "1.0.1.7.0.255",
+    "1.0.32.7.0.255",
+]
+
+BAUDRATE: Final = 9600
+RESPONSE_TIMEOUT: Final = 5.0  # seconds per answer, not per session
+SCAN_INTERVAL: Final = timedelta(seconds=30)
+
+# A cumulative register that reads lower than the last published value by less than this
+# fraction is a glitch and is not published. Home Assistant's statistics treat a drop of
+# more than 10 % as a meter reset, so a larger drop is passed through as one.
+ENERGY_GLITCH_RATIO: Final = Decimal("0.1")
+
+SERIAL_NUMBER_OBIS: Final = Obis(0, 0, 96, 1, 0, 255)
+LOGICAL_DEVICE_NAME_OBIS: Final = Obis(0, 0, 42, 0, 0, 255)
+
+# The first three characters of the logical device name are the manufacturer's FLAG id
+# (assigned by the DLMS User Association). Only ids we are sure of are listed.
+MANUFACTURERS: Final[dict[str, str]] = {
+    "ABB": "ABB",
+    "DZG": "DZG Metering",
+    "EBZ": "eBZ",
+    "ELS": "Elster",
+    "EMH": "EMH metering",
+    "ESY": "EasyMeter",
+    "HAG": "Hager",
+    "ISK": "Iskraemeco",
+    "ITF": "Itron",
+    "KAM": "Kamstrup",
+    "KFM": "Kaifa",
+    "LGZ": "Landis+Gyr",
+    "ZPA": "ZPA Smart Energy",
+}
+UNKNOWN_MANUFACTURER: Final = "Unknown"
+
+# OBIS codes offered in the config flow (free codes can be typed as well).
+COMMON_OBIS_CODES: Final[dict[str, str]] = {
+    "1.0.1.8.0.255": "Active energy import (A+)",
+    "1.0.1.8.1.255": "Active energy import, tariff 1",
+    "1.0.1.8.2.255": "Active energy import, tariff 2",
+    "1.0.2.8.0.255": "Active energy export (A-)",
+    "1.0.2.8.1.255": "Active energy export, tariff 1",
+    "1.0.2.8.2.255": "Active energy export, tariff 2",
+    "1.0.3.8.0.255": "Reactive energy import (Q+)",
+    "1.0.4.8.0.255": "Reactive energy export (Q-)",
+    "1.0.1.7.0.255": "Active power import (P+)",
+    "1.0.2.7.0.255": "Active power export (P-)",
+    "1.0.3.7.0.255": "Reactive power import (Q+)",
+    "1.0.4.7.0.255": "Reactive power export (Q-)",
+    "1.0.9.7.0.255": "Apparent power import (S+)",
+    "1.0.21.7.0.255": "Active power import L1",
+    "1.0.41.7.0.255": "Active power import L2",
+    "1.0.61.7.0.255": "Active power import L3",
+    "1.0.32.7.0.255": "Voltage L1",
+    "1.0.52.7.0.255": "Voltage L2",
+    "1.0.72.7.0.255": "Voltage L3",
+    "1.0.31.7.0.255": "Current L1",
+    "1.0.51.7.0.255": "Current L2",
+    "1.0.71.7.0.255": "Current L3",
+    "1.0.13.7.0.255": "Power factor",
+    "1.0.14.7.0.255": "Frequency",
+}

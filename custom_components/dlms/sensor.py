@@ -1,0 +1,231 @@
+"""One sensor per configured OBIS code, in the meter's own unit.
+
+The device class comes from the unit the meter reports for the object (its scaler_unit), the
+state class from the OBIS value group D: cumulative registers (D=8, D=9) are
+TOTAL_INCREASING, so the Energy dashboard accepts them. The name comes from the OBIS code
+when it is a well-known electricity quantity, else it is "OBIS <code>".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final, override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    UnitOfApparentPower,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfReactiveEnergy,
+    UnitOfReactivePower,
+    UnitOfTemperature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .const import LOGGER
+from .coordinator import DlmsConfigEntry, DlmsCoordinator, MeterIdentity, ObisValue, is_cumulative
+from .entity import DlmsEntity
+from .libdlms.client import ObjectRef
+from .libdlms.cosem.obis import Obis
+from .libdlms.cosem.objects import InterfaceClass
+
+# Coordinator entities: no per-entity update semaphore.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KnownObis:
+    translation_key: str
+    unit: str | None  # what the standard says the object measures, before the meter tells us
+
+
+# Electricity objects (A=1, B=0, F=255) by their C.D.E groups.
+KNOWN_OBIS: Final[dict[tuple[int, int, int], KnownObis]] = {
+    (1, 8, 0): KnownObis("active_energy_import", UnitOfEnergy.WATT_HOUR),
+    (1, 8, 1): KnownObis("active_energy_import_tariff_1", UnitOfEnergy.WATT_HOUR),
+    (1, 8, 2): KnownObis("active_energy_import_tariff_2", UnitOfEnergy.WATT_HOUR),
+    (2, 8, 0): KnownObis("active_energy_export", UnitOfEnergy.WATT_HOUR),
+    (2, 8, 1): KnownObis("active_energy_export_tariff_1", UnitOfEnergy.WATT_HOUR),
+    (2, 8, 2): KnownObis("active_energy_export_tariff_2", UnitOfEnergy.WATT_HOUR),
+    (3, 8, 0): KnownObis("reactive_energy_import", UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR),
+    (4, 8, 0): KnownObis("reactive_energy_export", UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR),
+    (1, 7, 0): KnownObis("active_power_import", UnitOfPower.WATT),
+    (2, 7, 0): KnownObis("active_power_export", UnitOfPower.WATT),
+    (3, 7, 0): KnownObis("reactive_power_import", UnitOfReactivePower.VOLT_AMPERE_REACTIVE),
+    (4, 7, 0): KnownObis("reactive_power_export", UnitOfReactivePower.VOLT_AMPERE_REACTIVE),
+    (9, 7, 0): KnownObis("apparent_power_import", UnitOfApparentPower.VOLT_AMPERE),
+    (21, 7, 0): KnownObis("active_power_import_l1", UnitOfPower.WATT),
+    (41, 7, 0): KnownObis("active_power_import_l2", UnitOfPower.WATT),
+    (61, 7, 0): KnownObis("active_power_import_l3", UnitOfPower.WATT),
+    (32, 7, 0): KnownObis("voltage_l1", UnitOfElectricPotential.VOLT),
+    (52, 7, 0): KnownObis("voltage_l2", UnitOfElectricPotential.VOLT),
+    (72, 7, 0): KnownObis("voltage_l3", UnitOfElectricPotential.VOLT),
+    (31, 7, 0): KnownObis("current_l1", UnitOfElectricCurrent.AMPERE),
+    (51, 7, 0): KnownObis("current_l2", UnitOfElectricCurrent.AMPERE),
+    (71, 7, 0): KnownObis("current_l3", UnitOfElectricCurrent.AMPERE),
+    (13, 7, 0): KnownObis("power_factor", None),
+    (14, 7, 0): KnownObis("frequency", UnitOfFrequency.HERTZ),
+}
+GENERIC_TRANSLATION_KEY: Final = "obis"
+
+# The meter's unit symbol -> (device class, suggested unit).
+UNIT_DEVICE_CLASSES: Final[dict[str, tuple[SensorDeviceClass, str | None]]] = {
+    UnitOfEnergy.WATT_HOUR: (SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR),
+    UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR: (
+        SensorDeviceClass.REACTIVE_ENERGY,
+        UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+    ),
+    UnitOfPower.WATT: (SensorDeviceClass.POWER, None),
+    UnitOfReactivePower.VOLT_AMPERE_REACTIVE: (SensorDeviceClass.REACTIVE_POWER, None),
+    UnitOfApparentPower.VOLT_AMPERE: (SensorDeviceClass.APPARENT_POWER, None),
+    UnitOfElectricPotential.VOLT: (SensorDeviceClass.VOLTAGE, None),
+    UnitOfElectricCurrent.AMPERE: (SensorDeviceClass.CURRENT, None),
+    UnitOfFrequency.HERTZ: (SensorDeviceClass.FREQUENCY, None),
+    UnitOfTemperature.CELSIUS: (SensorDeviceClass.TEMPERATURE, None),
+}
+_ENERGY_CLASSES: Final = {SensorDeviceClass.ENERGY, SensorDeviceClass.REACTIVE_ENERGY}
+_REGISTER_CLASSES: Final = {
+    InterfaceClass.REGISTER,
+    InterfaceClass.EXTENDED_REGISTER,
+    InterfaceClass.DEMAND_REGISTER,
+}
+
+
+def known_obis(obis: Obis) -> KnownObis | None:
+    if (obis.a, obis.b, obis.f) != (1, 0, 255):
+        return None
+    return KNOWN_OBIS.get((obis.c, obis.d, obis.e))
+
+
+def describe(ref: ObjectRef, first: ObisValue | None) -> SensorEntityDescription:
+    """The description of one object's sensor, from its OBIS code and its first reading
+    (None when that failed: then the standard's unit for a well-known code is assumed)."""
+    obis = ref.obis
+    known = known_obis(obis)
+    if first is not None:
+        unit = first.unit
+        numeric = first.value is None or isinstance(first.value, Decimal)
+    else:
+        unit = known.unit if known else None
+        numeric = known is not None or ref.class_id in _REGISTER_CLASSES
+    name_kwargs = (
+        {"translation_key": known.translation_key}
+        if known
+        else {
+            "translation_key": GENERIC_TRANSLATION_KEY,
+            "translation_placeholders": {"obis": obis.reduced},
+        }
+    )
+    if not numeric:
+        return SensorEntityDescription(key=obis.dotted, **name_kwargs)
+
+    device_class: SensorDeviceClass | None = None
+    suggested_unit: str | None = None
+    if unit is not None and unit in UNIT_DEVICE_CLASSES:
+        device_class, suggested_unit = UNIT_DEVICE_CLASSES[unit]
+    elif unit is None and obis.a == 1 and obis.c in (13, 33, 53, 73) and obis.d == 7:
+        device_class = SensorDeviceClass.POWER_FACTOR
+
+    state_class: SensorStateClass | None
+    if is_cumulative(obis, unit):
+        state_class = SensorStateClass.TOTAL_INCREASING
+    elif device_class in _ENERGY_CLASSES:
+        # Net (C=16) registers can go down; other time integrals are per-period amounts.
+        state_class = SensorStateClass.TOTAL if obis.c == 16 and obis.d == 8 else None
+    elif device_class is not None or ref.class_id in _REGISTER_CLASSES:
+        state_class = SensorStateClass.MEASUREMENT
+    else:
+        state_class = None
+
+    precision = None
+    if suggested_unit is None and first is not None and first.scaler is not None:
+        precision = max(0, -first.scaler)
+
+    return SensorEntityDescription(
+        key=obis.dotted,
+        device_class=device_class,
+        state_class=state_class,
+        native_unit_of_measurement=unit,
+        suggested_unit_of_measurement=suggested_unit,
+        suggested_display_precision=precision,
+        **name_kwargs,
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: DlmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One sensor per configured object; descriptions use the setup poll's units."""
+    coordinator = entry.runtime_data.coordinator
+    identity = entry.runtime_data.identity
+    async_add_entities(
+        DlmsSensor(
+            coordinator, identity, describe(ref, coordinator.data.get(ref.obis.dotted))
+        )
+        for ref in coordinator.refs
+    )
+
+
+class DlmsSensor(DlmsEntity, SensorEntity):
+    """The value attribute of one COSEM object, scaled."""
+
+    def __init__(
+        self,
+        coordinator: DlmsCoordinator,
+        identity: MeterIdentity,
+        description: SensorEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, identity)
+        self.entity_description = description
+        self._attr_unique_id = f"{identity.serial_number}_{description.key}"
+        self._unit_warned = False
+
+    @property
+    def _reading(self) -> ObisValue | None:
+        return self.coordinator.data.get(self.entity_description.key)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while the meter is unreachable or this object's read failed."""
+        return super().available and self._reading is not None
+
+    @property
+    @override
+    def native_value(self) -> StateType:
+        reading = self._reading
+        if reading is None or reading.value is None:
+            return None
+        description = self.entity_description
+        if reading.unit != description.native_unit_of_measurement:
+            # The unit was assumed at setup (the first read failed) and the meter says
+            # otherwise: a value in the wrong unit is worse than none. Reload to adopt it.
+            if not self._unit_warned:
+                LOGGER.warning(
+                    "%s: the meter reports %s in %s, the sensor was set up for %s; "
+                    "reload the integration to adopt the meter's unit",
+                    self.coordinator.name,
+                    description.key,
+                    reading.unit,
+                    description.native_unit_of_measurement,
+                )
+                self._unit_warned = True
+            return None
+        if isinstance(reading.value, Decimal):
+            return float(reading.value)
+        if description.state_class is not None or description.device_class is not None:
+            return None  # text where a number was expected
+        return reading.value

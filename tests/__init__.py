@@ -1,0 +1,1 @@
+"""Tests for the DLMS/COSEM integration, its library and its simulator."""

@@ -1,0 +1,66 @@
+"""Fixtures for the Home Assistant tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.const import CONF_PASSWORD, CONF_PORT
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.dlms.const import (
+    CONF_ADDRESS_SIZE,
+    CONF_AUTHENTICATION,
+    CONF_CLIENT_ADDRESS,
+    CONF_OBJECTS,
+    CONF_SERVER_LOGICAL_ADDRESS,
+    CONF_SERVER_PHYSICAL_ADDRESS,
+    DOMAIN,
+)
+from simulator import MeterSimulator
+
+SERIAL = "12345678"
+
+# Every value the simulator has, as the config flow stores it.
+ALL_OBJECTS = [
+    {"obis": "1.0.1.8.0.255", "class_id": 3},
+    {"obis": "1.0.2.8.0.255", "class_id": 3},
+    {"obis": "1.0.1.7.0.255", "class_id": 3},
+    {"obis": "1.0.2.7.0.255", "class_id": 3},
+    {"obis": "1.0.32.7.0.255", "class_id": 3},
+    {"obis": "1.0.31.7.0.255", "class_id": 3},
+    {"obis": "1.0.14.7.0.255", "class_id": 3},
+]
+
+
+def entry_data(port: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        CONF_PORT: port,
+        CONF_CLIENT_ADDRESS: 16,
+        CONF_SERVER_LOGICAL_ADDRESS: 1,
+        CONF_SERVER_PHYSICAL_ADDRESS: 17,
+        CONF_ADDRESS_SIZE: "auto",
+        CONF_AUTHENTICATION: "none",
+        CONF_OBJECTS: ALL_OBJECTS,
+    }
+    data.update(changes)
+    if data[CONF_AUTHENTICATION] != "lls":
+        data.pop(CONF_PASSWORD, None)
+    return data
+
+
+def make_entry(port: str, *, unique_id: str = SERIAL, **changes: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Meter {unique_id}",
+        unique_id=unique_id,
+        data=entry_data(port, **changes),
+        version=1,
+        minor_version=1,
+    )
+
+
+@pytest.fixture
+def config_entry(simulator: MeterSimulator) -> MockConfigEntry:
+    """An entry for the simulator, reading every object it has."""
+    return make_entry(simulator.url)

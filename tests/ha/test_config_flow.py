@@ -1,0 +1,221 @@
+"""The config flow against the simulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.dlms.const import DOMAIN
+from simulator import MeterSimulator
+
+from ..conftest import SimulatorFactory
+from .conftest import SERIAL, make_entry
+
+DEFAULT_OBJECTS = [
+    {"obis": "1.0.1.8.0.255", "class_id": 3},
+    {"obis": "1.0.2.8.0.255", "class_id": 3},
+    {"obis": "1.0.1.7.0.255", "class_id": 3},
+    {"obis": "1.0.32.7.0.255", "class_id": 3},
+]
+
+
+def closed_port() -> str:
+    """A 127.0.0.1 port nobody listens on: connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"socket://127.0.0.1:{port}"
+
+
+async def start_flow(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return result["flow_id"]
+
+
+async def test_port_alone_creates_the_entry(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    """What scripts/develop posts: only the port; every other field has its default."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Meter {SERIAL}"
+    assert result["result"].unique_id == SERIAL
+    assert result["data"] == {
+        "port": simulator.url,
+        "client_address": 16,
+        "server_logical_address": 1,
+        "server_physical_address": 17,
+        "address_size": "auto",
+        "authentication": "none",
+        "objects": DEFAULT_OBJECTS,
+    }
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_all_fields(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """Both OBIS notations; a Data object gets its class from the object list; duplicates go."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            "port": simulator.url,
+            "client_address": 16,
+            "server_logical_address": 1,
+            "server_physical_address": 17,
+            "address_size": "2",
+            "authentication": "none",
+            "password": "ignored without LLS",
+            "obis_codes": ["1-0:14.7.0*255", "0.0.96.1.0.255", "1.0.14.7.0.255"],
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["address_size"] == "2"
+    assert "password" not in result["data"]
+    assert result["data"]["objects"] == [
+        {"obis": "1.0.14.7.0.255", "class_id": 3},
+        {"obis": "0.0.96.1.0.255", "class_id": 1},
+    ]
+
+
+async def test_cannot_connect_then_recover(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": closed_port()})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    simulator = await simulator_factory()
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_wrong_physical_address_cannot_connect(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    """A meter that ignores frames for another address stays silent: a timeout."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "server_physical_address": 99}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_already_configured(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    make_entry("socket://127.0.0.1:1").add_to_hass(hass)
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_invalid_obis_without_io(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255", "1.8.0"]}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"obis_codes": "invalid_obis"}
+    assert result["description_placeholders"] == {"obis": "1.8.0"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "obis_codes": []}
+    )
+    assert result["errors"] == {"obis_codes": "no_obis_codes"}
+    assert simulator.sessions == 0
+
+
+async def test_lls_needs_a_password(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "authentication": "lls", "password": ""}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"password": "password_required"}
+    assert simulator.sessions == 0
+
+
+async def test_address_does_not_fit_the_size(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "address_size": "2", "server_physical_address": 1000}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_address"}
+    assert simulator.sessions == 0
+
+
+async def test_object_not_on_the_meter(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255", "1.0.3.8.0.255", "1.0.52.7.0.255"]},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"obis_codes": "object_not_found"}
+    assert result["description_placeholders"] == {"obis": "1-0:3.8.0*255, 1-0:52.7.0*255"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255"]}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_lls_wrong_then_right_password(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    simulator = await simulator_factory(password=b"12345678")
+    flow_id = await start_flow(hass)
+    user_input = {"port": simulator.url, "client_address": 1, "authentication": "lls"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**user_input, "password": "wrong"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+    # The form is shown again with the user's input, but never with the password.
+    suggested = {
+        str(key): key.description.get("suggested_value")
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert suggested["client_address"] == 1
+    assert suggested.get("password") is None
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**user_input, "password": "12345678"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["authentication"] == "lls"
+    assert result["data"]["password"] == "12345678"
+    assert result["data"]["client_address"] == 1
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_lls_meter_without_authentication(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """A meter that wants LLS refuses an association without authentication."""
+    simulator = await simulator_factory(password=b"12345678")
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}

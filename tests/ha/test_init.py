@@ -1,0 +1,99 @@
+"""Setting up and unloading a meter."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+
+from custom_components.dlms.const import DOMAIN
+from simulator import MeterSimulator
+
+from ..conftest import SimulatorFactory
+from .conftest import make_entry
+
+
+async def test_setup_and_unload(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    identity = entry.runtime_data.identity
+    assert identity.serial_number == "12345678"
+    assert identity.logical_device_name == "DLMSIM0012345678"
+    assert simulator.sessions == 1  # identity and values in one session
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert not hasattr(entry, "runtime_data")
+
+
+async def test_meter_down_at_setup_retries(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    await simulator.stop()
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "communication_error"
+    assert entry.reason is not None
+    assert simulator.url.removeprefix("socket://") in entry.reason
+
+
+async def test_wrong_password_is_a_setup_error(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No retry loop against a meter that may lock out after wrong passwords, and no
+    reauth flow is started while the integration has none. The password is never logged."""
+    caplog.set_level(logging.DEBUG)
+    simulator = await simulator_factory(password=b"12345678")
+    entry = make_entry(
+        simulator.url, client_address=1, authentication="lls", password="Wr0ng-Pa55"
+    )
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "authentication_failed"
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    assert simulator.sessions == 1
+    assert "rejected" in caplog.text
+    assert "Wr0ng-Pa55" not in caplog.text
+    assert b"Wr0ng-Pa55".hex() not in caplog.text.lower().replace(" ", "")
+
+
+async def test_right_password(hass: HomeAssistant, simulator_factory: SimulatorFactory) -> None:
+    simulator = await simulator_factory(password=b"12345678")
+    entry = make_entry(
+        simulator.url, client_address=1, authentication="lls", password="12345678"
+    )
+    entry.add_to_hass(hass)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_another_meter_on_the_port(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """Values of a meter with another serial number are never shown as this one's."""
+    entry = make_entry(simulator.url, unique_id="87654321")
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "wrong_meter"
+    assert entry.error_reason_translation_placeholders == {
+        "expected": "87654321",
+        "found": "12345678",
+    }
+    assert hass.states.async_all("sensor") == []

@@ -1,0 +1,107 @@
+"""Our manifest requirements must install under Home Assistant's own constraints.
+
+Home Assistant installs an integration's requirements with
+``--constraint homeassistant/package_constraints.txt``; a requirement (or one of its own
+dependencies) that conflicts with a pin there cannot be installed, and the integration
+does not load for anyone. These tests resolve our requirements against the constraints of
+the Home Assistant that is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+
+import homeassistant
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+MANIFEST = Path(__file__).parents[2] / "custom_components" / "dlms" / "manifest.json"
+CONSTRAINTS = Path(homeassistant.__file__).parent / "package_constraints.txt"
+BANNED = Version("1000000000.0.0")  # how Home Assistant forbids a package
+
+
+def load_constraints(text: str) -> dict[str, list[Requirement]]:
+    """Constraints that apply here, by canonical package name."""
+    constraints: dict[str, list[Requirement]] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        constraint = Requirement(line)
+        if constraint.marker is None or constraint.marker.evaluate():
+            constraints.setdefault(canonicalize_name(constraint.name), []).append(constraint)
+    return constraints
+
+
+def conflicts(requirement: Requirement, constraints: dict[str, list[Requirement]]) -> list[str]:
+    """Why ``requirement`` cannot be installed under ``constraints`` (empty: it can)."""
+    problems = []
+    pins = constraints.get(canonicalize_name(requirement.name), [])
+    for pin in pins:
+        exact = [spec for spec in pin.specifier if spec.operator in ("==", "===")]
+        for spec in exact:
+            version = Version(spec.version)
+            if version == BANNED:
+                problems.append(f"{requirement}: Home Assistant bans {pin.name}")
+            elif not requirement.specifier.contains(version, prereleases=True):
+                problems.append(f"{requirement}: Home Assistant pins {pin}")
+    ranges = [pin for pin in pins if not any(s.operator in ("==", "===") for s in pin.specifier)]
+    if ranges:
+        # A range constraint: the installed version proves the two ranges overlap.
+        try:
+            installed = Version(metadata.version(requirement.name))
+        except metadata.PackageNotFoundError:
+            problems.append(f"{requirement}: not installed, cannot check against {ranges}")
+        else:
+            for pin in [requirement, *ranges]:
+                if not pin.specifier.contains(installed, prereleases=True):
+                    problems.append(f"{requirement}: installed {installed} does not meet {pin}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def constraints() -> dict[str, list[Requirement]]:
+    return load_constraints(CONSTRAINTS.read_text(encoding="utf-8"))
+
+
+def manifest_requirements() -> list[Requirement]:
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return [Requirement(text) for text in manifest["requirements"]]
+
+
+def test_manifest_requirements_meet_home_assistant_pins(
+    constraints: dict[str, list[Requirement]],
+) -> None:
+    requirements = manifest_requirements()
+    assert [canonicalize_name(r.name) for r in requirements] == ["serialx"]
+    for requirement in requirements:
+        assert conflicts(requirement, constraints) == []
+        # And the version the tests run with is one the manifest accepts.
+        assert requirement.specifier.contains(metadata.version(requirement.name))
+
+
+def test_dependencies_of_requirements_meet_home_assistant_pins(
+    constraints: dict[str, list[Requirement]],
+) -> None:
+    """serialx's own dependencies (for this platform, without extras) fit the pins too."""
+    for requirement in manifest_requirements():
+        for text in metadata.requires(requirement.name) or []:
+            dependency = Requirement(text)
+            if dependency.marker is not None and not dependency.marker.evaluate({"extra": ""}):
+                continue
+            assert conflicts(dependency, constraints) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["serialx==1.10.0", "serialx<1.11", "serialx>=2", "pycrypto>=2.6", "typing-extensions<4.16"],
+)
+def test_the_check_catches_conflicts(
+    constraints: dict[str, list[Requirement]], text: str
+) -> None:
+    """The check is not vacuous: requirements Home Assistant could not install fail it."""
+    assert conflicts(Requirement(text), constraints)

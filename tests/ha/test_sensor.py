@@ -1,0 +1,239 @@
+"""Sensors after real polls of the simulator."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.sensor import (
+    ATTR_STATE_CLASS,
+    SensorDeviceClass,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_FRIENDLY_NAME,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.dlms.const import DOMAIN, SCAN_INTERVAL
+from custom_components.dlms.libdlms.cosem.obis import Obis
+from simulator import MeterSimulator
+
+from ..conftest import ManualClock, SimulatorFactory
+from .conftest import make_entry
+
+ENERGY_IMPORT = "sensor.meter_12345678_active_energy_import"
+ENERGY_EXPORT = "sensor.meter_12345678_active_energy_export"
+POWER_IMPORT = "sensor.meter_12345678_active_power_import"
+POWER_EXPORT = "sensor.meter_12345678_active_power_export"
+VOLTAGE = "sensor.meter_12345678_voltage_l1"
+CURRENT = "sensor.meter_12345678_current_l1"
+FREQUENCY = "sensor.meter_12345678_frequency"
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def value(hass: HomeAssistant, entity_id: str) -> float:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return float(state.state)
+
+
+async def test_states_and_units(
+    hass: HomeAssistant, simulator: MeterSimulator, config_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, config_entry)
+    meter = simulator.meter
+
+    # Energy: the meter counts Wh; Home Assistant shows the suggested kWh, exactly.
+    state = hass.states.get(ENERGY_IMPORT)
+    assert state is not None
+    assert state.state == "1234.567"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
+    assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.ENERGY
+    assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 Active energy import"
+    assert value(hass, ENERGY_EXPORT) == 45.678
+
+    state = hass.states.get(POWER_IMPORT)
+    assert state is not None
+    assert float(state.state) == round(meter.power_w)
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "W"
+    assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.POWER
+    assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.MEASUREMENT
+    assert value(hass, POWER_EXPORT) == 0
+
+    # Voltage: long-unsigned decivolts with scaler -1.
+    state = hass.states.get(VOLTAGE)
+    assert state is not None
+    assert float(state.state) == meter.voltage_dv / 10
+    assert 228.5 <= float(state.state) <= 231.5
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "V"
+    assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.VOLTAGE
+    assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.MEASUREMENT
+
+    state = hass.states.get(CURRENT)
+    assert state is not None
+    assert float(state.state) == meter.current_ca / 100
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "A"
+    assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.CURRENT
+
+    state = hass.states.get(FREQUENCY)
+    assert state is not None
+    assert state.state == "50.0"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "Hz"
+    assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.FREQUENCY
+
+
+async def test_entities_and_device(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    await setup_entry(hass, config_entry)
+
+    entry = entity_registry.async_get(ENERGY_IMPORT)
+    assert entry is not None
+    assert entry.unique_id == "12345678_1.0.1.8.0.255"
+    assert entry.translation_key == "active_energy_import"
+    assert entry.options["sensor.private"]["suggested_unit_of_measurement"] == "kWh"
+    entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
+    assert len(entries) == 7
+
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "12345678"), config_entry.entry_id
+    )
+    assert device is not None
+    assert device.name == "Meter 12345678"
+    assert device.serial_number == "12345678"
+    assert device.model == "DLMSIM0012345678"
+    assert device.manufacturer == "Unknown"  # "DLM" is no FLAG id we know
+    assert {e.device_id for e in entries} == {device.id}
+
+
+async def test_manufacturer_from_flag(
+    hass: HomeAssistant,
+    simulator_factory: SimulatorFactory,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    simulator = await simulator_factory(logical_device_name="LGZ1030012345678")
+    entry = make_entry(simulator.url)
+    await setup_entry(hass, entry)
+    device = device_registry.async_get_device_by_identifier((DOMAIN, "12345678"), entry.entry_id)
+    assert device is not None
+    assert device.manufacturer == "Landis+Gyr"
+    assert device.model == "LGZ1030012345678"
+
+
+async def test_other_obis_codes(
+    hass: HomeAssistant, simulator: MeterSimulator, entity_registry: er.EntityRegistry
+) -> None:
+    """A Data object is a text sensor named after its OBIS code."""
+    entry = make_entry(
+        simulator.url,
+        objects=[
+            {"obis": "0.0.96.1.0.255", "class_id": 1},
+            {"obis": "1.0.1.8.0.255", "class_id": 3},
+        ],
+    )
+    await setup_entry(hass, entry)
+    entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, "12345678_0.0.96.1.0.255")
+    assert entity_id == "sensor.meter_12345678_obis_0_0_96_1_0_255"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "12345678"
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 OBIS 0-0:96.1.0*255"
+    assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes
+    assert ATTR_STATE_CLASS not in state.attributes
+
+
+async def test_unavailable_and_recovery(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    meter_clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_entry(hass, config_entry)
+    assert value(hass, ENERGY_IMPORT) == 1234.567
+
+    await simulator.stop()
+    await poll(hass, freezer)
+    for entity_id in (ENERGY_IMPORT, POWER_IMPORT, VOLTAGE):
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert state.state == STATE_UNAVAILABLE
+
+    # An hour at 1500 W later the meter is back.
+    meter_clock.advance(3600)
+    await simulator.start()
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1236.067
+    assert hass.states.get(VOLTAGE).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+    assert config_entry.runtime_data.coordinator.last_update_success
+
+
+async def test_one_object_failing(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A value the meter refuses is not published; the others are."""
+    await setup_entry(hass, config_entry)
+    removed = simulator.meter.objects.pop(Obis.parse("1.0.2.7.0.255"))
+
+    await poll(hass, freezer)
+    assert hass.states.get(POWER_EXPORT).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    assert value(hass, ENERGY_IMPORT) == 1234.567
+
+    simulator.meter.objects[removed.obis] = removed
+    await poll(hass, freezer)
+    assert value(hass, POWER_EXPORT) == 0
+
+
+async def test_energy_never_goes_backwards(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup_entry(hass, config_entry)
+    assert value(hass, ENERGY_IMPORT) == 1234.567
+
+    # A small dip is a glitch: the last value stays.
+    simulator.meter.start_import_wh -= 100
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.567
+    assert "1.0.1.8.0.255 went backwards from 1234567 to 1234467 Wh" in caplog.text
+
+    # Counting on from there is published again.
+    simulator.meter.start_import_wh += 300
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.767
+
+    # A drop of more than 10 % is a reset or a new meter: published, as statistics expect.
+    simulator.meter.start_import_wh = 1000
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1.0
