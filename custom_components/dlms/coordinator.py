@@ -206,6 +206,8 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self.identity: MeterIdentity | None = None
         self._object_errors: dict[str, str] = {}
         self._glitching: set[str] = set()
+        # The last published value of each cumulative register, kept through failed reads.
+        self._published: dict[str, ObisValue] = {}
 
     @override
     async def _async_update_data(self) -> MeterData:
@@ -247,7 +249,6 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         )
 
     def _publish(self, readings: list[ObjectReading]) -> MeterData:
-        previous = self.data or {}
         data: MeterData = {}
         for reading in readings:
             key = reading.ref.obis.dotted
@@ -259,12 +260,15 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             if self._object_errors.pop(key, None) is not None:
                 LOGGER.info("%s: reading %s recovered", self.name, key)
             value = _obis_value(reading)
-            old = previous.get(key)
+            if not is_cumulative(reading.ref.obis, value.unit):
+                data[key] = value
+                continue
+            old = self._published.get(key)
             if (
                 old is not None
                 and isinstance(value.value, Decimal)
                 and isinstance(old.value, Decimal)
-                and is_cumulative(reading.ref.obis, value.unit)
+                and old.unit == value.unit
                 and value.value < old.value
                 and old.value - value.value < old.value * ENERGY_GLITCH_RATIO
             ):
@@ -282,6 +286,8 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                 continue
             self._glitching.discard(key)
             data[key] = value
+            if isinstance(value.value, Decimal):
+                self._published[key] = value
         if readings and not data:
             raise UpdateFailed(
                 translation_domain=DOMAIN,

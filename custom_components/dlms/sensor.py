@@ -172,9 +172,7 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     identity = entry.runtime_data.identity
     async_add_entities(
-        DlmsSensor(
-            coordinator, identity, describe(ref, coordinator.data.get(ref.obis.dotted))
-        )
+        DlmsSensor(coordinator, identity, describe(ref, coordinator.data.get(ref.obis.dotted)))
         for ref in coordinator.refs
     )
 

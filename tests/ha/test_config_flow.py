@@ -7,6 +7,8 @@ import socket
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.dlms.const import DOMAIN
 from simulator import MeterSimulator
@@ -38,9 +40,7 @@ async def start_flow(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
-async def test_port_alone_creates_the_entry(
-    hass: HomeAssistant, simulator: MeterSimulator
-) -> None:
+async def test_port_alone_creates_the_entry(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     """What scripts/develop posts: only the port; every other field has its default."""
     flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
@@ -219,3 +219,45 @@ async def test_lls_meter_without_authentication(
     result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
+
+
+async def test_rest_api_flow(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, simulator: MeterSimulator
+) -> None:
+    """The flow as the frontend and scripts/develop drive it: the form serialises, and a
+    POST of the port alone creates the entry."""
+    # Everything that registers HTTP views first: the router freezes when the client starts.
+    assert await async_setup_component(hass, "config", {})
+    assert await async_setup_component(hass, DOMAIN, {})
+    client = await hass_client()
+
+    response = await client.post(
+        "/api/config/config_entries/flow", json={"handler": DOMAIN, "show_advanced_options": False}
+    )
+    assert response.status == 200
+    form = await response.json()
+    fields = {field["name"]: field for field in form["data_schema"]}
+    assert list(fields) == [
+        "port",
+        "client_address",
+        "server_logical_address",
+        "server_physical_address",
+        "address_size",
+        "authentication",
+        "password",
+        "obis_codes",
+    ]
+    assert fields["port"]["selector"] == {"serial_port": {}}
+    assert fields["client_address"]["default"] == 16
+    assert fields["obis_codes"]["selector"]["select"]["multiple"] is True
+    assert fields["obis_codes"]["selector"]["select"]["custom_value"] is True
+    assert fields["password"]["selector"]["text"]["type"] == "password"
+
+    response = await client.post(
+        f"/api/config/config_entries/flow/{form['flow_id']}", json={"port": simulator.url}
+    )
+    assert response.status == 200
+    result = await response.json()
+    await hass.async_block_till_done()
+    assert result["type"] == "create_entry"
+    assert result["title"] == f"Meter {SERIAL}"

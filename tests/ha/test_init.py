@@ -33,9 +33,7 @@ async def test_setup_and_unload(hass: HomeAssistant, simulator: MeterSimulator) 
     assert not hasattr(entry, "runtime_data")
 
 
-async def test_meter_down_at_setup_retries(
-    hass: HomeAssistant, simulator: MeterSimulator
-) -> None:
+async def test_meter_down_at_setup_retries(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     await simulator.stop()
     entry = make_entry(simulator.url)
     entry.add_to_hass(hass)
@@ -55,9 +53,7 @@ async def test_wrong_password_is_a_setup_error(
     reauth flow is started while the integration has none. The password is never logged."""
     caplog.set_level(logging.DEBUG)
     simulator = await simulator_factory(password=b"12345678")
-    entry = make_entry(
-        simulator.url, client_address=1, authentication="lls", password="Wr0ng-Pa55"
-    )
+    entry = make_entry(simulator.url, client_address=1, authentication="lls", password="Wr0ng-Pa55")
     entry.add_to_hass(hass)
 
     await hass.config_entries.async_setup(entry.entry_id)
@@ -73,9 +69,7 @@ async def test_wrong_password_is_a_setup_error(
 
 async def test_right_password(hass: HomeAssistant, simulator_factory: SimulatorFactory) -> None:
     simulator = await simulator_factory(password=b"12345678")
-    entry = make_entry(
-        simulator.url, client_address=1, authentication="lls", password="12345678"
-    )
+    entry = make_entry(simulator.url, client_address=1, authentication="lls", password="12345678")
     entry.add_to_hass(hass)
 
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -100,8 +100,6 @@ def test_dependencies_of_requirements_meet_home_assistant_pins(
     "text",
     ["serialx==1.10.0", "serialx<1.11", "serialx>=2", "pycrypto>=2.6", "typing-extensions<4.16"],
 )
-def test_the_check_catches_conflicts(
-    constraints: dict[str, list[Requirement]], text: str
-) -> None:
+def test_the_check_catches_conflicts(constraints: dict[str, list[Requirement]], text: str) -> None:
     """The check is not vacuous: requirements Home Assistant could not install fail it."""
     assert conflicts(Requirement(text), constraints)

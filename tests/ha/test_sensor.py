@@ -233,7 +233,39 @@ async def test_energy_never_goes_backwards(
     await poll(hass, freezer)
     assert value(hass, ENERGY_IMPORT) == 1234.767
 
+    # The last published value is remembered through polls that failed.
+    await simulator.stop()
+    await poll(hass, freezer)
+    simulator.meter.start_import_wh -= 10
+    await simulator.start()
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.767
+
     # A drop of more than 10 % is a reset or a new meter: published, as statistics expect.
     simulator.meter.start_import_wh = 1000
     await poll(hass, freezer)
     assert value(hass, ENERGY_IMPORT) == 1.0
+
+
+async def test_object_failing_at_setup(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A well-known object that fails in the setup poll gets the standard's unit until the
+    meter gives its own; then its values are published."""
+    removed = simulator.meter.objects.pop(Obis.parse("1.0.2.8.0.255"))
+    await setup_entry(hass, config_entry)
+    state = hass.states.get(ENERGY_EXPORT)
+    assert state is not None
+    assert state.state == STATE_UNAVAILABLE
+    assert value(hass, ENERGY_IMPORT) == 1234.567
+
+    simulator.meter.objects[removed.obis] = removed
+    await poll(hass, freezer)
+    state = hass.states.get(ENERGY_EXPORT)
+    assert state is not None
+    assert state.state == "45.678"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
+    assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING

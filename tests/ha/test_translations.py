@@ -1,0 +1,61 @@
+"""Every key the code uses has English text (custom integrations get no hassfest check)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+from custom_components.dlms.config_flow import USER_SCHEMA
+from custom_components.dlms.const import ADDRESS_SIZES, AUTHENTICATIONS
+from custom_components.dlms.sensor import GENERIC_TRANSLATION_KEY, KNOWN_OBIS
+
+INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
+EN = json.loads((INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8"))
+
+
+def string_constants_after(keyword: str, module: str) -> set[str]:
+    """String values passed as ``keyword=`` anywhere in a module."""
+    tree = ast.parse((INTEGRATION / module).read_text(encoding="utf-8"))
+    return {
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword)
+        and node.arg == keyword
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
+def test_form_fields() -> None:
+    step = EN["config"]["step"]["user"]
+    fields = {str(key) for key in USER_SCHEMA.schema}
+    assert set(step["data"]) == fields
+    assert set(step["data_description"]) == fields
+
+
+def test_flow_errors_and_aborts() -> None:
+    source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
+    errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
+    assert errors == set(EN["config"]["error"])
+    assert "already_configured" in EN["config"]["abort"]
+
+
+def test_exceptions() -> None:
+    keys = string_constants_after("translation_key", "coordinator.py")
+    assert keys == set(EN["exceptions"])
+    assert "{error}" in EN["exceptions"]["communication_error"]["message"]
+
+
+def test_entity_names_and_icons() -> None:
+    keys = {known.translation_key for known in KNOWN_OBIS.values()} | {GENERIC_TRANSLATION_KEY}
+    assert set(EN["entity"]["sensor"]) == keys
+    assert EN["entity"]["sensor"][GENERIC_TRANSLATION_KEY]["name"] == "OBIS {obis}"
+    icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
+    assert set(icons["entity"]["sensor"]) <= keys
+
+
+def test_selectors() -> None:
+    assert set(EN["selector"]["address_size"]["options"]) == set(ADDRESS_SIZES)
+    assert set(EN["selector"]["authentication"]["options"]) == set(AUTHENTICATIONS)
