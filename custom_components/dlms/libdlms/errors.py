@@ -63,3 +63,19 @@ class CommunicationError(DlmsError):
 
 class DlmsTimeoutError(CommunicationError, TimeoutError):
     """The meter did not answer in time."""
+
+
+class SecurityError(DlmsError):
+    """A security misconfiguration or failure: wrong key length for the suite, a missing key,
+    an unsupported security control. Messages name the problem, never the key material."""
+
+
+class DecipheringError(SecurityError):
+    """An authentication check failed: a GCM/GMAC tag, an HLS f(CtoS) response or an ECDSA
+    signature does not verify (wrong key, wrong system title or tampered bytes), or a wrapped
+    key does not unwrap."""
+
+
+class InvocationCounterError(SecurityError):
+    """An invocation counter that cannot be used: the client counter is exhausted (2^32-1
+    used), or the peer sent a counter not above the last one accepted from it."""
