@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", help="require LLS with this password")
     parser.add_argument("--max-info-length", type=int, default=128)
     parser.add_argument("--max-pdu-size", type=int, default=256)
+    parser.add_argument("--mode-e", action="store_true", help="require the IEC 62056-21 sign-on")
     parser.add_argument("--serial-number", default="12345678")
     parser.add_argument("--power", type=float, default=1500.0, help="import power in W")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         password=args.password.encode() if args.password else None,
         max_info_length=args.max_info_length,
         max_pdu_size=args.max_pdu_size,
+        mode_e=args.mode_e,
     )
     meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
     simulator: MeterSimulator | PtyMeterSimulator

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from .meter import SimulatedMeter
-from .session import ServerSession, ServerSettings
+from .session import Faults, ServerSession, ServerSettings
 
 
 class PtyMeterSimulator:
@@ -21,6 +21,7 @@ class PtyMeterSimulator:
     ) -> None:
         self.meter = meter or SimulatedMeter()
         self.settings = settings or ServerSettings()
+        self.faults = Faults()
         self.path = ""
         self._master = -1
         self._slave = -1
@@ -32,7 +33,7 @@ class PtyMeterSimulator:
         tty.setraw(self._slave)
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
-        self._session = ServerSession(self.meter, self.settings)
+        self._session = ServerSession(self.meter, self.settings, self.faults)
         asyncio.get_running_loop().add_reader(self._master, self._on_readable)
 
     def _on_readable(self) -> None:

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from .meter import SimulatedMeter
-from .session import ServerSession, ServerSettings
+from .session import Faults, ServerSession, ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class MeterSimulator:
         self.settings = settings or ServerSettings()
         if password is not None:
             self.settings.password = password
+        self.faults = Faults()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.sessions = 0
@@ -74,7 +75,7 @@ class MeterSimulator:
         assert task is not None
         self._connections.add(task)
         self.sessions += 1
-        session = ServerSession(self.meter, self.settings)
+        session = ServerSession(self.meter, self.settings, self.faults)
         try:
             while data := await reader.read(4096):
                 answer = session.receive_data(data)

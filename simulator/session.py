@@ -62,12 +62,27 @@ class ServerSettings:
     password: bytes | None = None
     max_info_length: int = 128
     max_pdu_size: int = 256
+    mode_e: bool = False
+    mode_e_baud_character: str = "5"
+
+
+@dataclass
+class Faults:
+    """Faults to inject, shared by all sessions of one simulator."""
+
+    drop_frames: int = 0  # drop this many of the next frames we would send
 
 
 class ServerSession:
-    def __init__(self, meter: SimulatedMeter, settings: ServerSettings) -> None:
+    def __init__(
+        self, meter: SimulatedMeter, settings: ServerSettings, faults: Faults | None = None
+    ) -> None:
         self.meter = meter
         self.settings = settings
+        self.faults = faults or Faults()
+        self.signed_on = not settings.mode_e
+        self._sign_on_buffer = b""
+        self._last_frame = b""
         self.address = HdlcAddress.server(
             settings.logical_address, settings.physical_address, settings.address_size
         )
@@ -88,13 +103,37 @@ class ServerSession:
     # ------------------------------------------------------------------ input
 
     def receive_data(self, data: bytes) -> bytes:
+        if not self.signed_on:
+            return self._sign_on(data)
         self.reader.feed(data)
         out = bytearray()
         for frame in self.reader:
             if not frame.valid or frame.destination != self.address:
                 continue
-            out += self._handle(frame)
+            answer = self._handle(frame)
+            if answer and self.faults.drop_frames > 0:
+                self.faults.drop_frames -= 1
+                continue
+            out += answer
         return bytes(out)
+
+    def _sign_on(self, data: bytes) -> bytes:
+        """IEC 62056-21 mode E at "300 Bd": request -> identification, ACK -> HDLC."""
+        self._sign_on_buffer += data
+        buffer = self._sign_on_buffer
+        if buffer.startswith(b"/?") and buffer.endswith(b"!\r\n"):
+            self._sign_on_buffer = b""
+            baud = self.settings.mode_e_baud_character
+            return f"/DLM{baud}\\2SIMULATOR\r\n".encode("ascii")
+        if buffer[:1] == b"\x06" and len(buffer) >= 6:
+            self._sign_on_buffer = b""
+            # Protocol '2' (HDLC) and mode '2' (binary) switch to HDLC; anything else
+            # would be a mode C readout, which this meter does not offer.
+            self.signed_on = buffer[1:2] == b"2" and buffer[3:6] == b"2\r\n"
+            return b""
+        if b"\n" in buffer or len(buffer) > 64:
+            self._sign_on_buffer = b""
+        return b""
 
     def _handle(self, frame: Frame) -> bytes:
         kind = frame.frame_type
@@ -116,6 +155,7 @@ class ServerSession:
         if kind is FrameType.DISC:
             was_connected = self.connected
             self.connected = self.associated = False
+            self.signed_on = not self.settings.mode_e
             return self._frame(FrameType.UA if was_connected else FrameType.DM, source=frame.source)
         if not self.connected or frame.source != self.client:
             return self._frame(FrameType.DM, source=frame.source)
@@ -129,7 +169,8 @@ class ServerSession:
 
     def _information(self, frame: Frame) -> bytes:
         if frame.send_sequence != self.vr:
-            return b""  # duplicate; the client will time out and resend
+            # The client sent it again: our answer was lost. Send the answer again.
+            return self._last_frame
         self.vr = (self.vr + 1) % 8
         info = frame.information
         if self._rx_first:
@@ -267,6 +308,7 @@ class ServerSession:
             FrameType.I, information=segment, segmented=bool(self._tx_segments), ns=self.vs
         )
         self.vs = (self.vs + 1) % 8
+        self._last_frame = frame
         return frame
 
     def _frame(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
+from ..codecs import iec62056_21 as iec
 from ..codecs.acse import Mechanism
 from ..codecs.axdr import Data
 from ..codecs.hdlc import HdlcAddress, HdlcParameters
@@ -43,6 +44,8 @@ _LOGGER = logging.getLogger(__name__)
 # Sizes in a GET with-list: the header (tag, choice, invoke id, count) and one descriptor
 # without access selection.
 _WITH_LIST_HEADER = 6
+MODE_E_SWITCH_DELAY = 0.3
+MODE_E_ID_TIMEOUT = 3.0
 _DESCRIPTOR_SIZE = 10
 
 
@@ -57,6 +60,9 @@ class ClientSettings:
     max_info_length: int | None = None
     client_max_receive_pdu_size: int = 0xFFFF
     response_timeout: float = 5.0
+    retries: int = 2
+    mode_e: bool = False
+    mode_e_max_baudrate: int = 19200
 
     def __repr__(self) -> str:  # the password stays out of logs and tracebacks
         return (
@@ -112,6 +118,8 @@ class DlmsClient:
         await self.transport.open()
         self._opened = True
         try:
+            if self.settings.mode_e:
+                await self._sign_on()
             self.link.connect()
             await self._flush()
             await self._wait_for_link(LinkEstablished)
@@ -214,17 +222,23 @@ class DlmsClient:
             raise CommunicationError("the meter refused the connection (DM)")
 
     async def _receive(self) -> None:
-        try:
-            async with asyncio.timeout(self.settings.response_timeout):
-                data = await self.transport.read()
-        except TimeoutError:
-            if self.link.receiving:
-                raise DlmsTimeoutError(
-                    "the meter stopped answering in the middle of a frame"
-                ) from None
-            raise DlmsTimeoutError(
-                f"no answer from the meter within {self.settings.response_timeout:g} s"
-            ) from None
+        """Wait for bytes; on silence send our last frame again (the meter may have lost it,
+        or we lost its answer), up to ``retries`` times."""
+        attempt = 0
+        mid_frame = False
+        while True:
+            try:
+                async with asyncio.timeout(self.settings.response_timeout):
+                    data = await self.transport.read()
+                break
+            except TimeoutError:
+                mid_frame |= self.link.receiving
+                if attempt >= self.settings.retries:
+                    raise self._silence_error(mid_frame) from None
+                attempt += 1
+                _LOGGER.debug("no answer, sending the last frame again (%d)", attempt)
+                self.link.retransmit()
+                await self._flush()
         events = self.link.receive_data(data)
         await self._flush()
         for event in events:
@@ -233,6 +247,54 @@ class DlmsClient:
             elif isinstance(event, LinkClosed) and event.by_peer:
                 self.association.abort()
                 raise CommunicationError("the meter refused or dropped the connection (DM)")
+
+    def _silence_error(self, mid_frame: bool) -> DlmsTimeoutError:
+        if mid_frame:
+            return DlmsTimeoutError("the meter stopped answering in the middle of a frame")
+        if self.link.state is LinkState.CONNECTING:
+            return DlmsTimeoutError(
+                "no answer to the connection request (SNRM): check the port, the baud rate, "
+                "the optical probe's orientation and the server address"
+            )
+        return DlmsTimeoutError(
+            f"no answer from the meter within {self.settings.response_timeout:g} s"
+        )
+
+    async def _sign_on(self) -> None:
+        """IEC 62056-21 mode E: request and identification at 300 Bd 7E1, the ACK that
+        selects HDLC at the announced speed, then 8N1 at that speed."""
+        transport = self.transport
+        await transport.set_line(baudrate=iec.SIGN_ON_BAUDRATE, byte_size=7, parity="E")
+        request = iec.request()
+        await transport.write(request)
+        identification = await self._read_identification(request)
+        if not identification.hdlc:
+            raise CommunicationError(
+                f"the meter ({identification.manufacturer}) does not offer HDLC in mode E"
+            )
+        baudrate = min(identification.baudrate, self.settings.mode_e_max_baudrate)
+        await transport.write(iec.acknowledgement(iec.baud_character_for(baudrate)))
+        # The ACK must leave the UART at 300 Bd before the speed changes.
+        await asyncio.sleep(MODE_E_SWITCH_DELAY)
+        await transport.set_line(baudrate=baudrate, byte_size=8, parity="N")
+        _LOGGER.debug("mode E: %s, HDLC at %d Bd", identification, baudrate)
+
+    async def _read_identification(self, request: bytes) -> iec.Identification:
+        buffer = b""
+        try:
+            async with asyncio.timeout(max(self.settings.response_timeout, MODE_E_ID_TIMEOUT)):
+                while True:
+                    buffer += await self.transport.read()
+                    while b"\r\n" in buffer:
+                        line, buffer = buffer.split(b"\r\n", 1)
+                        start = line.rfind(b"/")
+                        if start < 0 or line[start:] + b"\r\n" == request:
+                            continue  # noise, or the optical head's echo of our request
+                        return iec.Identification.parse(line[start:])
+        except TimeoutError:
+            raise DlmsTimeoutError(
+                "no identification from the meter at 300 Bd: check the optical probe"
+            ) from None
 
     async def _flush(self) -> None:
         data = self.link.data_to_send()

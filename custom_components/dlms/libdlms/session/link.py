@@ -129,7 +129,9 @@ class HdlcLink:
         self._reader.clear()
 
     def retransmit(self) -> None:
-        """Queue our last frame again: the meter did not answer it in time."""
+        """Queue our last frame again: the meter did not answer it in time. A partial
+        frame received so far is dropped; the meter will send it whole again."""
+        self._reader.clear()
         if self._last_sent:
             self._outgoing += self._last_sent
 

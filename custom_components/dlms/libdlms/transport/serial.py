@@ -34,10 +34,14 @@ class SerialTransport:
         url: str,
         *,
         baudrate: int = 9600,
+        byte_size: int = 8,
+        parity: str = "N",
         connect_timeout: float = 10.0,
     ) -> None:
         self.url = normalize_url(url)
         self.baudrate = baudrate
+        self.byte_size = byte_size
+        self.parity = parity
         self.connect_timeout = connect_timeout
         self._serial: serialx.AsyncSerial | None = None
 
@@ -47,7 +51,9 @@ class SerialTransport:
     async def open(self) -> None:
         if not self.url:
             raise CommunicationError("no port given")
-        serial = serialx.async_serial_for_url(self.url, baudrate=self.baudrate)
+        serial = serialx.async_serial_for_url(
+            self.url, baudrate=self.baudrate, byte_size=self.byte_size, parity=self.parity
+        )
         try:
             async with asyncio.timeout(self.connect_timeout):
                 await serial.open()
@@ -75,6 +81,16 @@ class SerialTransport:
             await serial.write(data)
         except (serialx.SerialException, OSError) as err:
             raise CommunicationError(f"writing {self.url} failed: {_describe(err)}") from err
+
+    async def set_line(self, *, baudrate: int, byte_size: int, parity: str) -> None:
+        serial = self._require_open()
+        try:
+            await serial.reconfigure_port(baudrate=baudrate, byte_size=byte_size, parity=parity)
+        except (serialx.SerialException, OSError, ValueError) as err:
+            raise CommunicationError(
+                f"cannot set {self.url} to {baudrate} Bd {byte_size}{parity}1: {_describe(err)}"
+            ) from err
+        self.baudrate, self.byte_size, self.parity = baudrate, byte_size, parity
 
     async def close(self) -> None:
         serial, self._serial = self._serial, None

@@ -1,0 +1,75 @@
+"""The client on imperfect links: IEC 62056-21 mode E sign-on, lost frames answered by
+retransmission, and a clear error once the retries are spent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from custom_components.dlms.libdlms.codecs import iec62056_21 as iec
+from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.errors import DecodeError, DlmsTimeoutError, EncodeError
+from custom_components.dlms.libdlms.transport import SerialTransport
+from simulator import MeterSimulator, PtyMeterSimulator
+from simulator.session import ServerSettings
+
+ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
+
+
+def test_mode_e_messages() -> None:
+    assert iec.request() == bytes.fromhex("2F3F210D0A")
+    assert iec.acknowledgement("5") == bytes.fromhex("063235320D0A")
+    assert iec.parse_acknowledgement(bytes.fromhex("063235320D0A")) == ("2", "5", "2")
+    ident = iec.Identification.parse(b"/ISK5\\2MT382-1000\r\n")
+    assert (ident.manufacturer, ident.baudrate, ident.hdlc) == ("ISK", 9600, True)
+    assert ident.identification == "MT382-1000"
+    mode_c = iec.Identification.parse(b"/LGZ4ZMD3104407.B32\r\n")
+    assert not mode_c.hdlc
+    assert mode_c.baudrate == 4800
+    with pytest.raises(DecodeError):
+        iec.Identification.parse(b"/ISKZ\\2x\r\n")
+    with pytest.raises(EncodeError):
+        iec.acknowledgement("9")
+    assert iec.baud_character_for(19200) == "6"
+
+
+async def test_mode_e_sign_on_over_a_serial_device() -> None:
+    """300 Bd 7E1, identification, ACK, then 8N1 at 9600 on a real tty (termios)."""
+    async with PtyMeterSimulator(settings=ServerSettings(mode_e=True)) as sim:
+        transport = SerialTransport(sim.path, baudrate=9600)
+        async with DlmsClient(transport, ClientSettings(mode_e=True)) as client:
+            assert (transport.baudrate, transport.byte_size, transport.parity) == (9600, 8, "N")
+            (energy,) = await MeterReader().read(client, [ENERGY])
+        assert energy.scaled_value == Decimal(sim.meter.import_wh)
+
+
+async def test_mode_e_speed_is_capped_by_the_setting(socket_enabled: None) -> None:
+    settings = ServerSettings(mode_e=True, mode_e_baud_character="6")
+    async with MeterSimulator(settings=settings) as sim:
+        transport = SerialTransport(sim.url)
+        client = DlmsClient(transport, ClientSettings(mode_e=True, mode_e_max_baudrate=4800))
+        async with client:
+            assert transport.baudrate == 4800
+
+
+async def test_without_sign_on_a_mode_e_meter_is_silent(socket_enabled: None) -> None:
+    async with MeterSimulator(settings=ServerSettings(mode_e=True)) as sim:
+        client = DlmsClient(
+            SerialTransport(sim.url), ClientSettings(response_timeout=0.3, retries=1)
+        )
+        with pytest.raises(DlmsTimeoutError, match="connection request"):
+            await client.open()
+
+
+async def test_lost_answers_are_recovered_by_retransmission(socket_enabled: None) -> None:
+    async with MeterSimulator() as sim:
+        settings = ClientSettings(response_timeout=0.3, retries=2)
+        async with DlmsClient(SerialTransport(sim.url), settings) as client:
+            sim.faults.drop_frames = 2  # the meter's next two answers never arrive
+            (energy,) = await MeterReader().read(client, [ENERGY])
+            assert energy.unit == "Wh"
+            sim.faults.drop_frames = 3  # more than the retries: a clear error
+            with pytest.raises(DlmsTimeoutError, match="no answer from the meter"):
+                await MeterReader().read(client, [ENERGY])
