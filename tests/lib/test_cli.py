@@ -46,10 +46,21 @@ async def _dlms(*args: str) -> Result:
 
 
 @pytest.fixture
-async def simulated_meter(socket_enabled: None) -> AsyncIterator[str]:
+def simulator_options() -> list[str]:
+    return []
+
+
+@pytest.fixture
+async def simulated_meter(socket_enabled: None, simulator_options: list[str]) -> AsyncIterator[str]:
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        DLMS, "simulate", "--port", str(port), cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        DLMS,
+        "simulate",
+        "--port",
+        str(port),
+        *simulator_options,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None
@@ -147,3 +158,27 @@ async def test_decode_is_a_translator() -> None:
             }
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "simulator_options", [["--server-physical", "1", "--password", "12345678"]]
+)
+async def test_probe_finds_what_the_meter_accepts(simulated_meter: str) -> None:
+    result = await _dlms(
+        "probe", simulated_meter, "--json", "--timeout", "0.5", "--password", "12345678"
+    )
+    assert result.returncode == 0, result.stderr
+    attempts = _lines(result.stdout)
+    assert attempts[0] == {
+        "client_address": 16,
+        "server_logical": 1,
+        "server_physical": 17,
+        "auth": "none",
+        "result": "no answer",
+    }
+    accepted = [a for a in attempts if a["result"] == "accepted"]
+    assert accepted[0]["client_address"] == 1
+    assert accepted[0]["server_physical"] == 1
+    assert accepted[0]["auth"] == "lls"
+    assert accepted[0]["serial_number"] == "12345678"
+    assert "12345678" not in [a.get("password") for a in attempts]

@@ -79,3 +79,8 @@ class DecipheringError(SecurityError):
 class InvocationCounterError(SecurityError):
     """An invocation counter that cannot be used: the client counter is exhausted (2^32-1
     used), or the peer sent a counter not above the last one accepted from it."""
+
+
+class NoLinkError(DlmsTimeoutError):
+    """Nobody answered the connection request (SNRM): wrong port, baud rate, probe
+    orientation or server address."""

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..client import ClientSettings, DlmsClient, MeterReader, ObjectReading, ObjectRef
@@ -20,11 +21,12 @@ from ..codecs.xdlms import AttributeDescriptor
 from ..cosem.clock import CosemDateTime
 from ..cosem.obis import Obis
 from ..cosem.objects import ASSOCIATION_LN, InterfaceClass, ObjectListElement, parse_object_list
-from ..errors import DecodeError, DlmsError
+from ..errors import DecodeError, DlmsError, NoLinkError
 from ..transport import SerialTransport
 from .describe import describe
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
+SERIAL_NUMBER = Obis(0, 0, 96, 1, 0, 255)
 _AUTH = {
     "none": Mechanism.NONE,
     "lls": Mechanism.LOW,
@@ -42,8 +44,12 @@ class UsageError(Exception):
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="serial device, socket://host:port, rfc2217://… or host:port")
-    parser.add_argument("--baudrate", type=int, default=9600)
-    parser.add_argument("--mode-e", action="store_true", help="IEC 62056-21 mode E sign-on first")
+    parser.add_argument(
+        "--baudrate", type=int, default=9600, help="line speed; with --mode-e the highest to accept"
+    )
+    parser.add_argument(
+        "--mode-e", action="store_true", help="IEC 62056-21 mode E sign-on at 300 Bd first"
+    )
     parser.add_argument("--client-address", type=int, default=16)
     parser.add_argument("--server-logical", type=int, default=1)
     parser.add_argument("--server-physical", type=int, default=17)
@@ -62,6 +68,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--invocation-counter", metavar="OBIS")
     parser.add_argument("--max-info-length", type=int)
     parser.add_argument("--timeout", type=float, default=5.0, help="response timeout in seconds")
+    parser.add_argument(
+        "--retries", type=int, default=2, help="times to send a frame again on silence"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
@@ -79,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     objects = commands.add_parser("objects", help="list the meter's objects")
     _add_connection_options(objects)
 
+    probe = commands.add_parser(
+        "probe", help="find the addresses and authentication the meter accepts"
+    )
+    _add_connection_options(probe)
+    probe.add_argument(
+        "--physical-candidates",
+        default="17,1,16,0",
+        help="server physical addresses to try, in order (default 17,1,16,0: AM550 first)",
+    )
+
     decode = commands.add_parser("decode", help="describe bytes (HDLC, APDU, A-XDR data)")
     decode.add_argument("hex")
     decode.add_argument(
@@ -92,8 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> ClientSettings:
     unsupported = []
-    if args.mode_e:
-        unsupported.append("--mode-e")
     if args.security != "none" or args.ek or args.ak or args.system_title:
         unsupported.append("ciphering (--security/--ek/--ak/--system-title)")
     if args.invocation_counter:
@@ -114,6 +131,9 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
         password=args.password.encode() if mechanism is Mechanism.LOW else None,
         max_info_length=args.max_info_length,
         response_timeout=args.timeout,
+        retries=args.retries,
+        mode_e=args.mode_e,
+        mode_e_max_baudrate=args.baudrate,
     )
 
 
@@ -212,6 +232,72 @@ async def _objects(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
+# Client addresses worth trying: the public client needs no authentication; the
+# management (1) and reader (32) clients usually want LLS.
+_PROBE_CLIENTS = (
+    (16, Mechanism.NONE),
+    (1, Mechanism.LOW),
+    (32, Mechanism.LOW),
+    (1, Mechanism.NONE),
+)
+
+
+async def _probe(args: argparse.Namespace, out: _Output) -> int:
+    """Try the usual address and authentication combinations, shortest first; report
+    each attempt and what worked, so a user knows what to type into Home Assistant."""
+    base = _settings(args)
+    password = args.password.encode() if args.password else None
+    try:
+        physicals = [int(p) for p in args.physical_candidates.split(",") if p.strip()]
+    except ValueError:
+        raise UsageError("--physical-candidates takes numbers separated by commas") from None
+    if args.server_physical not in physicals:
+        physicals.insert(0, args.server_physical)
+    found = 0
+    for physical in physicals:
+        for client_address, mechanism in _PROBE_CLIENTS:
+            if mechanism is Mechanism.LOW and password is None:
+                continue
+            settings = replace(
+                base,
+                client_address=client_address,
+                server_physical_address=physical,
+                mechanism=mechanism,
+                password=password if mechanism is Mechanism.LOW else None,
+                retries=0,
+            )
+            attempt: dict[str, Any] = {
+                "client_address": client_address,
+                "server_logical": settings.server_logical_address,
+                "server_physical": physical,
+                "auth": "lls" if mechanism is Mechanism.LOW else "none",
+            }
+            client = DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings)
+            try:
+                async with client:
+                    serial = await client.get(AttributeDescriptor(1, SERIAL_NUMBER, 2))
+            except NoLinkError:
+                out.line({**attempt, "result": "no answer"}, _probe_text(attempt, "no answer"))
+                break  # nobody at this physical address: the other clients won't help
+            except DlmsError as err:
+                out.line({**attempt, "result": str(err)}, _probe_text(attempt, str(err)))
+                continue
+            found += 1
+            serial_text = ObjectReading(ObjectRef(1, SERIAL_NUMBER), serial).display_value()
+            out.line(
+                {**attempt, "result": "accepted", "serial_number": serial_text},
+                _probe_text(attempt, f"accepted, serial number {serial_text}"),
+            )
+    return EXIT_OK if found else EXIT_READ_FAILED
+
+
+def _probe_text(attempt: dict[str, Any], result: str) -> str:
+    return (
+        f"client {attempt['client_address']:>2}  server {attempt['server_logical']}/"
+        f"{attempt['server_physical']:<4} auth {attempt['auth']:<4}  {result}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -230,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "read":
             return asyncio.run(_read(args, out))
+        if args.command == "probe":
+            return asyncio.run(_probe(args, out))
         return asyncio.run(_objects(args, out))
     except UsageError as err:
         out.error(str(err))

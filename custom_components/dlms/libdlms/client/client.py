@@ -26,7 +26,14 @@ from ..codecs.xdlms import (
     GetDataResult,
     data_access_result_name,
 )
-from ..errors import CommunicationError, DataAccessError, DlmsError, DlmsTimeoutError, ProtocolError
+from ..errors import (
+    CommunicationError,
+    DataAccessError,
+    DlmsError,
+    DlmsTimeoutError,
+    NoLinkError,
+    ProtocolError,
+)
 from ..session.association import (
     Associated,
     Association,
@@ -252,7 +259,7 @@ class DlmsClient:
         if mid_frame:
             return DlmsTimeoutError("the meter stopped answering in the middle of a frame")
         if self.link.state is LinkState.CONNECTING:
-            return DlmsTimeoutError(
+            return NoLinkError(
                 "no answer to the connection request (SNRM): check the port, the baud rate, "
                 "the optical probe's orientation and the server address"
             )
