@@ -62,6 +62,7 @@ class ServerSettings:
     password: bytes | None = None
     max_info_length: int = 128
     max_pdu_size: int = 256
+    with_list_cap: int | None = None  # refuse longer GET with-list requests
     mode_e: bool = False
     mode_e_baud_character: str = "5"
 
@@ -262,6 +263,9 @@ class ServerSession:
             raw = encode_data(result) if not isinstance(result, DataAccessResult | int) else b""
         else:
             assert isinstance(request, GetRequestWithList)
+            cap = self.settings.with_list_cap
+            if cap is not None and len(request.descriptors) > cap:
+                return ExceptionResponse(2, 3).encode()  # service-unknown, other-reason
             results = tuple(
                 self.meter.get(d.class_id, d.instance, d.attribute) for d in request.descriptors
             )

@@ -73,3 +73,20 @@ async def test_lost_answers_are_recovered_by_retransmission(socket_enabled: None
             sim.faults.drop_frames = 3  # more than the retries: a clear error
             with pytest.raises(DlmsTimeoutError, match="no answer from the meter"):
                 await MeterReader().read(client, [ENERGY])
+
+
+async def test_with_list_cap_is_learnt_and_remembered(socket_enabled: None) -> None:
+    """A meter that refuses lists longer than 3: the client halves until it fits, and the
+    reader remembers the cap for the next session."""
+    codes = "1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255 1.0.2.7.0.255 1.0.32.7.0.255 1.0.31.7.0.255"
+    refs = [ObjectRef(3, Obis.parse(code)) for code in [*codes.split(), "1.0.14.7.0.255"]]
+    async with MeterSimulator(settings=ServerSettings(with_list_cap=3)) as sim:
+        reader = MeterReader()
+        async with DlmsClient(SerialTransport(sim.url)) as client:
+            readings = await reader.read(client, refs)
+        assert all(r.error is None for r in readings)
+        assert reader.list_cap is not None
+        assert reader.list_cap <= 3
+        async with DlmsClient(SerialTransport(sim.url)) as client:
+            assert [r.unit for r in await reader.read(client, refs)] == [r.unit for r in readings]
+            assert client.list_cap == reader.list_cap

@@ -33,6 +33,7 @@ from ..errors import (
     DlmsTimeoutError,
     NoLinkError,
     ProtocolError,
+    ServiceError,
 )
 from ..session.association import (
     Associated,
@@ -105,6 +106,9 @@ class DlmsClient:
         )
         self._apdus: list[bytes] = []
         self._opened = False
+        # The longest GET with-list the meter took; None until one was refused. Callers
+        # that poll again (MeterReader) carry it from one session to the next.
+        self.list_cap: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -182,23 +186,31 @@ class DlmsClient:
         in batches that fit the meter's receive PDU size, or one GET each when the meter
         does not do with-list."""
         results: list[GetDataResult] = []
-        for batch in self._batches(descriptors):
-            event = await self._exchange(self.association.get(batch))
+        pending = list(descriptors)
+        while pending:
+            size = self._batch_size()
+            batch, pending = pending[:size], pending[size:]
+            try:
+                event = await self._exchange(self.association.get(batch))
+            except ServiceError:
+                if len(batch) == 1:
+                    raise
+                # The meter refuses lists this long: halve, remember, and go on.
+                self.list_cap = len(batch) // 2
+                _LOGGER.debug("GET with-list of %d refused; trying %d", len(batch), self.list_cap)
+                pending = batch + pending
+                continue
             if not isinstance(event, GetCompleted):
                 raise ProtocolError("GET did not complete")
             results.extend(event.results)
         return results
 
-    def _batches(
-        self, descriptors: Sequence[AttributeDescriptor]
-    ) -> list[list[AttributeDescriptor]]:
+    def _batch_size(self) -> int:
         if not self.association.supports(Conformance.MULTIPLE_REFERENCES):
-            return [[descriptor] for descriptor in descriptors]
+            return 1
         limit = self.association.server_max_receive_pdu_size or 0xFFFF
-        per_request = max(1, (limit - _WITH_LIST_HEADER) // _DESCRIPTOR_SIZE)
-        return [
-            list(descriptors[i : i + per_request]) for i in range(0, len(descriptors), per_request)
-        ]
+        size = max(1, (limit - _WITH_LIST_HEADER) // _DESCRIPTOR_SIZE)
+        return min(size, self.list_cap) if self.list_cap else size
 
     # ------------------------------------------------------------------ plumbing
 

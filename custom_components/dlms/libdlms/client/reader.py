@@ -138,6 +138,7 @@ class MeterReader:
 
     def __init__(self) -> None:
         self.scaler_units: dict[ObjectRef, ScalerUnit] = {}
+        self.list_cap: int | None = None  # learnt from the meter, kept across sessions
 
     async def read(self, client: DlmsClient, refs: Sequence[ObjectRef]) -> list[ObjectReading]:
         missing = [
@@ -149,7 +150,12 @@ class MeterReader:
             AttributeDescriptor(ref.class_id, ref.obis, ref.scaler_unit_attribute or 0)
             for ref in missing
         ] + [ref.descriptor for ref in refs]
-        results = await client.get_many(descriptors)
+        if client.list_cap is None:
+            client.list_cap = self.list_cap
+        try:
+            results = await client.get_many(descriptors)
+        finally:
+            self.list_cap = client.list_cap
         scaler_errors: dict[ObjectRef, str] = {}
         for ref, result in zip(missing, results[: len(missing)], strict=True):
             scaler_unit = _scaler_unit(result)
