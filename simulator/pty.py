@@ -25,7 +25,7 @@ class PtyMeterSimulator:
         self.path = ""
         self._master = -1
         self._slave = -1
-        self._session: ServerSession | None = None
+        self.session: ServerSession | None = None
 
     async def start(self) -> None:
         self._master, self._slave = os.openpty()
@@ -33,7 +33,7 @@ class PtyMeterSimulator:
         tty.setraw(self._slave)
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
-        self._session = ServerSession(self.meter, self.settings, self.faults)
+        self.session = ServerSession(self.meter, self.settings, self.faults)
         asyncio.get_running_loop().add_reader(self._master, self._on_readable)
 
     def _on_readable(self) -> None:
@@ -43,8 +43,8 @@ class PtyMeterSimulator:
             return
         except OSError:  # the client side closed: a new session starts with its next SNRM
             return
-        assert self._session is not None
-        answer = self._session.receive_data(data)
+        assert self.session is not None
+        answer = self.session.receive_data(data)
         if answer:
             os.write(self._master, answer)
 

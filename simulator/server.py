@@ -36,7 +36,7 @@ class MeterSimulator:
         self.faults = Faults()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
-        self.sessions = 0
+        self.sessions: list[ServerSession] = []  # one per TCP connection, newest last
 
     @property
     def url(self) -> str:
@@ -74,8 +74,8 @@ class MeterSimulator:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
-        self.sessions += 1
         session = ServerSession(self.meter, self.settings, self.faults)
+        self.sessions.append(session)
         try:
             while data := await reader.read(4096):
                 answer = session.receive_data(data)

@@ -136,7 +136,7 @@ async def test_invalid_obis_without_io(hass: HomeAssistant, simulator: MeterSimu
         flow_id, {"port": simulator.url, "obis_codes": []}
     )
     assert result["errors"] == {"obis_codes": "no_obis_codes"}
-    assert simulator.sessions == 0
+    assert len(simulator.sessions) == 0
 
 
 async def test_lls_needs_a_password(hass: HomeAssistant, simulator: MeterSimulator) -> None:
@@ -146,7 +146,7 @@ async def test_lls_needs_a_password(hass: HomeAssistant, simulator: MeterSimulat
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"password": "password_required"}
-    assert simulator.sessions == 0
+    assert len(simulator.sessions) == 0
 
 
 async def test_address_does_not_fit_the_size(
@@ -158,7 +158,7 @@ async def test_address_does_not_fit_the_size(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_address"}
-    assert simulator.sessions == 0
+    assert len(simulator.sessions) == 0
 
 
 async def test_object_not_on_the_meter(hass: HomeAssistant, simulator: MeterSimulator) -> None:

@@ -25,7 +25,7 @@ async def test_setup_and_unload(hass: HomeAssistant, simulator: MeterSimulator) 
     identity = entry.runtime_data.identity
     assert identity.serial_number == "12345678"
     assert identity.logical_device_name == "DLMSIM0012345678"
-    assert simulator.sessions == 1  # identity and values in one session
+    assert len(simulator.sessions) == 1  # identity and values in one session
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
@@ -61,7 +61,7 @@ async def test_wrong_password_is_a_setup_error(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.error_reason_translation_key == "authentication_failed"
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
-    assert simulator.sessions == 1
+    assert len(simulator.sessions) == 1
     assert "rejected" in caplog.text
     assert "Wr0ng-Pa55" not in caplog.text
     assert b"Wr0ng-Pa55".hex() not in caplog.text.lower().replace(" ", "")

@@ -3,6 +3,7 @@ retransmission, and a clear error once the retries are spent."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -90,3 +91,39 @@ async def test_with_list_cap_is_learnt_and_remembered(socket_enabled: None) -> N
         async with DlmsClient(SerialTransport(sim.url)) as client:
             assert [r.unit for r in await reader.read(client, refs)] == [r.unit for r in readings]
             assert client.list_cap == reader.list_cap
+
+
+async def test_cancelled_poll_still_releases_and_disconnects(socket_enabled: None) -> None:
+    """Home Assistant cancels a poll (shutdown, unload): the meter is still told goodbye."""
+    async with MeterSimulator() as sim:
+        entered = asyncio.Event()
+
+        async def poll() -> None:
+            async with DlmsClient(SerialTransport(sim.url)) as client:
+                while True:
+                    await MeterReader().read(client, [ENERGY])
+                    entered.set()
+
+        task = asyncio.create_task(poll())
+        await entered.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        (session,) = sim.sessions
+        assert not session.associated
+        assert not session.connected
+
+
+async def test_a_meter_left_associated_accepts_the_next_client() -> None:
+    """A client that vanished without RLRQ/DISC (unplugged, killed) leaves the meter
+    associated on a serial line; the next SNRM starts afresh."""
+    async with PtyMeterSimulator() as sim:
+        first = DlmsClient(SerialTransport(sim.path))
+        await first.open()
+        await first.transport.close()  # gone without a word
+        assert sim.session is not None
+        assert sim.session.associated
+        async with DlmsClient(SerialTransport(sim.path)) as second:
+            (energy,) = await MeterReader().read(second, [ENERGY])
+        assert energy.error is None
+        assert not sim.session.connected
