@@ -3,19 +3,72 @@
 Anything that does not decode raises ``DecodeError``; the caller prints it as
 ``{"error": …}``. Ciphered APDUs are named and shown as hex; decrypting them comes with
 the security layer.
+
+Reassembly comes before decoding, because segment and block boundaries fall inside data
+elements:
+
+- HDLC: the information fields of I and UI frames are joined per direction (destination
+  and source address). An APDU starts with the LLC (``E6 E6 00``/``E6 E7 00``), which is
+  removed, and goes on while frames carry the segmentation bit. A UI frame without the
+  segmentation bit whose successor in the same direction carries no LLC is continued by
+  it (GBT pushed in UI frames, the LLC in the first frame only: L+G E450).
+- Wrapper (IEC 62056-47): each PDU carries one APDU; ``wrapper`` lists the headers.
+- General-Block-Transfer: consecutive GBT APDUs in one direction are collected by block
+  number and, once every block up to the last one is there, replaced by the APDU they
+  carry. ``blocks`` then lists the GBT APDUs; an incomplete transfer keeps its blocks as
+  APDUs of their own.
+
+The result has ``apdu`` when the bytes amount to one APDU, ``apdus`` (a list, in order)
+when they amount to several.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..codecs.acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
 from ..codecs.axdr import Data, decode_data
-from ..codecs.hdlc import FLAG, LLC_REQUEST, LLC_RESPONSE, FrameReader, FrameType
+from ..codecs.gbt import GbtReceiver, split_blocks
+from ..codecs.hdlc import FLAG, LLC_REQUEST, LLC_RESPONSE, Frame, FrameReader, FrameType
+from ..codecs.wrapper import looks_like_wrapper, split_wrapper
 from ..codecs.xdlms import (
+    ACTION_REQUEST_TAG,
+    ACTION_RESPONSE_TAG,
+    APDU_TAG_NAMES,
+    CONFIRMED_SERVICE_ERROR_TAG,
+    DATA_NOTIFICATION_TAG,
+    EVENT_NOTIFICATION_REQUEST_TAG,
+    EXCEPTION_RESPONSE_TAG,
+    GENERAL_BLOCK_TRANSFER_TAG,
+    GET_REQUEST_TAG,
+    GET_RESPONSE_TAG,
+    INITIATE_REQUEST_TAG,
+    INITIATE_RESPONSE_TAG,
+    SET_REQUEST_TAG,
+    SET_RESPONSE_TAG,
+    AccessResult,
+    AccessSelection,
+    ActionRequestNextPblock,
+    ActionRequestNormal,
+    ActionRequestWithFirstPblock,
+    ActionRequestWithList,
+    ActionRequestWithListAndFirstPblock,
+    ActionRequestWithPblock,
+    ActionResponseNextPblock,
+    ActionResponseNormal,
+    ActionResponseWithList,
+    ActionResponseWithOptionalData,
+    ActionResponseWithPblock,
+    ActionResult,
     ConfirmedServiceError,
     DataAccessResult,
+    DataBlockSA,
+    DataNotification,
+    EventNotificationRequest,
     ExceptionResponse,
+    GeneralBlockTransfer,
     GetDataResult,
     GetRequestNext,
     GetRequestNormal,
@@ -25,55 +78,98 @@ from ..codecs.xdlms import (
     GetResponseWithList,
     InitiateRequest,
     InitiateResponse,
+    SetRequestNormal,
+    SetRequestWithDatablock,
+    SetRequestWithFirstDatablock,
+    SetRequestWithList,
+    SetRequestWithListAndFirstDatablock,
+    SetResponseDatablock,
+    SetResponseLastDatablock,
+    SetResponseLastDatablockWithList,
+    SetResponseNormal,
+    SetResponseWithList,
+    action_result_name,
     data_access_result_name,
+    decode_action_request,
+    decode_action_response,
     decode_get_request,
     decode_get_response,
+    decode_set_request,
+    decode_set_response,
 )
+from ..cosem.clock import CosemDateTime
 from ..errors import DecodeError
 
-APDU_NAMES: dict[int, str] = {
-    0x01: "initiate-request",
-    0x08: "initiate-response",
-    0x0E: "confirmed-service-error",
-    0x0F: "data-notification",
-    0x21: "glo-initiate-request",
-    0x28: "glo-initiate-response",
-    0x60: "aarq",
-    0x61: "aare",
-    0x62: "rlrq",
-    0x63: "rlre",
-    0xC1: "set-request",
-    0xC3: "action-request",
-    0xC5: "set-response",
-    0xC7: "action-response",
-    0xC8: "glo-get-request",
-    0xCC: "glo-get-response",
-    0xD0: "ded-get-request",
-    0xD4: "ded-get-response",
-    0xD8: "exception-response",
-    0xDB: "general-glo-ciphering",
-    0xDC: "general-ded-ciphering",
-    0xE0: "general-block-transfer",
-}
+APDU_NAMES: dict[int, str] = dict(APDU_TAG_NAMES)
+
+_LLCS = (LLC_REQUEST, LLC_RESPONSE)
+_WRAPPER_VERSION_BYTES = b"\x00\x01"
 
 
 def describe(raw: bytes, kind: str = "auto") -> dict[str, Any]:
+    """``kind``: ``auto``, ``hdlc``, ``wrapper``, ``apdu``, ``data`` or ``iec``. ``auto``
+    takes 0x7E for HDLC, a version-1 wrapper header whose lengths match the bytes exactly
+    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU."""
     if not raw:
         raise DecodeError("no bytes to decode")
     if kind == "auto":
         if raw[0] == FLAG:
             kind = "hdlc"
+        elif raw[:2] == _WRAPPER_VERSION_BYTES and looks_like_wrapper(raw):
+            kind = "wrapper"
         elif raw[:1] in (b"/", b"\x06"):
             kind = "iec"
         else:
             kind = "apdu"
     if kind == "hdlc":
         return describe_hdlc(raw)
+    if kind == "wrapper":
+        return describe_wrapper(raw)
     if kind == "data":
         return {"data": decode_data(raw).to_json()}
     if kind == "iec":
         return describe_iec(raw)
-    return {"apdu": describe_apdu(raw)}
+    if raw[0] not in APDU_NAMES:
+        raise DecodeError(f"unknown APDU tag 0x{raw[0]:02X}")
+    return describe_apdus([(None, raw)])
+
+
+# ---------------------------------------------------------------------------- HDLC
+
+
+@dataclass
+class _Assembly:
+    key: Hashable
+    payload: bytearray = field(default_factory=bytearray)
+    segmented: bool = False  # the last frame had the segmentation bit
+    ui: bool = False  # the last frame was a UI frame
+
+
+def hdlc_apdus(frames: list[Frame]) -> list[tuple[Hashable, bytes]]:
+    """The APDUs the I and UI frames carry, LLC removed, each with its direction."""
+    assemblies: list[_Assembly] = []
+    current: dict[Hashable, _Assembly] = {}
+    for frame in frames:
+        if frame.frame_type not in (FrameType.I, FrameType.UI) or not frame.information:
+            continue
+        key = (frame.destination.raw, frame.source.raw)
+        info = frame.information
+        ui = frame.frame_type is FrameType.UI
+        assembly = current.get(key)
+        # A segmented frame is always continued; an unsegmented UI frame only by a UI
+        # frame without an LLC; an unsegmented I frame ends its APDU.
+        if assembly is None or not (
+            assembly.segmented or (assembly.ui and ui and info[:3] not in _LLCS)
+        ):
+            if info[:3] in _LLCS:
+                info = info[3:]
+            assembly = _Assembly(key)
+            assemblies.append(assembly)
+            current[key] = assembly
+        assembly.payload += info
+        assembly.segmented = frame.segmented
+        assembly.ui = ui
+    return [(a.key, bytes(a.payload)) for a in assemblies if a.payload]
 
 
 def describe_hdlc(raw: bytes) -> dict[str, Any]:
@@ -83,16 +179,91 @@ def describe_hdlc(raw: bytes) -> dict[str, Any]:
     if not frames:
         raise DecodeError("no complete HDLC frame found")
     result: dict[str, Any] = {"frames": [frame.to_json() for frame in frames]}
-    payload = bytearray()
-    for frame in frames:
-        if frame.frame_type in (FrameType.I, FrameType.UI) and frame.information:
-            info = frame.information
-            if not payload and info[:3] in (LLC_REQUEST, LLC_RESPONSE):
-                info = info[3:]
-            payload += info
-    if payload and all(frame.valid for frame in frames):
-        result["apdu"] = describe_apdu(bytes(payload))
+    if all(frame.valid for frame in frames):
+        result |= describe_apdus(hdlc_apdus(frames))
     return result
+
+
+# ---------------------------------------------------------------------------- wrapper
+
+
+def describe_wrapper(raw: bytes) -> dict[str, Any]:
+    pdus = split_wrapper(raw)
+    result: dict[str, Any] = {"wrapper": [pdu.header.to_json() for pdu in pdus]}
+    result |= describe_apdus(
+        [((pdu.source_wport, pdu.destination_wport), pdu.apdu) for pdu in pdus if pdu.apdu]
+    )
+    return result
+
+
+# ---------------------------------------------------------------------------- GBT
+
+
+def _split_gbt_runs(apdus: list[tuple[Hashable, bytes]]) -> list[tuple[Hashable, bytes]]:
+    """A payload of several GBT APDUs back to back becomes one entry per block."""
+    out: list[tuple[Hashable, bytes]] = []
+    for key, apdu in apdus:
+        if apdu[:1] == bytes((GENERAL_BLOCK_TRANSFER_TAG,)):
+            try:
+                out.extend((key, block) for block in split_blocks(apdu))
+            except DecodeError:
+                pass  # not a clean run: decoded as one APDU, which reports the problem
+            else:
+                continue
+        out.append((key, apdu))
+    return out
+
+
+def describe_apdus(apdus: list[tuple[Hashable, bytes]]) -> dict[str, Any]:
+    """Describe APDUs in order, with GBT transfers reassembled per direction."""
+    items: list[dict[str, Any] | None] = []
+    blocks: list[dict[str, Any]] = []
+    runs: dict[Hashable, tuple[GbtReceiver, list[tuple[int, bytes]]]] = {}
+
+    def flush(key: Hashable) -> None:
+        """An incomplete transfer: its blocks stay APDUs of their own."""
+        _, pending = runs.pop(key)
+        for index, block in pending:
+            items[index] = describe_apdu(block)
+
+    for key, apdu in _split_gbt_runs(apdus):
+        if apdu[:1] != bytes((GENERAL_BLOCK_TRANSFER_TAG,)):
+            if key in runs:
+                flush(key)
+            items.append(describe_apdu(apdu))
+            continue
+        block = GeneralBlockTransfer.decode(apdu)
+        if key not in runs:
+            runs[key] = (GbtReceiver(), [])
+        receiver, pending = runs[key]
+        items.append(None)
+        pending.append((len(items) - 1, apdu))
+        try:
+            joined = receiver.receive(block)
+        except DecodeError:
+            flush(key)
+            continue
+        if joined is not None:
+            if not joined:  # nothing was carried: keep the blocks as they are
+                flush(key)
+                continue
+            runs.pop(key)
+            blocks.extend(describe_apdu(b) for _, b in pending)
+            items[pending[0][0]] = describe_apdu(joined)
+    for key in list(runs):
+        flush(key)
+    described = [item for item in items if item is not None]
+    result: dict[str, Any] = {}
+    if blocks:
+        result["blocks"] = blocks
+    if len(described) == 1:
+        result["apdu"] = described[0]
+    elif described:
+        result["apdus"] = described
+    return result
+
+
+# ---------------------------------------------------------------------------- IEC 62056-21
 
 
 def describe_iec(raw: bytes) -> dict[str, Any]:
@@ -117,13 +288,63 @@ def describe_iec(raw: bytes) -> dict[str, Any]:
     raise DecodeError("not an IEC 62056-21 message")
 
 
+# ---------------------------------------------------------------------------- one APDU
+
+
 def _result(result: GetDataResult) -> dict[str, Any]:
     if isinstance(result, Data):
         return {"data": result.to_json()}
     return {"data_access_result": data_access_result_name(result)}
 
 
+def _access_result(result: AccessResult) -> str:
+    return data_access_result_name(DataAccessResult.parse(int(result)))
+
+
+def _selection(raw: bytes | None) -> dict[str, Any]:
+    """The selective access of a descriptor: raw hex and its selector and parameters."""
+    if raw is None:
+        return {}
+    selection = AccessSelection.decode(raw)
+    return {
+        "access_selection": raw.hex(),
+        "access_selector": selection.selector,
+        "access_parameters": selection.parameters.to_json(),
+    }
+
+
+def _selections(raws: tuple[bytes | None, ...]) -> dict[str, Any]:
+    if not raws:
+        return {}
+    return {"access_selections": [_selection(raw) or None for raw in raws]}
+
+
+def _block(block: DataBlockSA) -> dict[str, Any]:
+    return {
+        "last_block": block.last_block,
+        "block_number": block.block_number,
+        "raw_data": block.raw_data.hex(),
+    }
+
+
+def _action_response(response: ActionResponseWithOptionalData) -> dict[str, Any]:
+    parameters = response.return_parameters
+    return {
+        "result": action_result_name(ActionResult.parse(int(response.result))),
+        "return_parameters": None if parameters is None else _result(parameters),
+    }
+
+
+def _date_time(raw: bytes | None, key: str) -> dict[str, Any]:
+    """An optional date-time octet string as hex, and as text when it is 12 bytes."""
+    out: dict[str, Any] = {key: None if raw is None else raw.hex()}
+    if raw is not None and len(raw) == 12:
+        out[f"{key}_text"] = str(CosemDateTime.from_bytes(raw))
+    return out
+
+
 def describe_apdu(apdu: bytes) -> dict[str, Any]:
+    """One APDU, without reassembly."""
     if not apdu:
         raise DecodeError("empty APDU")
     tag = apdu[0]
@@ -161,7 +382,7 @@ def describe_apdu(apdu: bytes) -> dict[str, Any]:
         out["reason"] = release.reason
         if release.user_information:
             out["user_information"] = describe_apdu(release.user_information)
-    elif tag == 0x01:
+    elif tag == INITIATE_REQUEST_TAG:
         request = InitiateRequest.decode(apdu)
         out |= {
             "dlms_version": request.dlms_version,
@@ -169,7 +390,7 @@ def describe_apdu(apdu: bytes) -> dict[str, Any]:
             "client_max_receive_pdu_size": request.client_max_receive_pdu_size,
             "dedicated_key": request.dedicated_key is not None,
         }
-    elif tag == 0x08:
+    elif tag == INITIATE_RESPONSE_TAG:
         response = InitiateResponse.decode(apdu)
         out |= {
             "dlms_version": response.dlms_version,
@@ -177,13 +398,54 @@ def describe_apdu(apdu: bytes) -> dict[str, Any]:
             "server_max_receive_pdu_size": response.server_max_receive_pdu_size,
             "vaa_name": response.vaa_name,
         }
-    elif tag == 0xC0:
+    elif tag == GET_REQUEST_TAG:
         out |= _describe_get_request(apdu)
-    elif tag == 0xC4:
+    elif tag == GET_RESPONSE_TAG:
         out |= _describe_get_response(apdu)
-    elif tag == 0xD8:
-        out["error"] = str(ExceptionResponse.decode(apdu))
-    elif tag == 0x0E:
+    elif tag == SET_REQUEST_TAG:
+        out |= _describe_set_request(apdu)
+    elif tag == SET_RESPONSE_TAG:
+        out |= _describe_set_response(apdu)
+    elif tag == ACTION_REQUEST_TAG:
+        out |= _describe_action_request(apdu)
+    elif tag == ACTION_RESPONSE_TAG:
+        out |= _describe_action_response(apdu)
+    elif tag == DATA_NOTIFICATION_TAG:
+        notification = DataNotification.decode(apdu)
+        out |= {
+            "long_invoke_id": notification.long_invoke_id_and_priority,
+            "invoke_id": notification.invoke_id,
+            "confirmed": notification.confirmed,
+            "high_priority": notification.high_priority,
+            **_date_time(notification.date_time, "date_time"),
+            "body": notification.body.to_json(),
+        }
+    elif tag == EVENT_NOTIFICATION_REQUEST_TAG:
+        event = EventNotificationRequest.decode(apdu)
+        out |= {
+            **_date_time(event.time, "time"),
+            "attribute": str(event.descriptor),
+            "value": event.value.to_json(),
+        }
+    elif tag == GENERAL_BLOCK_TRANSFER_TAG:
+        block = GeneralBlockTransfer.decode(apdu)
+        out |= {
+            "last_block": block.last_block,
+            "streaming": block.streaming,
+            "window": block.window,
+            "block_number": block.block_number,
+            "block_number_ack": block.block_number_ack,
+            "block_data": block.block_data.hex(),
+        }
+    elif tag == EXCEPTION_RESPONSE_TAG:
+        exception = ExceptionResponse.decode(apdu)
+        out |= {
+            "state_error": exception.state_error_name,
+            "service_error": exception.service_error_name,
+            "invocation_counter": exception.invocation_counter,
+            "error": str(exception),
+        }
+    elif tag == CONFIRMED_SERVICE_ERROR_TAG:
         out["error"] = str(ConfirmedServiceError.decode(apdu))
     return out
 
@@ -193,8 +455,7 @@ def _describe_get_request(apdu: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {"invoke_id_and_priority": request.invoke_id_and_priority}
     if isinstance(request, GetRequestNormal):
         out |= {"tag": "get-request-normal", "attribute": str(request.descriptor)}
-        if request.access_selection is not None:
-            out["access_selection"] = request.access_selection.hex()
+        out |= _selection(request.access_selection)
     elif isinstance(request, GetRequestNext):
         out |= {"tag": "get-request-next", "block_number": request.block_number}
     elif isinstance(request, GetRequestWithList):
@@ -202,6 +463,7 @@ def _describe_get_request(apdu: bytes) -> dict[str, Any]:
             "tag": "get-request-with-list",
             "attributes": [str(d) for d in request.descriptors],
         }
+        out |= _selections(request.access_selections)
     return out
 
 
@@ -221,7 +483,114 @@ def _describe_get_response(apdu: bytes) -> dict[str, Any]:
         if isinstance(response.raw_data, bytes):
             out["raw_data"] = response.raw_data.hex()
         else:
-            out["data_access_result"] = data_access_result_name(
-                DataAccessResult.parse(int(response.raw_data))
-            )
+            out["data_access_result"] = _access_result(response.raw_data)
+    return out
+
+
+def _describe_set_request(apdu: bytes) -> dict[str, Any]:
+    request = decode_set_request(apdu)
+    out: dict[str, Any] = {"invoke_id_and_priority": request.invoke_id_and_priority}
+    if isinstance(request, SetRequestNormal):
+        out |= {"tag": "set-request-normal", "attribute": str(request.descriptor)}
+        out |= _selection(request.access_selection)
+        out["value"] = request.value.to_json()
+    elif isinstance(request, SetRequestWithFirstDatablock):
+        out |= {"tag": "set-request-with-first-datablock", "attribute": str(request.descriptor)}
+        out |= _selection(request.access_selection)
+        out |= _block(request.datablock)
+    elif isinstance(request, SetRequestWithDatablock):
+        out |= {"tag": "set-request-with-datablock", **_block(request.datablock)}
+    elif isinstance(request, SetRequestWithList):
+        out |= {
+            "tag": "set-request-with-list",
+            "attributes": [str(d) for d in request.descriptors],
+            **_selections(request.access_selections),
+            "values": [v.to_json() for v in request.values],
+        }
+    elif isinstance(request, SetRequestWithListAndFirstDatablock):
+        out |= {
+            "tag": "set-request-with-list-and-first-datablock",
+            "attributes": [str(d) for d in request.descriptors],
+            **_selections(request.access_selections),
+            **_block(request.datablock),
+        }
+    return out
+
+
+def _describe_set_response(apdu: bytes) -> dict[str, Any]:
+    response = decode_set_response(apdu)
+    out: dict[str, Any] = {"invoke_id_and_priority": response.invoke_id_and_priority}
+    if isinstance(response, SetResponseNormal):
+        out |= {"tag": "set-response-normal", "result": _access_result(response.result)}
+    elif isinstance(response, SetResponseDatablock):
+        out |= {"tag": "set-response-datablock", "block_number": response.block_number}
+    elif isinstance(response, SetResponseLastDatablock):
+        out |= {
+            "tag": "set-response-last-datablock",
+            "result": _access_result(response.result),
+            "block_number": response.block_number,
+        }
+    elif isinstance(response, SetResponseLastDatablockWithList):
+        out |= {
+            "tag": "set-response-last-datablock-with-list",
+            "results": [_access_result(r) for r in response.results],
+            "block_number": response.block_number,
+        }
+    elif isinstance(response, SetResponseWithList):
+        out |= {
+            "tag": "set-response-with-list",
+            "results": [_access_result(r) for r in response.results],
+        }
+    return out
+
+
+def _describe_action_request(apdu: bytes) -> dict[str, Any]:
+    request = decode_action_request(apdu)
+    out: dict[str, Any] = {"invoke_id_and_priority": request.invoke_id_and_priority}
+    if isinstance(request, ActionRequestNormal):
+        out |= {
+            "tag": "action-request-normal",
+            "method": str(request.descriptor),
+            "parameters": None if request.parameters is None else request.parameters.to_json(),
+        }
+    elif isinstance(request, ActionRequestNextPblock):
+        out |= {"tag": "action-request-next-pblock", "block_number": request.block_number}
+    elif isinstance(request, ActionRequestWithList):
+        out |= {
+            "tag": "action-request-with-list",
+            "methods": [str(d) for d in request.descriptors],
+            "parameters": [p.to_json() for p in request.parameters],
+        }
+    elif isinstance(request, ActionRequestWithFirstPblock):
+        out |= {
+            "tag": "action-request-with-first-pblock",
+            "method": str(request.descriptor),
+            **_block(request.pblock),
+        }
+    elif isinstance(request, ActionRequestWithListAndFirstPblock):
+        out |= {
+            "tag": "action-request-with-list-and-first-pblock",
+            "methods": [str(d) for d in request.descriptors],
+            **_block(request.pblock),
+        }
+    elif isinstance(request, ActionRequestWithPblock):
+        out |= {"tag": "action-request-with-pblock", **_block(request.pblock)}
+    return out
+
+
+def _describe_action_response(apdu: bytes) -> dict[str, Any]:
+    response = decode_action_response(apdu)
+    out: dict[str, Any] = {"invoke_id_and_priority": response.invoke_id_and_priority}
+    if isinstance(response, ActionResponseNormal):
+        single = ActionResponseWithOptionalData(response.result, response.return_parameters)
+        out |= {"tag": "action-response-normal", **_action_response(single)}
+    elif isinstance(response, ActionResponseWithPblock):
+        out |= {"tag": "action-response-with-pblock", **_block(response.pblock)}
+    elif isinstance(response, ActionResponseWithList):
+        out |= {
+            "tag": "action-response-with-list",
+            "responses": [_action_response(r) for r in response.responses],
+        }
+    elif isinstance(response, ActionResponseNextPblock):
+        out |= {"tag": "action-response-next-pblock", "block_number": response.block_number}
     return out
