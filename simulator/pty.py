@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from .meter import SimulatedMeter
-from .session import Faults, ServerSession, ServerSettings
+from .session import Faults, SecurityState, ServerSession, ServerSettings
 
 
 class PtyMeterSimulator:
@@ -22,6 +22,7 @@ class PtyMeterSimulator:
         self.meter = meter or SimulatedMeter()
         self.settings = settings or ServerSettings()
         self.faults = Faults()
+        self.security = SecurityState()
         self.path = ""
         self._master = -1
         self._slave = -1
@@ -33,7 +34,7 @@ class PtyMeterSimulator:
         tty.setraw(self._slave)
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
-        self.session = ServerSession(self.meter, self.settings, self.faults)
+        self.session = ServerSession(self.meter, self.settings, self.faults, self.security)
         asyncio.get_running_loop().add_reader(self._master, self._on_readable)
 
     def _on_readable(self) -> None:

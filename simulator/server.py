@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from .meter import SimulatedMeter
-from .session import Faults, ServerSession, ServerSettings
+from .session import Faults, SecurityState, ServerSession, ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class MeterSimulator:
         if password is not None:
             self.settings.password = password
         self.faults = Faults()
+        self.security = SecurityState()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.sessions: list[ServerSession] = []  # one per TCP connection, newest last
@@ -74,7 +75,7 @@ class MeterSimulator:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
-        session = ServerSession(self.meter, self.settings, self.faults)
+        session = ServerSession(self.meter, self.settings, self.faults, self.security)
         self.sessions.append(session)
         try:
             while data := await reader.read(4096):

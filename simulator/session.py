@@ -4,8 +4,9 @@ not state machines (a bug in the client's state machine cannot hide itself here)
 
 from __future__ import annotations
 
+import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from custom_components.dlms.libdlms.codecs.acse import (
     Aare,
@@ -16,7 +17,7 @@ from custom_components.dlms.libdlms.codecs.acse import (
     Mechanism,
     ReleaseResponse,
 )
-from custom_components.dlms.libdlms.codecs.axdr import encode_data
+from custom_components.dlms.libdlms.codecs.axdr import Data, DataType, encode_data
 from custom_components.dlms.libdlms.codecs.hdlc import (
     LLC_REQUEST,
     LLC_RESPONSE,
@@ -29,6 +30,9 @@ from custom_components.dlms.libdlms.codecs.hdlc import (
 )
 from custom_components.dlms.libdlms.codecs.xdlms import (
     CLIENT_CONFORMANCE,
+    ActionRequestNormal,
+    ActionResponseNormal,
+    ActionResult,
     ConfirmedServiceError,
     Conformance,
     DataAccessResult,
@@ -42,15 +46,37 @@ from custom_components.dlms.libdlms.codecs.xdlms import (
     GetResponseWithList,
     InitiateRequest,
     InitiateResponse,
+    MethodDescriptor,
+    decode_action_request,
     decode_get_request,
     encode_get_data_results,
 )
-from custom_components.dlms.libdlms.errors import DecodeError
+from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
+from custom_components.dlms.libdlms.errors import DecodeError, SecurityError
+from custom_components.dlms.libdlms.security import (
+    InvocationCounter,
+    InvocationCounterGuard,
+    SecurityControl,
+    SecurityKeys,
+    cipher_apdu,
+    decipher_apdu,
+    is_ciphered,
+)
+from custom_components.dlms.libdlms.security.hls import (
+    gmac_response,
+    md5_response,
+    new_challenge,
+    sha1_response,
+    sha256_response,
+    verify_gmac_response,
+)
 
 from .meter import SimulatedMeter
 
 _LOGGER = logging.getLogger(__name__)
 
+_HLS = (Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_GMAC, Mechanism.HIGH_SHA256)
+REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
 SERVER_CONFORMANCE = CLIENT_CONFORMANCE | Conformance.SELECTIVE_ACCESS
 
 
@@ -63,6 +89,11 @@ class ServerSettings:
     max_info_length: int = 128
     max_pdu_size: int = 256
     with_list_cap: int | None = None  # refuse longer GET with-list requests
+    mechanism: Mechanism = Mechanism.NONE  # required; with only a password: LLS
+    security_policy: str = "none"
+    security_suite: int = 0
+    keys: SecurityKeys | None = None
+    system_title: bytes = b"DLMSIM01"
     mode_e: bool = False
     mode_e_baud_character: str = "5"
 
@@ -74,16 +105,36 @@ class Faults:
     drop_frames: int = 0  # drop this many of the next frames we would send
 
 
+@dataclass
+class SecurityState:
+    """The meter's invocation counters outlive associations and connections, as a real
+    meter's do: its own (sending) counter, and the last one accepted from each client."""
+
+    counter: InvocationCounter = field(default_factory=InvocationCounter)
+    guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
+
+
 class ServerSession:
     def __init__(
-        self, meter: SimulatedMeter, settings: ServerSettings, faults: Faults | None = None
+        self,
+        meter: SimulatedMeter,
+        settings: ServerSettings,
+        faults: Faults | None = None,
+        security: SecurityState | None = None,
     ) -> None:
         self.meter = meter
         self.settings = settings
         self.faults = faults or Faults()
+        security = security or SecurityState()
+        self.counter = security.counter
+        self.guard = security.guard
         self.signed_on = not settings.mode_e
         self._sign_on_buffer = b""
         self._last_frame = b""
+        self.hls_pending = False
+        self.client_system_title: bytes | None = None
+        self._ctos = b""
+        self._stoc = b""
         self.address = HdlcAddress.server(
             settings.logical_address, settings.physical_address, settings.address_size
         )
@@ -197,37 +248,77 @@ class ServerSession:
                 return self._associate(Aarq.decode(apdu))
             if tag == 0x62:
                 self.associated = False
+                self.hls_pending = False
                 return ReleaseResponse().encode()
-            if tag == 0xC0:
-                if not self.associated:
+            if not self.associated:
+                return ExceptionResponse(1, 2).encode()  # service-not-allowed
+            ciphered = is_ciphered(tag)
+            if self.ciphered != ciphered:
+                return ExceptionResponse(1, 2).encode()
+            if ciphered:
+                try:
+                    apdu = self._unprotect(apdu)
+                except SecurityError:
+                    return ExceptionResponse(1, 5).encode()  # deciphering-error
+                tag = apdu[0]
+            if self.hls_pending:
+                answer = self._reply_to_hls(apdu) if tag == 0xC3 else None
+                if answer is None:
                     return ExceptionResponse(1, 2).encode()
-                return self._get(apdu)
+                return self._protect(answer)
+            if tag == 0xC0:
+                return self._protect(self._get(apdu))
         except DecodeError as err:
             _LOGGER.debug("undecodable APDU %s: %s", apdu.hex(), err)
         return ExceptionResponse(2, 2).encode()
 
+    # ------------------------------------------------------------------ association
+
+    @property
+    def ciphered(self) -> bool:
+        return self.settings.security_policy != "none"
+
     def _associate(self, aarq: Aarq) -> bytes:
+        settings = self.settings
+        context = (
+            ApplicationContext.LOGICAL_NAME_WITH_CIPHERING
+            if self.ciphered
+            else ApplicationContext.LOGICAL_NAME
+        )
+
         def reject(diagnostic: int, user_information: bytes | None = None) -> bytes:
             return Aare(
-                ApplicationContext.LOGICAL_NAME,
+                context,
                 AssociationResult.REJECTED_PERMANENT,
                 1,
                 diagnostic,
                 user_information=user_information,
             ).encode()
 
-        if aarq.application_context is not ApplicationContext.LOGICAL_NAME:
+        self.associated = self.hls_pending = False
+        if aarq.application_context is not context:
             return reject(AcseServiceUserDiagnostic.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED)
-        password = self.settings.password
-        if password is not None:
-            if aarq.mechanism is not Mechanism.LOW:
-                return reject(AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_REQUIRED)
-            if aarq.calling_authentication_value != password:
-                return reject(AcseServiceUserDiagnostic.AUTHENTICATION_FAILURE)
-        elif aarq.mechanism not in (Mechanism.NONE, Mechanism.LOW):
+        required = settings.mechanism
+        if required is Mechanism.NONE and settings.password is not None:
+            required = Mechanism.LOW
+        if required is not Mechanism.NONE and aarq.mechanism is not required:
+            return reject(AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_REQUIRED)
+        if required is Mechanism.NONE and aarq.mechanism not in (Mechanism.NONE, Mechanism.LOW):
             return reject(AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED)
+        if required is Mechanism.LOW and aarq.calling_authentication_value != settings.password:
+            return reject(AcseServiceUserDiagnostic.AUTHENTICATION_FAILURE)
+        self.client_system_title = aarq.calling_ap_title
+        user_information = aarq.user_information or b""
         try:
-            initiate = InitiateRequest.decode(aarq.user_information or b"")
+            if self.ciphered:
+                if not is_ciphered(user_information[:1][0] if user_information else 0):
+                    return reject(AcseServiceUserDiagnostic.NO_REASON_GIVEN)
+                user_information = self._unprotect(user_information)
+            initiate = InitiateRequest.decode(user_information)
+        except SecurityError:
+            return reject(
+                AcseServiceUserDiagnostic.NO_REASON_GIVEN, ConfirmedServiceError(1, 6, 0).encode()
+            )
         except DecodeError:
             return reject(
                 AcseServiceUserDiagnostic.NO_REASON_GIVEN, ConfirmedServiceError(1, 6, 0).encode()
@@ -240,15 +331,121 @@ class ServerSession:
         self.associated = True
         response = InitiateResponse(
             conformance=initiate.conformance & SERVER_CONFORMANCE,
-            server_max_receive_pdu_size=self.settings.max_pdu_size,
+            server_max_receive_pdu_size=settings.max_pdu_size,
         )
+        diagnostic = AcseServiceUserDiagnostic.NULL
+        stoc = None
+        if required in _HLS:
+            self.hls_pending = True
+            self._ctos = aarq.calling_authentication_value or b""
+            self._stoc = stoc = new_challenge(16)
+            diagnostic = AcseServiceUserDiagnostic.AUTHENTICATION_REQUIRED
         return Aare(
-            ApplicationContext.LOGICAL_NAME,
+            context,
             AssociationResult.ACCEPTED,
             1,
-            AcseServiceUserDiagnostic.NULL,
-            user_information=response.encode(),
+            diagnostic,
+            responding_ap_title=settings.system_title if self.ciphered or stoc else None,
+            mechanism=required if required is not Mechanism.NONE else None,
+            responding_authentication_value=stoc,
+            user_information=self._protect(response.encode()),
         ).encode()
+
+    def _reply_to_hls(self, apdu: bytes) -> bytes | None:
+        """reply_to_HLS_authentication: check the client's f(StoC), answer f(CtoS)."""
+        request = decode_action_request(apdu)
+        if not isinstance(request, ActionRequestNormal) or request.descriptor != REPLY_TO_HLS:
+            return None
+        f_stoc = request.parameters.value if request.parameters else None
+        invoke = request.invoke_id_and_priority
+        if not isinstance(f_stoc, bytes) or not self._hls_verifies(f_stoc):
+            return ActionResponseNormal(ActionResult.OTHER_REASON, None, invoke).encode()
+        self.hls_pending = False
+        return ActionResponseNormal(
+            ActionResult.SUCCESS, Data(DataType.OCTET_STRING, self._hls_answer()), invoke
+        ).encode()
+
+    def _hls_verifies(self, f_stoc: bytes) -> bool:
+        settings = self.settings
+        secret = settings.password or b""
+        client = self.client_system_title or b""
+        match settings.mechanism:
+            case Mechanism.HIGH_MD5:
+                expected = md5_response(self._stoc, secret)
+            case Mechanism.HIGH_SHA1:
+                expected = sha1_response(self._stoc, secret)
+            case Mechanism.HIGH_SHA256:
+                expected = sha256_response(
+                    secret, client, settings.system_title, self._stoc, self._ctos
+                )
+            case Mechanism.HIGH_GMAC:
+                assert settings.keys is not None
+                try:
+                    verify_gmac_response(
+                        f_stoc, self._stoc, keys=settings.keys, system_title=client
+                    )
+                except SecurityError:
+                    return False
+                return True
+            case _:
+                return False
+        return hmac.compare_digest(expected, f_stoc)
+
+    def _hls_answer(self) -> bytes:
+        settings = self.settings
+        secret = settings.password or b""
+        client = self.client_system_title or b""
+        match settings.mechanism:
+            case Mechanism.HIGH_MD5:
+                return md5_response(self._ctos, secret)
+            case Mechanism.HIGH_SHA1:
+                return sha1_response(self._ctos, secret)
+            case Mechanism.HIGH_SHA256:
+                return sha256_response(
+                    secret, settings.system_title, client, self._ctos, self._stoc
+                )
+            case _:
+                assert settings.keys is not None
+                return gmac_response(
+                    self._ctos,
+                    keys=settings.keys,
+                    system_title=settings.system_title,
+                    invocation_counter=self.counter.next(),
+                    suite=settings.security_suite,
+                )
+
+    # ------------------------------------------------------------------ ciphering
+
+    def _protect(self, apdu: bytes) -> bytes:
+        settings = self.settings
+        if not self.ciphered or not apdu or apdu[0] in (0xD8, 0x0E):
+            return apdu
+        assert settings.keys is not None
+        return cipher_apdu(
+            apdu,
+            kind="glo",
+            control=SecurityControl.for_policy(
+                settings.security_policy, suite=settings.security_suite
+            ),
+            system_title=settings.system_title,
+            invocation_counter=self.counter.next(),
+            keys=settings.keys,
+        )
+
+    def _unprotect(self, apdu: bytes) -> bytes:
+        settings = self.settings
+        if settings.keys is None or self.client_system_title is None:
+            raise SecurityError("no keys or no client system title")
+        control = SecurityControl.for_policy(
+            settings.security_policy, suite=settings.security_suite
+        )
+        return decipher_apdu(
+            apdu,
+            keys=settings.keys,
+            system_title=self.client_system_title,
+            require_authentication=control.authentication,
+            counter_guard=self.guard,
+        ).plaintext
 
     def _get(self, apdu: bytes) -> bytes:
         request = decode_get_request(apdu)
@@ -274,7 +471,7 @@ class ServerSession:
         if len(whole) <= self._pdu_limit:
             return whole
         # Too long for one APDU: block transfer, raw data cut at arbitrary boundaries.
-        size = self._pdu_limit - 16
+        size = self._pdu_limit - (48 if self.ciphered else 16)
         self._blocks = [raw[i : i + size] for i in range(0, len(raw), size)]
         self._invoke = invoke
         return self._block(1)

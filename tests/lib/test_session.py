@@ -210,7 +210,9 @@ def test_settings_never_show_the_password() -> None:
     assert "secret-pw" not in repr(settings)
     with pytest.raises(LocalProtocolError):
         AssociationSettings(mechanism=Mechanism.LOW)
-    with pytest.raises(LocalProtocolError, match="not supported yet"):
+    with pytest.raises(LocalProtocolError, match="not supported"):
+        AssociationSettings(mechanism=Mechanism.HIGH)
+    with pytest.raises(LocalProtocolError, match="EK and AK"):
         AssociationSettings(mechanism=Mechanism.HIGH_GMAC)
 
 

@@ -35,6 +35,7 @@ from ..errors import (
     ProtocolError,
     ServiceError,
 )
+from ..security import InvocationCounter, InvocationCounterGuard, SecurityKeys
 from ..session.association import (
     Associated,
     Association,
@@ -71,6 +72,10 @@ class ClientSettings:
     retries: int = 2
     mode_e: bool = False
     mode_e_max_baudrate: int = 19200
+    security_policy: str = "none"
+    security_suite: int = 0
+    keys: SecurityKeys | None = None
+    client_system_title: bytes | None = None
 
     def __repr__(self) -> str:  # the password stays out of logs and tracebacks
         return (
@@ -80,7 +85,17 @@ class ClientSettings:
 
 
 class DlmsClient:
-    def __init__(self, transport: Transport, settings: ClientSettings | None = None) -> None:
+    """``counter`` (our invocation counter) and ``guard`` (the meter's, per system title)
+    outlive a session: keep them, and persist ``counter.value``, for ciphered meters."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        settings: ClientSettings | None = None,
+        *,
+        counter: InvocationCounter | None = None,
+        guard: InvocationCounterGuard | None = None,
+    ) -> None:
         self.transport = transport
         self.settings = settings = settings or ClientSettings()
         proposed = HdlcParameters()
@@ -102,7 +117,13 @@ class DlmsClient:
                 mechanism=settings.mechanism,
                 password=settings.password,
                 client_max_receive_pdu_size=settings.client_max_receive_pdu_size,
-            )
+                security_policy=settings.security_policy,
+                security_suite=settings.security_suite,
+                keys=settings.keys,
+                client_system_title=settings.client_system_title,
+            ),
+            counter=counter,
+            guard=guard,
         )
         self._apdus: list[bytes] = []
         self._opened = False

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from ..codecs.acse import (
     Aare,
     Aarq,
@@ -22,14 +24,18 @@ from ..codecs.acse import (
     ReleaseRequest,
     ReleaseResponse,
 )
-from ..codecs.axdr import decode_data
+from ..codecs.axdr import Data, DataType, decode_data
 from ..codecs.xdlms import (
+    ACTION_RESPONSE_TAG,
     CLIENT_CONFORMANCE,
     CONFIRMED_SERVICE_ERROR_TAG,
     DEFAULT_INVOKE_ID_AND_PRIORITY,
     EXCEPTION_RESPONSE_TAG,
     GET_RESPONSE_TAG,
     INITIATE_RESPONSE_TAG,
+    ActionRequestNormal,
+    ActionResponseNormal,
+    ActionResult,
     AttributeDescriptor,
     ConfirmedServiceError,
     Conformance,
@@ -44,19 +50,40 @@ from ..codecs.xdlms import (
     GetResponseWithList,
     InitiateRequest,
     InitiateResponse,
+    MethodDescriptor,
     data_access_result_name,
+    decode_action_response,
     decode_get_data_results,
     decode_get_response,
 )
+from ..cosem.objects import ASSOCIATION_LN, InterfaceClass
 from ..errors import (
     AssociationRejected,
     AuthenticationFailed,
     DataAccessError,
     DecodeError,
+    DlmsError,
     LocalProtocolError,
     ProtocolError,
     ServiceError,
 )
+from ..security import (
+    InvocationCounter,
+    InvocationCounterGuard,
+    SecurityControl,
+    SecurityKeys,
+    cipher_apdu,
+    decipher_apdu,
+    is_ciphered,
+)
+from ..security.hls import (
+    HlsMechanism,
+    HlsParameters,
+    client_response,
+    new_challenge,
+    verify_server_response,
+)
+from ..security.suite import check_system_title
 
 AARE_TAG = 0x61
 RLRE_TAG = 0x63
@@ -65,29 +92,75 @@ RLRE_TAG = 0x63
 class AssociationState(Enum):
     IDLE = auto()
     AWAITING_AARE = auto()
+    AWAITING_HLS_RESPONSE = auto()  # f(StoC) sent, waiting for the meter's f(CtoS)
     ASSOCIATED = auto()
     AWAITING_GET_RESPONSE = auto()
     AWAITING_RLRE = auto()
     RELEASED = auto()
 
 
-@dataclass(frozen=True, slots=True)
+NO_SECURITY = "none"
+_HLS = {
+    Mechanism.HIGH_MD5: HlsMechanism.MD5,
+    Mechanism.HIGH_SHA1: HlsMechanism.SHA1,
+    Mechanism.HIGH_GMAC: HlsMechanism.GMAC,
+    Mechanism.HIGH_SHA256: HlsMechanism.SHA256,
+    Mechanism.HIGH_ECDSA: HlsMechanism.ECDSA,
+}
+# reply_to_HLS_authentication: method 1 of the current Association LN.
+REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class AssociationSettings:
+    """How to associate. ``password`` is the LLS password or the HLS secret (mechanisms
+    3, 4, 6). ``security_policy`` other than "none" ciphers every xDLMS APDU with the
+    ``keys`` of ``security_suite`` (the application context is then "with ciphering");
+    ``client_system_title`` is ours, sent as calling-AP-title."""
+
     mechanism: Mechanism = Mechanism.NONE
     password: bytes | None = None
     client_max_receive_pdu_size: int = 0xFFFF
     conformance: Conformance = CLIENT_CONFORMANCE
+    security_policy: str = NO_SECURITY
+    security_suite: int = 0
+    keys: SecurityKeys | None = None
+    client_system_title: bytes | None = None
+    challenge_length: int = 16
+    client_signing_key: ec.EllipticCurvePrivateKey | None = None
+    server_public_key: ec.EllipticCurvePublicKey | None = None
 
     def __post_init__(self) -> None:
-        if self.mechanism not in (Mechanism.NONE, Mechanism.LOW):
+        if self.mechanism is Mechanism.HIGH:
             raise LocalProtocolError(
-                f"authentication mechanism {self.mechanism.name} is not supported yet"
+                "manufacturer-specific HLS (mechanism 2) is not supported: ask the meter's "
+                "vendor, or use mechanism 5 (GMAC)"
             )
         if self.mechanism is Mechanism.LOW and not self.password:
             raise LocalProtocolError("low level security needs a password")
+        hashed = (Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_SHA256)
+        if self.mechanism in hashed and not self.password:
+            raise LocalProtocolError(f"{self.mechanism.name} needs the HLS secret")
+        if self.ciphered or self.mechanism in (Mechanism.HIGH_GMAC, Mechanism.HIGH_SHA256):
+            if self.keys is None and self.mechanism is not Mechanism.HIGH_SHA256:
+                raise LocalProtocolError("ciphering and HLS-GMAC need the EK and AK")
+            if self.client_system_title is None:
+                raise LocalProtocolError("ciphering and HLS need the client system title")
+            check_system_title(self.client_system_title, what="client system title")
+        if self.keys is not None and (self.ciphered or self.mechanism is Mechanism.HIGH_GMAC):
+            self.keys.validate(self.security_suite)
+        if self.ciphered:
+            SecurityControl.for_policy(self.security_policy, suite=self.security_suite)
 
-    def __repr__(self) -> str:  # never show the password
-        return f"AssociationSettings(mechanism={self.mechanism.name})"
+    @property
+    def ciphered(self) -> bool:
+        return self.security_policy != NO_SECURITY
+
+    def __repr__(self) -> str:  # never show the password or keys
+        return (
+            f"AssociationSettings(mechanism={self.mechanism.name}, "
+            f"security={self.security_policy}, suite={self.security_suite})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +184,33 @@ type AssociationEvent = Associated | GetCompleted | Released
 
 
 class Association:
-    def __init__(self, settings: AssociationSettings | None = None) -> None:
+    """One association. ``counter`` is our invocation counter and ``guard`` remembers the
+    meter's: both belong to the caller, which keeps them across associations (and across
+    restarts: persist ``counter.value``), since a counter value must never be used twice
+    with the same key."""
+
+    def __init__(
+        self,
+        settings: AssociationSettings | None = None,
+        *,
+        counter: InvocationCounter | None = None,
+        guard: InvocationCounterGuard | None = None,
+    ) -> None:
         self.settings = settings or AssociationSettings()
+        self.counter = counter if counter is not None else InvocationCounter()
+        self.guard = guard if guard is not None else InvocationCounterGuard()
         self.state = AssociationState.IDLE
         self.initiate_response: InitiateResponse | None = None
+        self.server_system_title: bytes | None = None
+        self._control = (
+            SecurityControl.for_policy(
+                self.settings.security_policy, suite=self.settings.security_suite
+            )
+            if self.settings.ciphered
+            else None
+        )
+        self._ctos = b""
+        self._stoc = b""
         self._invoke_id_and_priority = DEFAULT_INVOKE_ID_AND_PRIORITY
         self._request_count = 0
         self._next_apdu: bytes | None = None
@@ -129,13 +225,22 @@ class Association:
             conformance=self.settings.conformance,
             client_max_receive_pdu_size=self.settings.client_max_receive_pdu_size,
         )
+        settings = self.settings
+        user_information = self._protect(initiate.encode())
+        authentication_value: bytes | None = None
+        if settings.mechanism is Mechanism.LOW:
+            authentication_value = settings.password
+        elif settings.mechanism in _HLS:
+            self._ctos = new_challenge(settings.challenge_length)
+            authentication_value = self._ctos
         aarq = Aarq(
-            application_context=ApplicationContext.LOGICAL_NAME,
-            mechanism=self.settings.mechanism,
-            calling_authentication_value=self.settings.password
-            if self.settings.mechanism is Mechanism.LOW
-            else None,
-            user_information=initiate.encode(),
+            application_context=ApplicationContext.LOGICAL_NAME_WITH_CIPHERING
+            if settings.ciphered
+            else ApplicationContext.LOGICAL_NAME,
+            mechanism=settings.mechanism,
+            calling_ap_title=settings.client_system_title,
+            calling_authentication_value=authentication_value,
+            user_information=user_information,
         )
         self.state = AssociationState.AWAITING_AARE
         return aarq.encode()
@@ -150,10 +255,14 @@ class Association:
         self._next_block = 1
         self.state = AssociationState.AWAITING_GET_RESPONSE
         if len(descriptors) == 1:
-            return GetRequestNormal(descriptors[0], self._invoke_id_and_priority).encode()
+            return self._protect(
+                GetRequestNormal(descriptors[0], self._invoke_id_and_priority).encode()
+            )
         if not self.supports(Conformance.MULTIPLE_REFERENCES):
             raise LocalProtocolError("the meter does not support GET with-list")
-        return GetRequestWithList(tuple(descriptors), self._invoke_id_and_priority).encode()
+        return self._protect(
+            GetRequestWithList(tuple(descriptors), self._invoke_id_and_priority).encode()
+        )
 
     def release(self) -> bytes:
         self._expect(AssociationState.ASSOCIATED, "release")
@@ -184,6 +293,8 @@ class Association:
         """Handle one APDU from the meter. None means: send ``next_apdu()`` and wait."""
         if not apdu:
             raise DecodeError("empty APDU")
+        if is_ciphered(apdu[0]):
+            apdu = self._unprotect(apdu)
         tag = apdu[0]
         if tag == EXCEPTION_RESPONSE_TAG:
             self._back_to_associated()
@@ -193,6 +304,8 @@ class Association:
             raise ServiceError(str(ConfirmedServiceError.decode(apdu)))
         if self.state is AssociationState.AWAITING_AARE and tag == AARE_TAG:
             return self._receive_aare(Aare.decode(apdu))
+        if self.state is AssociationState.AWAITING_HLS_RESPONSE and tag == ACTION_RESPONSE_TAG:
+            return self._receive_hls_response(apdu)
         if self.state is AssociationState.AWAITING_GET_RESPONSE and tag == GET_RESPONSE_TAG:
             return self._receive_get_response(apdu)
         if self.state is AssociationState.AWAITING_RLRE and tag == RLRE_TAG:
@@ -201,7 +314,7 @@ class Association:
             return Released()
         raise ProtocolError(f"unexpected APDU 0x{tag:02X} in state {self.state.name}")
 
-    def _receive_aare(self, aare: Aare) -> Associated:
+    def _receive_aare(self, aare: Aare) -> Associated | None:
         if aare.result is not AssociationResult.ACCEPTED:
             self.state = AssociationState.IDLE
             reason = _rejection_reason(aare)
@@ -213,13 +326,121 @@ class Association:
             ):
                 raise AuthenticationFailed(reason, result=aare.result, diagnostic=aare.diagnostic)
             raise AssociationRejected(reason, result=aare.result, diagnostic=aare.diagnostic)
+        self.server_system_title = aare.responding_ap_title
         info = aare.user_information
+        try:
+            if info and is_ciphered(info[0]):
+                info = self._unprotect(info)
+        except DlmsError:
+            self.state = AssociationState.IDLE
+            raise
         if not info or info[0] != INITIATE_RESPONSE_TAG:
             self.state = AssociationState.IDLE
             raise ProtocolError("accepted AARE without an InitiateResponse")
+        if self.settings.ciphered and not is_ciphered(aare.user_information[0]):  # type: ignore[index]
+            self.state = AssociationState.IDLE
+            raise ProtocolError("the meter answered a ciphered AARQ in clear")
         self.initiate_response = InitiateResponse.decode(info)
+        if self.settings.mechanism in _HLS:
+            self._start_hls(aare)
+            return None
         self.state = AssociationState.ASSOCIATED
         return Associated(self.initiate_response)
+
+    # ------------------------------------------------------------------ HLS
+
+    def _hls_parameters(self) -> HlsParameters:
+        settings = self.settings
+        return HlsParameters(
+            _HLS[settings.mechanism],
+            secret=settings.password,
+            keys=settings.keys,
+            client_system_title=settings.client_system_title,
+            server_system_title=self.server_system_title,
+            suite=settings.security_suite,
+            client_signing_key=settings.client_signing_key,
+            server_public_key=settings.server_public_key,
+        )
+
+    def _start_hls(self, aare: Aare) -> None:
+        """Pass 3 of HLS: reply_to_HLS_authentication with f(StoC)."""
+        if aare.diagnostic != AcseServiceUserDiagnostic.AUTHENTICATION_REQUIRED:
+            self.state = AssociationState.IDLE
+            raise ProtocolError("the meter accepted HLS without asking for authentication")
+        self._stoc = aare.responding_authentication_value or b""
+        try:
+            f_stoc = client_response(
+                self._hls_parameters(),
+                stoc=self._stoc,
+                ctos=self._ctos,
+                invocation_counter=self.counter.next()
+                if self.settings.mechanism is Mechanism.HIGH_GMAC
+                else None,
+            )
+        except DlmsError:
+            self.state = AssociationState.IDLE
+            raise
+        request = ActionRequestNormal(
+            REPLY_TO_HLS, Data(DataType.OCTET_STRING, f_stoc), self._invoke_id_and_priority
+        )
+        self._next_apdu = self._protect(request.encode())
+        self.state = AssociationState.AWAITING_HLS_RESPONSE
+
+    def _receive_hls_response(self, apdu: bytes) -> Associated:
+        """Pass 4: the meter's f(CtoS) proves it knows the secret too."""
+        self.state = AssociationState.IDLE
+        response = decode_action_response(apdu)
+        if not isinstance(response, ActionResponseNormal):
+            raise ProtocolError("reply_to_HLS_authentication answered with a block transfer")
+        result = response.return_parameters
+        if response.result != ActionResult.SUCCESS or not isinstance(result, Data):
+            raise AuthenticationFailed(
+                "the meter rejected our HLS response: wrong secret or keys",
+                result=AssociationResult.REJECTED_PERMANENT,
+                diagnostic=AcseServiceUserDiagnostic.AUTHENTICATION_FAILURE,
+            )
+        if not isinstance(result.value, bytes):
+            raise ProtocolError("f(CtoS) is not an octet-string")
+        # f(CtoS) answers our fresh challenge, so it cannot be a replay: its invocation
+        # counter is not run through the guard (a meter may well have ciphered the ACTION
+        # response itself with a later value of the same counter).
+        verify_server_response(
+            self._hls_parameters(), result.value, stoc=self._stoc, ctos=self._ctos
+        )
+        assert self.initiate_response is not None
+        self.state = AssociationState.ASSOCIATED
+        return Associated(self.initiate_response)
+
+    # ------------------------------------------------------------------ ciphering
+
+    def _protect(self, apdu: bytes) -> bytes:
+        """Cipher an xDLMS APDU when the association is ciphered, with a fresh counter
+        value (consumed even if the APDU never leaves: a value is never reused)."""
+        settings = self.settings
+        if self._control is None:
+            return apdu
+        assert settings.keys is not None
+        assert settings.client_system_title is not None
+        return cipher_apdu(
+            apdu,
+            kind="glo",
+            control=self._control,
+            system_title=settings.client_system_title,
+            invocation_counter=self.counter.next(),
+            keys=settings.keys,
+        )
+
+    def _unprotect(self, apdu: bytes) -> bytes:
+        if self.settings.keys is None:
+            raise ProtocolError("the meter sent a ciphered APDU but no keys are configured")
+        deciphered = decipher_apdu(
+            apdu,
+            keys=self.settings.keys,
+            system_title=self.server_system_title,
+            require_authentication=self._control is not None and self._control.authentication,
+            counter_guard=self.guard,
+        )
+        return deciphered.plaintext
 
     def _receive_get_response(self, apdu: bytes) -> GetCompleted | None:
         response = decode_get_response(apdu)
@@ -252,9 +473,9 @@ class Association:
             )
         self._blocks += block.raw_data
         if not block.last_block:
-            self._next_apdu = GetRequestNext(
-                block.block_number, self._invoke_id_and_priority
-            ).encode()
+            self._next_apdu = self._protect(
+                GetRequestNext(block.block_number, self._invoke_id_and_priority).encode()
+            )
             self._next_block += 1
             return None
         raw = bytes(self._blocks)

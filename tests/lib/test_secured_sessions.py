@@ -1,0 +1,140 @@
+"""Secured associations end to end against the simulator over a real socket: every
+authentication mechanism we implement, every security policy, suites 0 and 2, and the
+failures a user can cause (wrong secret, wrong keys, a reused invocation counter)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from custom_components.dlms.libdlms.codecs.acse import Mechanism
+from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.errors import (
+    AssociationRejected,
+    AuthenticationFailed,
+    DlmsError,
+)
+from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys
+from custom_components.dlms.libdlms.session.association import AssociationState
+from custom_components.dlms.libdlms.transport import SerialTransport
+from simulator import MeterSimulator
+from simulator.session import ServerSettings
+
+ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
+VOLTAGE = ObjectRef(3, Obis.parse("1.0.32.7.0.255"))
+OBJECT_LIST = ObjectRef(15, Obis.parse("0.0.40.0.0.255"))
+EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
+AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
+KEYS = SecurityKeys(EK, AK)
+KEYS_256 = SecurityKeys(bytes(range(32)), bytes(range(32, 64)))
+CLIENT_ST = bytes.fromhex("4D4D4D0000000001")
+SECRET = b"hls-secret-0001"
+
+
+def _settings(**overrides: object) -> ClientSettings:
+    base: dict[str, object] = {
+        "client_address": 1,
+        "response_timeout": 1.0,
+        "client_system_title": CLIENT_ST,
+    }
+    return ClientSettings(**(base | overrides))  # type: ignore[arg-type]
+
+
+async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object) -> Decimal:
+    client = DlmsClient(SerialTransport(sim.url), settings, **kwargs)  # type: ignore[arg-type]
+    async with client:
+        energy, voltage = await MeterReader().read(client, [ENERGY, VOLTAGE])
+        # A long response: GET block transfer with every block ciphered.
+        objects = await MeterReader().read(client, [OBJECT_LIST])
+    assert objects[0].error is None
+    assert voltage.unit == "V"
+    assert client.association.state is AssociationState.RELEASED
+    assert energy.scaled_value is not None
+    return energy.scaled_value
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "policy", "suite", "keys"),
+    [
+        (Mechanism.NONE, "authenticated-encryption", 0, KEYS),
+        (Mechanism.LOW, "authenticated-encryption", 0, KEYS),
+        (Mechanism.HIGH_GMAC, "authenticated-encryption", 0, KEYS),
+        (Mechanism.HIGH_GMAC, "authentication", 0, KEYS),
+        (Mechanism.HIGH_GMAC, "encryption", 0, KEYS),
+        (Mechanism.HIGH_GMAC, "none", 0, KEYS),
+        (Mechanism.HIGH_GMAC, "authenticated-encryption", 2, KEYS_256),
+        (Mechanism.HIGH_MD5, "none", 0, None),
+        (Mechanism.HIGH_SHA1, "none", 0, None),
+        (Mechanism.HIGH_SHA256, "none", 0, None),
+        (Mechanism.HIGH_SHA256, "authenticated-encryption", 0, KEYS),
+    ],
+)
+async def test_secured_association(
+    socket_enabled: None,
+    mechanism: Mechanism,
+    policy: str,
+    suite: int,
+    keys: SecurityKeys | None,
+) -> None:
+    secret = b"12345678" if mechanism is Mechanism.LOW else SECRET
+    server = ServerSettings(
+        mechanism=mechanism,
+        password=None if mechanism is Mechanism.NONE else secret,
+        security_policy=policy,
+        security_suite=suite,
+        keys=keys,
+    )
+    async with MeterSimulator(settings=server) as sim:
+        settings = _settings(
+            mechanism=mechanism,
+            password=None if mechanism is Mechanism.NONE else secret,
+            security_policy=policy,
+            security_suite=suite,
+            keys=keys,
+        )
+        assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
+
+
+async def test_wrong_hls_secret_is_an_authentication_failure(socket_enabled: None) -> None:
+    server = ServerSettings(mechanism=Mechanism.HIGH_SHA256, password=SECRET)
+    async with MeterSimulator(settings=server) as sim:
+        settings = _settings(mechanism=Mechanism.HIGH_SHA256, password=b"not-the-secret")
+        with pytest.raises(AuthenticationFailed, match="rejected our HLS response") as err:
+            await _read(sim, settings)
+        assert "not-the-secret" not in str(err.value)
+
+
+async def test_wrong_gmac_keys(socket_enabled: None) -> None:
+    server = ServerSettings(mechanism=Mechanism.HIGH_GMAC, keys=KEYS)
+    async with MeterSimulator(settings=server) as sim:
+        wrong = SecurityKeys(EK, bytes(16))
+        with pytest.raises(AuthenticationFailed):
+            await _read(sim, _settings(mechanism=Mechanism.HIGH_GMAC, keys=wrong))
+
+
+async def test_wrong_encryption_key_is_refused(socket_enabled: None) -> None:
+    server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
+    async with MeterSimulator(settings=server) as sim:
+        wrong = SecurityKeys(bytes(16), AK)
+        settings = _settings(security_policy="authenticated-encryption", keys=wrong)
+        with pytest.raises(AssociationRejected) as err:
+            await _read(sim, settings)
+        assert EK.hex() not in str(err.value).lower()
+
+
+async def test_invocation_counter_is_never_reused(socket_enabled: None) -> None:
+    """One counter across sessions keeps working; restarting it from zero (a client
+    that forgot it) is refused by the meter's replay guard."""
+    server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
+    settings = _settings(security_policy="authenticated-encryption", keys=KEYS)
+    async with MeterSimulator(settings=server) as sim:
+        counter = InvocationCounter(start=100)
+        for _ in range(2):
+            await _read(sim, settings, counter=counter)
+        assert counter.value > 100
+        with pytest.raises(DlmsError):
+            await _read(sim, settings, counter=InvocationCounter(start=100))
+        # Carrying on from the persisted value works again.
+        await _read(sim, settings, counter=InvocationCounter(start=counter.value))
