@@ -8,10 +8,22 @@ import contextlib
 import logging
 import signal
 
+from custom_components.dlms.libdlms.codecs.acse import Mechanism
+from custom_components.dlms.libdlms.security import SecurityKeys
+
 from .meter import SimulatedMeter
 from .pty import PtyMeterSimulator
 from .server import MeterSimulator
 from .session import ServerSettings
+
+_AUTH = {
+    "none": Mechanism.NONE,
+    "lls": Mechanism.LOW,
+    "hls-md5": Mechanism.HIGH_MD5,
+    "hls-sha1": Mechanism.HIGH_SHA1,
+    "hls-gmac": Mechanism.HIGH_GMAC,
+    "hls-sha256": Mechanism.HIGH_SHA256,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-logical", type=int, default=1)
     parser.add_argument("--server-physical", type=int, default=17)
     parser.add_argument("--address-size", type=int, choices=(1, 2, 4))
-    parser.add_argument("--password", help="require LLS with this password")
+    parser.add_argument("--password", help="the LLS password or HLS secret to require")
+    parser.add_argument(
+        "--auth",
+        choices=("none", "lls", "hls-md5", "hls-sha1", "hls-gmac", "hls-sha256"),
+        default="none",
+        help="the authentication to require (lls is implied by --password alone)",
+    )
+    parser.add_argument(
+        "--security",
+        choices=("none", "authentication", "encryption", "authenticated-encryption"),
+        default="none",
+    )
+    parser.add_argument("--security-suite", type=int, choices=(0, 1, 2), default=0)
+    parser.add_argument("--ek", help="global unicast encryption key (hex)")
+    parser.add_argument("--ak", help="authentication key (hex)")
+    parser.add_argument("--system-title", default="444C4D53494D3031", help="the meter's (hex)")
     parser.add_argument("--max-info-length", type=int, default=128)
     parser.add_argument("--max-pdu-size", type=int, default=256)
     parser.add_argument("--mode-e", action="store_true", help="require the IEC 62056-21 sign-on")
@@ -43,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         max_info_length=args.max_info_length,
         max_pdu_size=args.max_pdu_size,
         mode_e=args.mode_e,
+        mechanism=_AUTH[args.auth],
+        security_policy=args.security,
+        security_suite=args.security_suite,
+        keys=SecurityKeys.from_hex(args.ek, args.ak) if args.ek else None,
+        system_title=bytes.fromhex(args.system_title),
     )
     meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
     simulator: MeterSimulator | PtyMeterSimulator

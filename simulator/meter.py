@@ -45,6 +45,9 @@ class SimulatedMeter:
     start_import_wh: int = 1_234_567
     start_export_wh: int = 45_678
     clock: Callable[[], float] = time.time
+    # The last invocation counter accepted from clients (IDIS 0-0:43.1.0.255), so that a
+    # client can read it with the public client before a ciphered association.
+    frame_counter: Callable[[], int] = lambda: 0
     objects: dict[Obis, CosemObject] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +59,10 @@ class SimulatedMeter:
             ),
             self._data(
                 "0.0.96.1.0.255", lambda: Data(DataType.OCTET_STRING, self.serial_number.encode())
+            ),
+            self._data(
+                "0.0.43.1.0.255",
+                lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, self.frame_counter()),
             ),
             CosemObject(
                 InterfaceClass.CLOCK,

@@ -23,6 +23,7 @@ class PtyMeterSimulator:
         self.settings = settings or ServerSettings()
         self.faults = Faults()
         self.security = SecurityState()
+        self.meter.frame_counter = self.security.last_client_counter
         self.path = ""
         self._master = -1
         self._slave = -1

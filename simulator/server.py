@@ -35,6 +35,7 @@ class MeterSimulator:
             self.settings.password = password
         self.faults = Faults()
         self.security = SecurityState()
+        self.meter.frame_counter = self.security.last_client_counter
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.sessions: list[ServerSession] = []  # one per TCP connection, newest last

@@ -75,6 +75,7 @@ from .meter import SimulatedMeter
 
 _LOGGER = logging.getLogger(__name__)
 
+PUBLIC_CLIENT = 16
 _HLS = (Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_GMAC, Mechanism.HIGH_SHA256)
 REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
 SERVER_CONFORMANCE = CLIENT_CONFORMANCE | Conformance.SELECTIVE_ACCESS
@@ -112,6 +113,9 @@ class SecurityState:
 
     counter: InvocationCounter = field(default_factory=InvocationCounter)
     guard: InvocationCounterGuard = field(default_factory=InvocationCounterGuard)
+
+    def last_client_counter(self) -> int:
+        return max(self.guard.snapshot().values(), default=0)
 
 
 class ServerSession:
@@ -275,8 +279,14 @@ class ServerSession:
     # ------------------------------------------------------------------ association
 
     @property
+    def public(self) -> bool:
+        """The public client (SAP 16) gets an association without security, as on IDIS
+        meters, when the simulator secures the others."""
+        return self.client is not None and self.client.upper == PUBLIC_CLIENT
+
+    @property
     def ciphered(self) -> bool:
-        return self.settings.security_policy != "none"
+        return self.settings.security_policy != "none" and not self.public
 
     def _associate(self, aarq: Aarq) -> bytes:
         settings = self.settings
@@ -301,6 +311,8 @@ class ServerSession:
         required = settings.mechanism
         if required is Mechanism.NONE and settings.password is not None:
             required = Mechanism.LOW
+        if self.public and (required in _HLS or self.settings.security_policy != "none"):
+            required = Mechanism.NONE
         if required is not Mechanism.NONE and aarq.mechanism is not required:
             return reject(AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_REQUIRED)
         if required is Mechanism.NONE and aarq.mechanism not in (Mechanism.NONE, Mechanism.LOW):

@@ -182,3 +182,43 @@ async def test_probe_finds_what_the_meter_accepts(simulated_meter: str) -> None:
     assert accepted[0]["auth"] == "lls"
     assert accepted[0]["serial_number"] == "12345678"
     assert "12345678" not in [a.get("password") for a in attempts]
+
+
+EK = "000102030405060708090A0B0C0D0E0F"
+AK = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
+SECURED = ["--auth", "hls-gmac", "--security", "authenticated-encryption", "--ek", EK, "--ak", AK]
+
+
+@pytest.mark.parametrize("simulator_options", [SECURED])
+async def test_secured_read_with_the_meters_invocation_counter(simulated_meter: str) -> None:
+    """HLS-GMAC with authenticated encryption, the client counter taken from the meter's
+    frame counter object (read with the public client first), twice: the second run only
+    works because the counter read the first time moved on."""
+    for _ in range(2):
+        result = await _dlms(
+            "read",
+            simulated_meter,
+            "--json",
+            "--client-address",
+            "1",
+            *SECURED,
+            "--system-title",
+            "4D4D4D0000000001",
+            "--invocation-counter",
+            "0.0.43.1.0.255",
+            "3/1.0.1.8.0.255/2",
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        (energy,) = _lines(result.stdout)
+        assert energy["unit"] == "Wh"
+        assert EK.lower() not in (result.stdout + result.stderr).lower()
+    wrong_key = await _dlms(
+        "read", simulated_meter, "--json", *SECURED[:-1], "00" * 16, "3/1.0.1.8.0.255/2"
+    )
+    assert wrong_key.returncode == 2
+    assert "error" in _lines(wrong_key.stdout)[0]
+    bad_length = await _dlms(
+        "read", simulated_meter, "--json", *SECURED[:-1], "00" * 15, "3/1.0.1.8.0.255/2"
+    )
+    assert bad_length.returncode == 2
+    assert "16" in _lines(bad_length.stdout)[0]["error"]  # type: ignore[operator]

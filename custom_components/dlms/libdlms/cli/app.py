@@ -22,6 +22,8 @@ from ..cosem.clock import CosemDateTime
 from ..cosem.obis import Obis
 from ..cosem.objects import ASSOCIATION_LN, InterfaceClass, ObjectListElement, parse_object_list
 from ..errors import DecodeError, DlmsError, NoLinkError
+from ..security import InvocationCounter, SecurityKeys
+from ..session.association import AssociationSettings
 from ..transport import SerialTransport
 from .describe import describe
 
@@ -109,36 +111,88 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_CLIENT_SYSTEM_TITLE = b"DLMSCLI0"
+
+
+def _hex_option(value: str | None, name: str) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return bytes.fromhex(value.replace(" ", "").replace(":", ""))
+    except ValueError:
+        raise UsageError(f"{name} must be hexadecimal") from None
+
+
 def _settings(args: argparse.Namespace) -> ClientSettings:
-    unsupported = []
-    if args.security != "none" or args.ek or args.ak or args.system_title:
-        unsupported.append("ciphering (--security/--ek/--ak/--system-title)")
-    if args.invocation_counter:
-        unsupported.append("--invocation-counter")
     mechanism = _AUTH[args.auth]
-    if mechanism not in (Mechanism.NONE, Mechanism.LOW):
-        unsupported.append(f"--auth {args.auth}")
-    if unsupported:
-        raise UsageError("not supported yet: " + ", ".join(unsupported))
-    if mechanism is Mechanism.LOW and not args.password:
-        raise UsageError("--auth lls needs --password")
-    return ClientSettings(
-        client_address=args.client_address,
-        server_logical_address=args.server_logical,
-        server_physical_address=args.server_physical,
-        address_size=args.address_size,
-        mechanism=mechanism,
-        password=args.password.encode() if mechanism is Mechanism.LOW else None,
-        max_info_length=args.max_info_length,
-        response_timeout=args.timeout,
-        retries=args.retries,
-        mode_e=args.mode_e,
-        mode_e_max_baudrate=args.baudrate,
-    )
+    if mechanism is Mechanism.HIGH_ECDSA:
+        raise UsageError("not supported yet: --auth hls-ecdsa (needs certificates)")
+    with_secret = (Mechanism.LOW, Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_SHA256)
+    if mechanism in with_secret and not args.password:
+        raise UsageError(f"--auth {args.auth} needs --password (the LLS password or HLS secret)")
+    ek = _hex_option(args.ek, "--ek")
+    ak = _hex_option(args.ak, "--ak")
+    keys = None
+    if ek is not None:
+        keys = SecurityKeys(ek, ak)
+    elif args.security != "none" or mechanism is Mechanism.HIGH_GMAC:
+        raise UsageError("--security and --auth hls-gmac need --ek (and usually --ak)")
+    system_title = _hex_option(args.system_title, "--system-title") or DEFAULT_CLIENT_SYSTEM_TITLE
+    try:
+        settings = ClientSettings(
+            client_address=args.client_address,
+            server_logical_address=args.server_logical,
+            server_physical_address=args.server_physical,
+            address_size=args.address_size,
+            mechanism=mechanism,
+            password=args.password.encode()
+            if args.password and mechanism is not Mechanism.NONE
+            else None,
+            max_info_length=args.max_info_length,
+            response_timeout=args.timeout,
+            retries=args.retries,
+            mode_e=args.mode_e,
+            mode_e_max_baudrate=args.baudrate,
+            security_policy=args.security,
+            security_suite=args.security_suite,
+            keys=keys,
+            client_system_title=system_title,
+        )
+        # Check the combination now (key lengths, policy): a usage error, not a link error.
+        AssociationSettings(
+            mechanism=mechanism,
+            password=settings.password,
+            security_policy=settings.security_policy,
+            security_suite=settings.security_suite,
+            keys=keys,
+            client_system_title=system_title,
+        )
+    except DlmsError as err:
+        raise UsageError(str(err)) from None
+    return settings
 
 
-def _client(args: argparse.Namespace) -> DlmsClient:
-    return DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), _settings(args))
+async def _client(args: argparse.Namespace) -> DlmsClient:
+    """A client for the options; with ``--invocation-counter OBIS`` the counter is first
+    read from the meter with the public client (client 16, no security)."""
+    settings = _settings(args)
+    counter = None
+    if args.invocation_counter:
+        public = replace(
+            settings,
+            client_address=16,
+            mechanism=Mechanism.NONE,
+            password=None,
+            security_policy="none",
+        )
+        obis = Obis.parse(args.invocation_counter)
+        transport = SerialTransport(args.url, baudrate=args.baudrate)
+        async with DlmsClient(transport, public) as client:
+            value = (await client.get(AttributeDescriptor(1, obis, 2))).value
+        if not isinstance(value, int):
+            raise UsageError(f"{obis.dotted} does not hold an invocation counter")
+        counter = InvocationCounter.after(value)
+    return DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings, counter=counter)
 
 
 def _parse_object(text: str) -> ObjectRef | Obis:
@@ -185,7 +239,7 @@ async def _read(args: argparse.Namespace, out: _Output) -> int:
             if poll and args.interval:
                 await asyncio.sleep(args.interval)
             if client is None:
-                client = _client(args)
+                client = await _client(args)
                 await client.open()
             if refs is None:
                 refs = await _resolve(client, wanted)
@@ -223,7 +277,7 @@ async def _object_list(client: DlmsClient) -> list[ObjectListElement]:
 
 
 async def _objects(args: argparse.Namespace, out: _Output) -> int:
-    async with _client(args) as client:
+    async with await _client(args) as client:
         for element in await _object_list(client):
             out.line(
                 element.to_json(),
