@@ -363,10 +363,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError:
                 out.error("not hexadecimal")
                 return EXIT_READ_FAILED
-            if args.ek or args.ak:
-                out.error("decrypting ciphered APDUs is not supported yet")
-                return EXIT_USAGE
-            out.line(describe(raw, args.kind), "")
+            keys = None
+            ek = _hex_option(args.ek, "--ek")
+            if ek is not None:
+                try:
+                    keys = SecurityKeys(ek, _hex_option(args.ak, "--ak"))
+                except DlmsError as err:
+                    raise UsageError(str(err)) from None
+            system_title = _hex_option(args.system_title, "--system-title")
+            out.line(describe(raw, args.kind, keys=keys, system_title=system_title), "")
             return EXIT_OK
         if args.command == "read":
             return asyncio.run(_read(args, out))

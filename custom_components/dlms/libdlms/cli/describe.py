@@ -24,8 +24,10 @@ when they amount to several.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..codecs.acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
@@ -98,7 +100,8 @@ from ..codecs.xdlms import (
     decode_set_response,
 )
 from ..cosem.clock import CosemDateTime
-from ..errors import DecodeError
+from ..errors import DecipheringError, DecodeError, SecurityError
+from ..security import SecurityKeys, decipher_apdu, is_ciphered, parse_ciphered_apdu
 
 APDU_NAMES: dict[int, str] = dict(APDU_TAG_NAMES)
 
@@ -106,10 +109,39 @@ _LLCS = (LLC_REQUEST, LLC_RESPONSE)
 _WRAPPER_VERSION_BYTES = b"\x00\x01"
 
 
-def describe(raw: bytes, kind: str = "auto") -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Deciphering:
+    keys: SecurityKeys | None = None
+    system_title: bytes | None = None
+
+
+# The keys for ciphered APDUs met anywhere while describing (also nested ones, such as
+# the glo-initiateRequest inside an AARQ).
+_DECIPHERING: ContextVar[_Deciphering] = ContextVar("dlms_describe_deciphering")
+
+
+def describe(
+    raw: bytes,
+    kind: str = "auto",
+    *,
+    keys: SecurityKeys | None = None,
+    system_title: bytes | None = None,
+) -> dict[str, Any]:
     """``kind``: ``auto``, ``hdlc``, ``wrapper``, ``apdu``, ``data`` or ``iec``. ``auto``
     takes 0x7E for HDLC, a version-1 wrapper header whose lengths match the bytes exactly
-    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU."""
+    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU.
+
+    With ``keys``, ciphered APDUs are deciphered; ``system_title`` is the sender's, for
+    service-specific ciphering (general-ciphering APDUs carry their own, and an AARQ or
+    AARE supplies the calling or responding AP title to the APDU inside it)."""
+    token = _DECIPHERING.set(_Deciphering(keys, system_title))
+    try:
+        return _describe(raw, kind)
+    finally:
+        _DECIPHERING.reset(token)
+
+
+def _describe(raw: bytes, kind: str) -> dict[str, Any]:
     if not raw:
         raise DecodeError("no bytes to decode")
     if kind == "auto":
@@ -343,12 +375,54 @@ def _date_time(raw: bytes | None, key: str) -> dict[str, Any]:
     return out
 
 
+@contextmanager
+def _sender(system_title: bytes | None) -> Iterator[None]:
+    """Use the system title an enclosing APDU names, unless the user gave one."""
+    current = _DECIPHERING.get(_Deciphering())
+    if system_title is None or current.system_title is not None:
+        yield
+        return
+    token = _DECIPHERING.set(replace(current, system_title=system_title))
+    try:
+        yield
+    finally:
+        _DECIPHERING.reset(token)
+
+
+def _describe_ciphered(apdu: bytes) -> dict[str, Any]:
+    """Security header always; with keys also ``tag_ok`` and the ``plaintext`` APDU."""
+    parsed = parse_ciphered_apdu(apdu)
+    out: dict[str, Any] = {
+        "tag": parsed.name,
+        "security_control": f"0x{parsed.control.to_byte():02x}",
+        "invocation_counter": parsed.invocation_counter,
+    }
+    if parsed.system_title is not None:
+        out["system_title"] = parsed.system_title.hex()
+    settings = _DECIPHERING.get(_Deciphering())
+    if settings.keys is None:
+        return out
+    try:
+        deciphered = decipher_apdu(parsed, keys=settings.keys, system_title=settings.system_title)
+    except DecipheringError:
+        out["tag_ok"] = False
+        return out
+    except SecurityError as err:
+        out["decipher_error"] = str(err)
+        return out
+    out["tag_ok"] = deciphered.tag_ok
+    out["plaintext"] = describe_apdu(deciphered.plaintext)
+    return out
+
+
 def describe_apdu(apdu: bytes) -> dict[str, Any]:
     """One APDU, without reassembly."""
     if not apdu:
         raise DecodeError("empty APDU")
     tag = apdu[0]
     out: dict[str, Any] = {"tag": APDU_NAMES.get(tag, f"unknown-0x{tag:02x}"), "hex": apdu.hex()}
+    if is_ciphered(tag):
+        return out | _describe_ciphered(apdu)
     if tag == 0x60:
         aarq = Aarq.decode(apdu)
         out |= {
@@ -360,7 +434,8 @@ def describe_apdu(apdu: bytes) -> dict[str, Any]:
             else None,
         }
         if aarq.user_information:
-            out["user_information"] = describe_apdu(aarq.user_information)
+            with _sender(aarq.calling_ap_title):
+                out["user_information"] = describe_apdu(aarq.user_information)
     elif tag == 0x61:
         aare = Aare.decode(apdu)
         out |= {
@@ -376,7 +451,8 @@ def describe_apdu(apdu: bytes) -> dict[str, Any]:
             else None,
         }
         if aare.user_information:
-            out["user_information"] = describe_apdu(aare.user_information)
+            with _sender(aare.responding_ap_title):
+                out["user_information"] = describe_apdu(aare.user_information)
     elif tag in (0x62, 0x63):
         release = ReleaseRequest.decode(apdu) if tag == 0x62 else ReleaseResponse.decode(apdu)
         out["reason"] = release.reason
