@@ -89,6 +89,7 @@ class ServerSettings:
     password: bytes | None = None
     max_info_length: int = 128
     max_pdu_size: int = 256
+    window: int = 1
     with_list_cap: int | None = None  # refuse longer GET with-list requests
     mechanism: Mechanism = Mechanism.NONE  # required; with only a password: LLS
     security_policy: str = "none"
@@ -147,6 +148,7 @@ class ServerSession:
         self.associated = False
         self.client: HdlcAddress | None = None
         self.max_info_tx = settings.max_info_length
+        self.window_tx = 1
         self.client_max_pdu = 0xFFFF
         self.vs = 0
         self.vr = 0
@@ -198,9 +200,12 @@ class ServerSession:
             proposed = HdlcParameters.decode(frame.information)
             # The client's receive limit bounds what we send; ours bounds what it sends.
             self.max_info_tx = min(proposed.max_info_rx, self.settings.max_info_length)
+            self.window_tx = min(proposed.window_rx, self.settings.window)
             answer = HdlcParameters(
                 max_info_tx=self.max_info_tx,
                 max_info_rx=min(proposed.max_info_tx, self.settings.max_info_length),
+                window_tx=self.window_tx,
+                window_rx=min(proposed.window_tx, self.settings.window),
             )
             self.connected, self.associated = True, False
             self.vs = self.vr = 0
@@ -236,7 +241,7 @@ class ServerSession:
         self._rx += info
         if frame.segmented:
             self._rx_first = False
-            return self._frame(FrameType.RR)
+            return self._frame(FrameType.RR) if frame.poll_final else b""
         apdu = bytes(self._rx)
         self._rx.clear()
         self._rx_first = True
@@ -516,13 +521,22 @@ class ServerSession:
         return self._next_segment()
 
     def _next_segment(self) -> bytes:
-        segment = self._tx_segments.pop(0)
-        frame = self._frame(
-            FrameType.I, information=segment, segmented=bool(self._tx_segments), ns=self.vs
-        )
-        self.vs = (self.vs + 1) % 8
-        self._last_frame = frame
-        return frame
+        """The next window of segments, the poll/final bit on its last frame."""
+        frames = b""
+        for position in range(self.window_tx):
+            if not self._tx_segments:
+                break
+            segment = self._tx_segments.pop(0)
+            frames += self._frame(
+                FrameType.I,
+                information=segment,
+                segmented=bool(self._tx_segments),
+                ns=self.vs,
+                poll_final=position == self.window_tx - 1 or not self._tx_segments,
+            )
+            self.vs = (self.vs + 1) % 8
+        self._last_frame = frames
+        return frames
 
     def _frame(
         self,
@@ -532,6 +546,7 @@ class ServerSession:
         segmented: bool = False,
         ns: int = 0,
         source: HdlcAddress | None = None,
+        poll_final: bool = True,
     ) -> bytes:
         destination = source or self.client
         assert destination is not None
@@ -540,6 +555,7 @@ class ServerSession:
             destination,
             self.address,
             information=information,
+            poll_final=poll_final,
             segmented=segmented,
             send_sequence=ns,
             receive_sequence=self.vr,

@@ -127,3 +127,22 @@ async def test_a_meter_left_associated_accepts_the_next_client() -> None:
             (energy,) = await MeterReader().read(second, [ENERGY])
         assert energy.error is None
         assert not sim.session.connected
+
+
+@pytest.mark.parametrize("window", [1, 3, 7])
+async def test_hdlc_windows_both_ways(socket_enabled: None, window: int) -> None:
+    """Small frames and a window of several: segments go out in windows with the poll
+    bit on the last, and are acknowledged per window, in both directions."""
+    settings = ServerSettings(max_info_length=24, max_pdu_size=512, window=window)
+    async with MeterSimulator(settings=settings) as sim:
+        client = DlmsClient(
+            SerialTransport(sim.url), ClientSettings(max_info_length=24, window=window)
+        )
+        async with client:
+            assert client.link.parameters.window_tx == window
+            assert client.link.parameters.window_rx == window
+            codes = "1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255 1.0.32.7.0.255 1.0.14.7.0.255"
+            refs = [ObjectRef(3, Obis.parse(code)) for code in codes.split()]
+            refs.append(ObjectRef(15, Obis.parse("0.0.40.0.0.255")))
+            readings = await MeterReader().read(client, refs)
+        assert [r.error for r in readings] == [None] * len(refs)

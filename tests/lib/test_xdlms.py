@@ -679,11 +679,15 @@ def test_translator_describes_every_new_apdu() -> None:
         described = describe(apdu.encode(), "apdu")["apdu"]
         assert described["tag"] == tag
         assert described["hex"] == apdu.encode().hex()
-    # Protected APDUs are named and shown as hex until the security layer is wired in.
-    assert describe(bytes.fromhex("cc0130000000"))["apdu"] == {
+    # Protected APDUs without keys: named, with their security header, no plaintext.
+    assert describe(bytes.fromhex("cc053000000007"))["apdu"] == {
         "tag": "glo-get-response",
-        "hex": "cc0130000000",
+        "hex": "cc053000000007",
+        "security_control": "0x30",
+        "invocation_counter": 7,
     }
+    with pytest.raises(DecodeError):
+        describe(bytes.fromhex("cc0130000000"))  # the length says 1, five bytes follow
 
 
 def test_translator_wrapper_detection_needs_matching_lengths() -> None:

@@ -18,7 +18,7 @@ from typing import Self
 from ..codecs import iec62056_21 as iec
 from ..codecs.acse import Mechanism
 from ..codecs.axdr import Data
-from ..codecs.hdlc import HdlcAddress, HdlcParameters
+from ..codecs.hdlc import DEFAULT_MAX_INFO, HdlcAddress, HdlcParameters
 from ..codecs.xdlms import (
     AttributeDescriptor,
     Conformance,
@@ -67,6 +67,7 @@ class ClientSettings:
     mechanism: Mechanism = Mechanism.NONE
     password: bytes | None = None
     max_info_length: int | None = None
+    window: int = 1
     client_max_receive_pdu_size: int = 0xFFFF
     response_timeout: float = 5.0
     retries: int = 2
@@ -98,11 +99,13 @@ class DlmsClient:
     ) -> None:
         self.transport = transport
         self.settings = settings = settings or ClientSettings()
-        proposed = HdlcParameters()
-        if settings.max_info_length is not None:
-            proposed = HdlcParameters(
-                max_info_tx=settings.max_info_length, max_info_rx=settings.max_info_length
-            )
+        max_info = settings.max_info_length or DEFAULT_MAX_INFO
+        proposed = HdlcParameters(
+            max_info_tx=max_info,
+            max_info_rx=max_info,
+            window_tx=settings.window,
+            window_rx=settings.window,
+        )
         self.link = HdlcLink(
             HdlcAddress.client(settings.client_address),
             HdlcAddress.server(

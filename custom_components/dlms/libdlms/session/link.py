@@ -112,7 +112,7 @@ class HdlcLink:
         payload = LLC_REQUEST + apdu
         size = max(1, self.parameters.max_info_tx)
         self._tx_segments = [payload[i : i + size] for i in range(0, len(payload), size)]
-        self._send_next_segment()
+        self._send_window()
 
     def disconnect(self) -> None:
         """Queue a DISC (from any connected or connecting state)."""
@@ -183,7 +183,7 @@ class HdlcLink:
                 return self._handle_information(frame)
             if kind is FrameType.RR:
                 if self._tx_segments and frame.receive_sequence == self._send_sequence:
-                    self._send_next_segment()
+                    self._send_window()
                 return None
             if kind is FrameType.DM:
                 self.state = LinkState.DISCONNECTED
@@ -207,7 +207,8 @@ class HdlcLink:
         self._rx_buffer += information
         if frame.segmented:
             self._rx_in_progress = True
-            self._queue(self._frame(FrameType.RR))
+            if frame.poll_final:  # the end of the meter's window: ask for the next one
+                self._queue(self._frame(FrameType.RR))
             return None
         apdu = bytes(self._rx_buffer)
         self._rx_buffer.clear()
@@ -227,17 +228,24 @@ class HdlcLink:
             window_rx=answer.window_tx,
         )
 
-    def _send_next_segment(self) -> None:
-        segment = self._tx_segments.pop(0)
-        self._queue(
-            self._frame(
+    def _send_window(self) -> None:
+        """Up to window-size segments; the last one carries the poll bit, asking the
+        meter to acknowledge the window (with a window of one: every segment)."""
+        window = max(1, min(self.parameters.window_tx, 7))
+        frames = b""
+        for position in range(window):
+            if not self._tx_segments:
+                break
+            segment = self._tx_segments.pop(0)
+            frames += self._frame(
                 FrameType.I,
                 information=segment,
                 segmented=bool(self._tx_segments),
                 send_sequence=self._send_sequence,
+                poll_final=position == window - 1 or not self._tx_segments,
             )
-        )
-        self._send_sequence = (self._send_sequence + 1) % 8
+            self._send_sequence = (self._send_sequence + 1) % 8
+        self._queue(frames)
 
     def _frame(
         self,
@@ -246,17 +254,20 @@ class HdlcLink:
         information: bytes = b"",
         segmented: bool = False,
         send_sequence: int = 0,
+        poll_final: bool = True,
     ) -> bytes:
         return encode_frame(
             frame_type,
             self.server,
             self.client,
             information=information,
+            poll_final=poll_final,
             segmented=segmented,
             send_sequence=send_sequence,
             receive_sequence=self._receive_sequence,
         )
 
-    def _queue(self, frame: bytes) -> None:
-        self._last_sent = frame
-        self._outgoing += frame
+    def _queue(self, frames: bytes) -> None:
+        """Queue frames for the wire; they are what ``retransmit`` sends again."""
+        self._last_sent = frames
+        self._outgoing += frames
