@@ -16,6 +16,7 @@ from ..errors import DecodeError
 
 DEVIATION_NOT_SPECIFIED: Final = -0x8000
 CLOCK_STATUS_DST: Final = 0x80
+MAX_DEVIATION: Final = 24 * 60 - 1  # minutes; a UTC offset is less than a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,8 @@ class CosemDateTime:
             raise DecodeError("date-time without a complete date")
         tz: dt.tzinfo | None
         if self.deviation is not None:
+            if not -MAX_DEVIATION <= self.deviation <= MAX_DEVIATION:
+                raise DecodeError(f"date-time deviation {self.deviation} min is beyond ±24 h")
             tz = dt.timezone(dt.timedelta(minutes=-self.deviation))
         else:
             tz = default_tz
