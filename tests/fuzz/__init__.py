@@ -1,0 +1,1 @@
+"""Fuzzing entry points (not collected by pytest): python -m tests.fuzz.fuzz_decoders."""
