@@ -722,3 +722,20 @@ def test_wrapper_stream_reader() -> None:
         small.next_pdu()
     with pytest.raises(EncodeError):
         encode_wrapper(1 << 16, 1, b"")
+
+
+def test_translator_leaves_an_unfinished_segmented_apdu_undecoded() -> None:
+    """The capture ends on a frame with the segmentation bit: the APDU is shown, marked
+    incomplete, and not decoded (its end, and maybe its start, are not there)."""
+    raw = _vector("hdlc-iframe-segmented-length-0x7E")
+    decoded = describe(raw)
+    assert decoded["frames"][0]["segmented"] is True
+    assert decoded["apdu"]["incomplete"] is True
+    assert decoded["apdu"]["hex"] == decoded["frames"][0]["information"]
+
+
+def test_translator_auto_mode_takes_iec_only_when_it_is_iec() -> None:
+    assert describe(b"\x06250\r\n")["iec"]["message"] == "acknowledgement"
+    # 06 is also the A-XDR tag of double-long-unsigned and the SN write-request tag.
+    assert describe(bytes.fromhex("0600001391"))["apdu"]["tag"] == "write-request"
+    assert describe(bytes.fromhex("0600001391"), "data")["data"]["value"] == 5009

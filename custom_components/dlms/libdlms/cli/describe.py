@@ -24,7 +24,7 @@ when they amount to several.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -149,7 +149,7 @@ def _describe(raw: bytes, kind: str) -> dict[str, Any]:
             kind = "hdlc"
         elif raw[:2] == _WRAPPER_VERSION_BYTES and looks_like_wrapper(raw):
             kind = "wrapper"
-        elif raw[:1] in (b"/", b"\x06"):
+        elif raw[:1] in (b"/", b"\x06") and _is_iec(raw):
             kind = "iec"
         else:
             kind = "apdu"
@@ -177,8 +177,9 @@ class _Assembly:
     ui: bool = False  # the last frame was a UI frame
 
 
-def hdlc_apdus(frames: list[Frame]) -> list[tuple[Hashable, bytes]]:
-    """The APDUs the I and UI frames carry, LLC removed, each with its direction."""
+def hdlc_apdus(frames: list[Frame]) -> list[tuple[Hashable, bytes, bool]]:
+    """The APDUs the I and UI frames carry, LLC removed, each with its direction and
+    whether it is complete (False when the capture ends on a segmented frame)."""
     assemblies: list[_Assembly] = []
     current: dict[Hashable, _Assembly] = {}
     for frame in frames:
@@ -201,7 +202,7 @@ def hdlc_apdus(frames: list[Frame]) -> list[tuple[Hashable, bytes]]:
         assembly.payload += info
         assembly.segmented = frame.segmented
         assembly.ui = ui
-    return [(a.key, bytes(a.payload)) for a in assemblies if a.payload]
+    return [(a.key, bytes(a.payload), not a.segmented) for a in assemblies if a.payload]
 
 
 def describe_hdlc(raw: bytes) -> dict[str, Any]:
@@ -212,7 +213,9 @@ def describe_hdlc(raw: bytes) -> dict[str, Any]:
         raise DecodeError("no complete HDLC frame found")
     result: dict[str, Any] = {"frames": [frame.to_json() for frame in frames]}
     if all(frame.valid for frame in frames):
-        result |= describe_apdus(hdlc_apdus(frames))
+        units = hdlc_apdus(frames)
+        incomplete = {i for i, (_, _, complete) in enumerate(units) if not complete}
+        result |= describe_apdus([(key, apdu) for key, apdu, _ in units], incomplete)
     return result
 
 
@@ -231,23 +234,37 @@ def describe_wrapper(raw: bytes) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- GBT
 
 
-def _split_gbt_runs(apdus: list[tuple[Hashable, bytes]]) -> list[tuple[Hashable, bytes]]:
+def _split_gbt_runs(
+    apdus: list[tuple[Hashable, bytes]], incomplete: Collection[int]
+) -> list[tuple[Hashable, bytes, bool]]:
     """A payload of several GBT APDUs back to back becomes one entry per block."""
-    out: list[tuple[Hashable, bytes]] = []
-    for key, apdu in apdus:
+    out: list[tuple[Hashable, bytes, bool]] = []
+    for index, (key, apdu) in enumerate(apdus):
+        if index in incomplete:
+            out.append((key, apdu, False))
+            continue
         if apdu[:1] == bytes((GENERAL_BLOCK_TRANSFER_TAG,)):
             try:
-                out.extend((key, block) for block in split_blocks(apdu))
+                out.extend((key, block, True) for block in split_blocks(apdu))
             except DecodeError:
                 pass  # not a clean run: decoded as one APDU, which reports the problem
             else:
                 continue
-        out.append((key, apdu))
+        out.append((key, apdu, True))
     return out
 
 
-def describe_apdus(apdus: list[tuple[Hashable, bytes]]) -> dict[str, Any]:
-    """Describe APDUs in order, with GBT transfers reassembled per direction."""
+def _incomplete(apdu: bytes) -> dict[str, Any]:
+    """The start of an APDU whose last segment is not in the capture: not decoded."""
+    name = APDU_NAMES.get(apdu[0], f"unknown-0x{apdu[0]:02x}")
+    return {"tag": name, "hex": apdu.hex(), "incomplete": True}
+
+
+def describe_apdus(
+    apdus: list[tuple[Hashable, bytes]], incomplete: Collection[int] = ()
+) -> dict[str, Any]:
+    """Describe APDUs in order, with GBT transfers reassembled per direction. The APDUs
+    at the ``incomplete`` indexes are shown as hex only."""
     items: list[dict[str, Any] | None] = []
     blocks: list[dict[str, Any]] = []
     runs: dict[Hashable, tuple[GbtReceiver, list[tuple[int, bytes]]]] = {}
@@ -258,11 +275,11 @@ def describe_apdus(apdus: list[tuple[Hashable, bytes]]) -> dict[str, Any]:
         for index, block in pending:
             items[index] = describe_apdu(block)
 
-    for key, apdu in _split_gbt_runs(apdus):
-        if apdu[:1] != bytes((GENERAL_BLOCK_TRANSFER_TAG,)):
+    for key, apdu, complete in _split_gbt_runs(apdus, incomplete):
+        if not complete or apdu[:1] != bytes((GENERAL_BLOCK_TRANSFER_TAG,)):
             if key in runs:
                 flush(key)
-            items.append(describe_apdu(apdu))
+            items.append(describe_apdu(apdu) if complete else _incomplete(apdu))
             continue
         block = GeneralBlockTransfer.decode(apdu)
         if key not in runs:
@@ -296,6 +313,14 @@ def describe_apdus(apdus: list[tuple[Hashable, bytes]]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- IEC 62056-21
+
+
+def _is_iec(raw: bytes) -> bool:
+    try:
+        describe_iec(raw)
+    except DecodeError:
+        return False
+    return True
 
 
 def describe_iec(raw: bytes) -> dict[str, Any]:
