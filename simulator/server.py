@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -26,7 +27,10 @@ class MeterSimulator:
         port: int = 0,
         password: bytes | None = None,
         settings: ServerSettings | None = None,
+        bus: Sequence[tuple[SimulatedMeter, ServerSettings]] = (),
     ) -> None:
+        """``bus``: more meters on the same line (an RS-485 bus), each at its own
+        server address; every one hears every frame and answers only its own."""
         self.meter = meter or SimulatedMeter()
         self.host = host
         self.port = port
@@ -39,6 +43,7 @@ class MeterSimulator:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.sessions: list[ServerSession] = []  # one per TCP connection, newest last
+        self.bus = list(bus)
 
     @property
     def url(self) -> str:
@@ -78,9 +83,13 @@ class MeterSimulator:
         self._connections.add(task)
         session = ServerSession(self.meter, self.settings, self.faults, self.security)
         self.sessions.append(session)
+        others = [ServerSession(meter, settings) for meter, settings in self.bus]
         try:
             while data := await reader.read(4096):
-                answer = session.receive_data(data)
+                # An optical head hears itself; a noisy line adds bytes of its own.
+                answer = (data if self.faults.echo else b"") + self.faults.garbage
+                for station in (session, *others):
+                    answer += station.receive_data(data)
                 if answer:
                     writer.write(answer)
                     await writer.drain()

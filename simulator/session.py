@@ -30,9 +30,11 @@ from custom_components.dlms.libdlms.codecs.hdlc import (
 )
 from custom_components.dlms.libdlms.codecs.xdlms import (
     CLIENT_CONFORMANCE,
+    AccessSelection,
     ActionRequestNormal,
     ActionResponseNormal,
     ActionResult,
+    AttributeDescriptor,
     ConfirmedServiceError,
     Conformance,
     DataAccessResult,
@@ -105,6 +107,8 @@ class Faults:
     """Faults to inject, shared by all sessions of one simulator."""
 
     drop_frames: int = 0  # drop this many of the next frames we would send
+    echo: bool = False  # send back what was received, as an optical head does
+    garbage: bytes = b""  # line noise sent before every answer
 
 
 @dataclass
@@ -472,7 +476,7 @@ class ServerSession:
         results: tuple[GetDataResult, ...]
         if isinstance(request, GetRequestNormal):
             d = request.descriptor
-            result = self.meter.get(d.class_id, d.instance, d.attribute)
+            result = self._read(d, request.access_selection)
             whole = GetResponseNormal(result, invoke).encode()
             raw = encode_data(result) if not isinstance(result, DataAccessResult | int) else b""
         else:
@@ -480,8 +484,9 @@ class ServerSession:
             cap = self.settings.with_list_cap
             if cap is not None and len(request.descriptors) > cap:
                 return ExceptionResponse(2, 3).encode()  # service-unknown, other-reason
+            selections = request.access_selections or (None,) * len(request.descriptors)
             results = tuple(
-                self.meter.get(d.class_id, d.instance, d.attribute) for d in request.descriptors
+                self._read(d, s) for d, s in zip(request.descriptors, selections, strict=True)
             )
             whole = GetResponseWithList(results, invoke).encode()
             raw = encode_get_data_results(results)
@@ -492,6 +497,17 @@ class ServerSession:
         self._blocks = [raw[i : i + size] for i in range(0, len(raw), size)]
         self._invoke = invoke
         return self._block(1)
+
+    def _read(self, d: AttributeDescriptor, access_selection: bytes | None) -> GetDataResult:
+        """One attribute, with selective access (selector 1 by range, 2 by entry) when
+        the request carries it."""
+        selection = None
+        if access_selection is not None:
+            try:
+                selection = AccessSelection.decode(access_selection)
+            except DecodeError:
+                return DataAccessResult.TYPE_UNMATCHED
+        return self.meter.get(d.class_id, d.instance, d.attribute, selection)
 
     def _next_block(self, request: GetRequestNext, invoke: int) -> bytes:
         number = request.block_number + 1

@@ -13,7 +13,7 @@ from custom_components.dlms.libdlms.codecs import iec62056_21 as iec
 from custom_components.dlms.libdlms.cosem.obis import Obis
 from custom_components.dlms.libdlms.errors import DecodeError, DlmsTimeoutError, EncodeError
 from custom_components.dlms.libdlms.transport import SerialTransport
-from simulator import MeterSimulator, PtyMeterSimulator
+from simulator import MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
 
 ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
@@ -146,3 +146,32 @@ async def test_hdlc_windows_both_ways(socket_enabled: None, window: int) -> None
             refs.append(ObjectRef(15, Obis.parse("0.0.40.0.0.255")))
             readings = await MeterReader().read(client, refs)
         assert [r.error for r in readings] == [None] * len(refs)
+
+
+async def test_echo_and_line_noise_are_ignored(socket_enabled: None) -> None:
+    """The head's echo of our own frames and bytes of noise before each answer."""
+    async with MeterSimulator() as sim:
+        sim.faults.echo = True
+        sim.faults.garbage = b"\x00\x7e\xa0\xff\x13"  # includes a false flag and format byte
+        async with DlmsClient(SerialTransport(sim.url)) as client:
+            readings = await MeterReader().read(
+                client, [ENERGY, ObjectRef(3, Obis.parse("1.0.32.7.0.255"))]
+            )
+        assert [r.error for r in readings] == [None, None]
+        assert client.link.discarded_bytes > 0
+
+
+async def test_two_meters_on_one_line(socket_enabled: None) -> None:
+    """An RS-485 bus: two meters at physical addresses 17 and 18 hear every frame and
+    answer their own; each client gets its own meter's values."""
+    second = SimulatedMeter(serial_number="87654321", start_import_wh=42)
+    bus = [(second, ServerSettings(physical_address=18))]
+    async with MeterSimulator(bus=bus) as sim:
+        serials = []
+        for physical in (17, 18):
+            settings = ClientSettings(server_physical_address=physical)
+            async with DlmsClient(SerialTransport(sim.url), settings) as client:
+                serial = await client.get(ObjectRef(1, Obis.parse("0.0.96.1.0.255")).descriptor)
+                (energy,) = await MeterReader().read(client, [ENERGY])
+            serials.append((serial.value, energy.scaled_value))
+    assert serials == [(b"12345678", Decimal(sim.meter.import_wh)), (b"87654321", Decimal(42))]

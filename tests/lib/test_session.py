@@ -297,3 +297,14 @@ def test_with_list_needs_the_meters_conformance() -> None:
     descriptors = [AttributeDescriptor(3, Obis(1, 0, 1, 8, 0, 255), 2)] * 2
     with pytest.raises(LocalProtocolError, match="with-list"):
         association.get(descriptors)
+
+
+def test_noise_that_looks_like_a_frame_start_does_not_hold_up_the_real_frame() -> None:
+    """``7E A0 FF`` claims a 255-byte frame; the complete, checked frame after it wins
+    at once instead of waiting for 255 bytes that will never come."""
+    link = _connected_link()
+    link.send_apdu(b"\x01")
+    link.data_to_send()
+    answer = _from_server(FrameType.I, information=LLC_RESPONSE + b"\x42", receive_sequence=1)
+    assert link.receive_data(b"\x7e\xa0\xff\x00\x01" + answer) == [ApduReceived(b"\x42")]
+    assert link.discarded_bytes == 5

@@ -374,7 +374,14 @@ class FrameReader:
                 continue
             length = fmt & MAX_FRAME_LENGTH
             if len(buffer) < length + 2:
-                return None
+                # Incomplete, or noise that only looks like a frame start ("7E A0 FF" claims
+                # 255 bytes): a complete frame that checks further on settles which.
+                later = self._checked_frame_after(1)
+                if later is None:
+                    return None
+                self.discarded += later
+                del buffer[:later]
+                continue
             if buffer[length + 1] != FLAG:
                 self.discarded += 1
                 del buffer[0]
@@ -389,6 +396,25 @@ class FrameReader:
             # Keep the closing flag: it may open the next frame.
             del buffer[: length + 1]
             return frame
+
+    def _checked_frame_after(self, position: int) -> int | None:
+        """The offset of the first flag at or after ``position`` that opens a complete
+        frame whose header and frame checks pass."""
+        buffer = self._buffer
+        while (start := buffer.find(FLAG, position)) >= 0 and start + 2 < len(buffer):
+            position = start + 1
+            fmt = (buffer[start + 1] << 8) | buffer[start + 2]
+            if fmt & 0xF000 != FORMAT_TYPE_3:
+                continue
+            end = start + (fmt & MAX_FRAME_LENGTH) + 1
+            if end >= len(buffer) or buffer[end] != FLAG:
+                continue
+            try:
+                if decode_frame(bytes(buffer[start : end + 1])).valid:
+                    return start
+            except FrameError:
+                continue
+        return None
 
 
 # ---------------------------------------------------------------------------- SNRM/UA parameters
