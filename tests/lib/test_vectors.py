@@ -11,15 +11,13 @@ from custom_components.dlms.libdlms.cli.describe import describe_iec
 from custom_components.dlms.libdlms.codecs import acse, xdlms
 from custom_components.dlms.libdlms.codecs.axdr import Data, DataType, decode_data, encode_data
 from custom_components.dlms.libdlms.codecs.hdlc import FrameReader, decode_frame, encode_frame
+from custom_components.dlms.libdlms.codecs.wrapper import WrapperHeader
 from custom_components.dlms.libdlms.cosem.clock import CosemDateTime
 from custom_components.dlms.libdlms.cosem.obis import Obis
 
 from .vectors import VECTORS_PATH, load_vectors
 
 VECTORS = load_vectors()
-NOT_YET = {
-    "wrapper": "a header without its APDU: decoded and re-encoded in test_xdlms.py",
-}
 
 
 def _by_layer(*layers: str) -> list[Any]:
@@ -32,7 +30,7 @@ def test_all_vectors_are_covered() -> None:
     if not VECTORS:
         pytest.skip(f"no vectors at {VECTORS_PATH}")
     security = {"ciphering", "hls", "keywrap"}  # tested in test_security.py
-    known = {"hdlc", "axdr", "acse", "xdlms", "iec62056-21", *security, *NOT_YET}
+    known = {"hdlc", "axdr", "acse", "xdlms", "iec62056-21", "wrapper", *security}
     assert {v["layer"] for v in VECTORS} <= known
     assert len(VECTORS) == 97
 
@@ -144,24 +142,9 @@ def test_acse_vector(vector: dict[str, Any]) -> None:
 
 
 def _decode_xdlms(raw: bytes) -> Any:
-    decoders = {
-        0x01: xdlms.InitiateRequest.decode,
-        0x08: xdlms.InitiateResponse.decode,
-        0xC0: xdlms.decode_get_request,
-        0xC4: xdlms.decode_get_response,
-    }
-    return decoders[raw[0]](raw)
-
-
-XDLMS_LATER = {
-    # Decoded to their meaning and re-encoded byte for byte in test_xdlms.py (the
-    # decoders table above covers Initiate and GET only).
-    0xC1: "SET.request: see test_xdlms.py",
-    0xC3: "ACTION.request: see test_xdlms.py",
-    0xC5: "SET.response: see test_xdlms.py",
-    0xC7: "ACTION.response: see test_xdlms.py",
-    0x0F: "Data-Notification: see test_xdlms.py",
-}
+    """Every plain xDLMS APDU through the one dispatcher (SET, ACTION and Data-Notification
+    are checked field by field in test_xdlms.py as well)."""
+    return xdlms.decode_apdu(raw)
 
 
 @pytest.mark.parametrize("vector", _by_layer("xdlms"))
@@ -178,8 +161,6 @@ def test_xdlms_vector(vector: dict[str, Any]) -> None:
         assert descriptor.selected_values == ()
         assert descriptor.encode() == raw
         return
-    if raw[0] in XDLMS_LATER:
-        pytest.skip(XDLMS_LATER[raw[0]])
     apdu = _decode_xdlms(raw)
     assert apdu.encode() == raw
     decoded = vector.get("decoded")
@@ -209,6 +190,10 @@ def test_iec_vector(vector: dict[str, Any]) -> None:
         assert message == {"message": "acknowledgement", "protocol": "2", "baud": "5", "mode": "2"}
 
 
-@pytest.mark.parametrize("vector", _by_layer(*NOT_YET))
-def test_later_vector(vector: dict[str, Any]) -> None:
-    pytest.skip(NOT_YET[vector["layer"]])
+@pytest.mark.parametrize("vector", _by_layer("wrapper"))
+def test_wrapper_vector(vector: dict[str, Any]) -> None:
+    raw = bytes.fromhex(vector["hex"])
+    header = WrapperHeader.decode(raw)
+    assert (header.version, header.source_wport, header.destination_wport) == (1, 1, 1)
+    assert header.length == 70
+    assert header.encode() == raw
