@@ -1,8 +1,8 @@
 """Bytes to a JSON description: the ``dlms decode`` translator.
 
 Anything that does not decode raises ``DecodeError``; the caller prints it as
-``{"error": …}``. Ciphered APDUs are named and shown as hex; decrypting them comes with
-the security layer.
+``{"error": …}``. Ciphered APDUs show their security header, and with keys their
+plaintext.
 
 Reassembly comes before decoding, because segment and block boundaries fall inside data
 elements:
@@ -11,12 +11,13 @@ elements:
   and source address). An APDU starts with the LLC (``E6 E6 00``/``E6 E7 00``), which is
   removed, and goes on while frames carry the segmentation bit. A UI frame without the
   segmentation bit whose successor in the same direction carries no LLC is continued by
-  it (GBT pushed in UI frames, the LLC in the first frame only: L+G E450).
+  it (GBT pushed in UI frames, the LLC in the first frame only: L+G E450). When the
+  capture ends on a segmented frame, that APDU is shown as hex with ``"incomplete": true``.
 - Wrapper (IEC 62056-47): each PDU carries one APDU; ``wrapper`` lists the headers.
 - General-Block-Transfer: consecutive GBT APDUs in one direction are collected by block
   number and, once every block up to the last one is there, replaced by the APDU they
   carry. ``blocks`` then lists the GBT APDUs; an incomplete transfer keeps its blocks as
-  APDUs of their own.
+  APDUs of their own. Several blocks back to back in one payload are cut apart first.
 
 The result has ``apdu`` when the bytes amount to one APDU, ``apdus`` (a list, in order)
 when they amount to several.

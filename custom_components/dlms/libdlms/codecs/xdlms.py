@@ -544,6 +544,10 @@ class AccessSelection:
         return cls(selector, parameters)
 
 
+SelectiveAccessDescriptor = AccessSelection
+"""The standard's name for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class CaptureObjectDefinition:
     """A capture object (Profile Generic): ``{class_id, logical_name, attribute_index,
