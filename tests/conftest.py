@@ -9,6 +9,7 @@ import pytest
 from homeassistant import block_async_io
 
 from simulator import MeterSimulator, SimulatedMeter
+from simulator.session import ServerSettings
 
 # The pytest plugin does not do this: make time.sleep and friends in the event loop raise.
 block_async_io.enable()
@@ -56,12 +57,18 @@ async def simulator_factory(
     """Start simulators on 127.0.0.1 (free ports); all are stopped after the test."""
     started: list[MeterSimulator] = []
 
-    async def start(*, password: bytes | None = None, **meter: object) -> MeterSimulator:
+    async def start(
+        *,
+        password: bytes | None = None,
+        settings: ServerSettings | None = None,
+        **meter: object,
+    ) -> MeterSimulator:
         sim = MeterSimulator(
             SimulatedMeter(clock=meter_clock, **meter),  # type: ignore[arg-type]
             host="127.0.0.1",
             port=0,
             password=password,
+            settings=settings,
         )
         await sim.start()
         started.append(sim)

@@ -4,6 +4,10 @@ letter, tick the values; one session with the meter proves it all before anythin
 Every field but the port has a default, so ``{"port": "socket://127.0.0.1:4059"}`` alone is
 a complete answer (``scripts/develop`` posts exactly that). The fields are kept flat rather
 than in a collapsed section for that reason: a required section must be posted, even empty.
+
+A secured meter (a security policy, HLS-GMAC or HLS-SHA256) gets a second step, ``security``:
+suite, EK, AK and the client system title as hex, checked against the suite before any I/O,
+and where the invocation counter comes from. Keys never reach a log or an error message.
 """
 
 from __future__ import annotations
@@ -32,29 +36,56 @@ from homeassistant.helpers.selector import (
 from .const import (
     ADDRESS_SIZE_AUTO,
     ADDRESS_SIZES,
-    AUTH_LLS,
+    AUTH_HLS_GMAC,
     AUTH_NONE,
     AUTHENTICATIONS,
+    AUTHS_WITH_SECRET,
     COMMON_OBIS_CODES,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
+    CONF_AUTHENTICATION_KEY,
     CONF_CLIENT_ADDRESS,
+    CONF_ENCRYPTION_KEY,
+    CONF_IC_OBIS,
+    CONF_IC_SOURCE,
+    CONF_INVOCATION_COUNTER,
     CONF_OBIS_CODES,
     CONF_OBJECTS,
+    CONF_SECURITY_POLICY,
+    CONF_SECURITY_SUITE,
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
+    CONF_SYSTEM_TITLE,
     DEFAULT_CLIENT_ADDRESS,
+    DEFAULT_IC_OBIS,
     DEFAULT_OBIS_CODES,
     DEFAULT_SERVER_LOGICAL_ADDRESS,
     DEFAULT_SERVER_PHYSICAL_ADDRESS,
+    DEFAULT_SYSTEM_TITLE,
     DOMAIN,
+    IC_SOURCE_METER,
+    IC_SOURCE_PERSISTED,
+    IC_SOURCES,
     LOGGER,
+    POLICY_NONE,
+    SECURITY_POLICIES,
+    SECURITY_SUITES,
+    SYSTEM_TITLE_LENGTH,
 )
-from .coordinator import build_client, port_lock, read_identity
+from .coordinator import (
+    build_client,
+    error_key,
+    is_secured,
+    port_lock,
+    read_identity,
+    read_meter_invocation_counter,
+    uses_invocation_counter,
+)
 from .libdlms.codecs.xdlms import AttributeDescriptor
 from .libdlms.cosem.obis import Obis
 from .libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass, parse_object_list
-from .libdlms.errors import AuthenticationFailed, CommunicationError, DecodeError, DlmsError
+from .libdlms.errors import DecodeError, DlmsError, SecurityError
+from .libdlms.security import InvocationCounter, SecurityKeys
 
 
 def _address(maximum: int) -> probatio.All[int]:
@@ -93,6 +124,13 @@ USER_SCHEMA = probatio.Schema(
         probatio.Optional(CONF_PASSWORD): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
         ),
+        probatio.Required(CONF_SECURITY_POLICY, default=POLICY_NONE): SelectSelector(
+            SelectSelectorConfig(
+                options=SECURITY_POLICIES,
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_SECURITY_POLICY,
+            )
+        ),
         probatio.Required(CONF_OBIS_CODES, default=DEFAULT_OBIS_CODES): SelectSelector(
             SelectSelectorConfig(
                 options=[
@@ -107,6 +145,124 @@ USER_SCHEMA = probatio.Schema(
         ),
     }
 )
+
+
+_SECRET_TEXT = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+SECURITY_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_SECURITY_SUITE, default="0"): SelectSelector(
+            SelectSelectorConfig(
+                options=SECURITY_SUITES,
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_SECURITY_SUITE,
+            )
+        ),
+        probatio.Optional(CONF_ENCRYPTION_KEY): _SECRET_TEXT,
+        probatio.Optional(CONF_AUTHENTICATION_KEY): _SECRET_TEXT,
+        probatio.Required(CONF_SYSTEM_TITLE, default=DEFAULT_SYSTEM_TITLE): TextSelector(),
+        probatio.Required(CONF_IC_SOURCE, default=IC_SOURCE_PERSISTED): SelectSelector(
+            SelectSelectorConfig(
+                options=IC_SOURCES,
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_IC_SOURCE,
+            )
+        ),
+        probatio.Required(CONF_IC_OBIS, default=DEFAULT_IC_OBIS): TextSelector(),
+    }
+)
+
+ADDRESS_FIELDS = frozenset(
+    {
+        CONF_PORT,
+        CONF_CLIENT_ADDRESS,
+        CONF_SERVER_LOGICAL_ADDRESS,
+        CONF_SERVER_PHYSICAL_ADDRESS,
+        CONF_ADDRESS_SIZE,
+    }
+)
+
+# Security fields never shown again as suggested values.
+SECRET_FIELDS = frozenset({CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY})
+
+
+# Errors found in the security step's fields before any I/O.
+FIELD_ERRORS = frozenset(
+    {"invalid_hex", "key_length", "key_required", "system_title_length", "invalid_obis"}
+)
+
+
+class FieldError(Exception):
+    """Input that cannot work, found before any I/O: the field, the error key and the
+    placeholders (never the secret itself)."""
+
+    def __init__(self, field: str, key: str, **placeholders: str) -> None:
+        super().__init__(key)
+        self.field = field
+        self.key = key
+        self.placeholders = placeholders
+
+
+def _parse_hex(field: str, text: str) -> bytes:
+    try:
+        return bytes.fromhex(text.replace(" ", "").replace(":", ""))
+    except ValueError:
+        raise FieldError(field, "invalid_hex") from None
+
+
+def key_length(suite: int) -> int:
+    """EK and AK length in bytes: 16 for suites 0 and 1 (AES-128), 32 for suite 2."""
+    return 32 if suite == 2 else 16
+
+
+def security_data_from_input(data: dict[str, Any], user_input: dict[str, Any]) -> dict[str, Any]:
+    """The security settings to store (keys as lower-case hex); raises ``FieldError`` before
+    any I/O when a key or the system title cannot work with the chosen suite."""
+    suite = int(user_input[CONF_SECURITY_SUITE])
+    policy = data.get(CONF_SECURITY_POLICY, POLICY_NONE)
+    gmac = data[CONF_AUTHENTICATION] == AUTH_HLS_GMAC
+    length = key_length(suite)
+    result: dict[str, Any] = {CONF_SECURITY_SUITE: suite}
+
+    system_title = _parse_hex(CONF_SYSTEM_TITLE, user_input.get(CONF_SYSTEM_TITLE, ""))
+    if len(system_title) != SYSTEM_TITLE_LENGTH:
+        raise FieldError(CONF_SYSTEM_TITLE, "system_title_length")
+    result[CONF_SYSTEM_TITLE] = system_title.hex()
+
+    keys: dict[str, bytes] = {}
+    needs_ek = policy != POLICY_NONE or gmac
+    needs_ak = policy in ("authentication", "authenticated-encryption") or gmac
+    for field, needed in ((CONF_ENCRYPTION_KEY, needs_ek), (CONF_AUTHENTICATION_KEY, needs_ak)):
+        text = (user_input.get(field) or "").strip()
+        if not text:
+            if needed:
+                raise FieldError(field, "key_required")
+            continue
+        key = _parse_hex(field, text)
+        if len(key) != length:
+            raise FieldError(field, "key_length", expected=str(length), suite=str(suite))
+        keys[field] = key
+    if CONF_AUTHENTICATION_KEY in keys and CONF_ENCRYPTION_KEY not in keys:
+        raise FieldError(CONF_ENCRYPTION_KEY, "key_required")
+    if CONF_ENCRYPTION_KEY in keys:
+        try:  # the library's own check, so both always agree
+            SecurityKeys(keys[CONF_ENCRYPTION_KEY], keys.get(CONF_AUTHENTICATION_KEY)).validate(
+                suite
+            )
+        except SecurityError:
+            raise FieldError(
+                CONF_ENCRYPTION_KEY, "key_length", expected=str(length), suite=str(suite)
+            ) from None
+        result.update({field: key.hex() for field, key in keys.items()})
+
+    result[CONF_IC_SOURCE] = user_input.get(CONF_IC_SOURCE, IC_SOURCE_PERSISTED)
+    if result[CONF_IC_SOURCE] == IC_SOURCE_METER:
+        code = str(user_input.get(CONF_IC_OBIS) or DEFAULT_IC_OBIS)
+        try:
+            result[CONF_IC_OBIS] = Obis.parse(code).dotted
+        except DecodeError:
+            raise FieldError(CONF_IC_OBIS, "invalid_obis", obis=code) from None
+    return result
 
 
 class InvalidObis(Exception):
@@ -147,7 +303,7 @@ def parse_obis_codes(codes: list[str]) -> list[Obis]:
 def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
     """The connection settings to store; raises before any I/O when they cannot work."""
     password = user_input.get(CONF_PASSWORD) or None
-    if user_input[CONF_AUTHENTICATION] == AUTH_LLS and not password:
+    if user_input[CONF_AUTHENTICATION] in AUTHS_WITH_SECRET and not password:
         raise PasswordRequired
     data: dict[str, Any] = {
         CONF_PORT: user_input[CONF_PORT].strip(),
@@ -157,22 +313,42 @@ def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
         CONF_ADDRESS_SIZE: user_input[CONF_ADDRESS_SIZE],
         CONF_AUTHENTICATION: user_input[CONF_AUTHENTICATION],
     }
-    if data[CONF_AUTHENTICATION] == AUTH_LLS:
+    if data[CONF_AUTHENTICATION] in AUTHS_WITH_SECRET:
         data[CONF_PASSWORD] = password
-    try:
-        build_client(data)
+    policy = user_input.get(CONF_SECURITY_POLICY, POLICY_NONE)
+    if policy != POLICY_NONE:
+        data[CONF_SECURITY_POLICY] = policy
+    try:  # the addresses alone: the keys come in the security step
+        build_client({key: data[key] for key in data if key in ADDRESS_FIELDS})
     except DlmsError as err:  # an address that does not fit the address size
         raise InvalidAddress from err
     return data
 
 
 async def async_probe(hass: HomeAssistant, data: dict[str, Any]) -> tuple[str, dict[Obis, int]]:
-    """One session with the meter: its identity and its object list (OBIS -> class id)."""
-    async with port_lock(hass, data[CONF_PORT]), build_client(data) as client:
-        object_list = parse_object_list(
-            await client.get(AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2))
-        )
-        serial, logical_device_name = await read_identity(client)
+    """One session with the meter: its identity and its object list (OBIS -> class id).
+
+    A secured session starts its invocation counter at the meter's (read with the public
+    client) or at 0, and leaves the next value in ``data`` for the entry's coordinator.
+    """
+    async with port_lock(hass, data[CONF_PORT]):
+        counter = None
+        if uses_invocation_counter(data):
+            start = data.get(CONF_INVOCATION_COUNTER, 0)
+            if data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
+                start = max(start, await read_meter_invocation_counter(data) + 1)
+            counter = InvocationCounter(start=start)
+        try:
+            async with build_client(data, counter=counter) as client:
+                object_list = parse_object_list(
+                    await client.get(
+                        AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2)
+                    )
+                )
+                serial, logical_device_name = await read_identity(client)
+        finally:
+            if counter is not None:
+                data[CONF_INVOCATION_COUNTER] = counter.value
     # The serial number identifies the meter; a meter without one has at least its
     # logical device name (mandatory in every logical device).
     identifier = serial or logical_device_name
@@ -187,16 +363,18 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+        self._obis_codes: list[Obis] = []
+
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            port = user_input[CONF_PORT]
             try:
-                obis_codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
+                self._obis_codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
                 data = entry_data_from_input(user_input)
-                serial, classes = await async_probe(self.hass, data)
             except InvalidObis as err:
                 errors[CONF_OBIS_CODES] = "invalid_obis"
                 placeholders["obis"] = err.code
@@ -206,37 +384,95 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_PASSWORD] = "password_required"
             except InvalidAddress:
                 errors["base"] = "invalid_address"
-            except AuthenticationFailed:
-                errors["base"] = "invalid_auth"
-            except CommunicationError as err:  # DlmsTimeoutError included
-                LOGGER.debug("Cannot connect to %s: %s", port, err)
-                errors["base"] = "cannot_connect"
-            except ConfigEntryNotReady as err:  # serialx stub for an ESPHome proxy not loaded
-                LOGGER.debug("Port %s is not ready: %s", port, err)
-                errors["base"] = "cannot_connect"
-            except DlmsError as err:
-                LOGGER.debug("The meter on %s did not work out: %r", port, err)
-                errors["base"] = "cannot_connect"
-            except Exception:
-                LOGGER.exception("Unexpected exception while probing the meter on %s", port)
-                errors["base"] = "unknown"
             else:
-                await self.async_set_unique_id(serial)
-                self._abort_if_unique_id_configured()
-                if missing := [obis.reduced for obis in obis_codes if obis not in classes]:
-                    errors[CONF_OBIS_CODES] = "object_not_found"
-                    placeholders["obis"] = ", ".join(missing)
-                else:
-                    data[CONF_OBJECTS] = [
-                        {"obis": obis.dotted, "class_id": classes[obis]} for obis in obis_codes
-                    ]
-                    return self.async_create_entry(title=f"Meter {serial}", data=data)
+                if is_secured(data):
+                    self._data = data
+                    return await self.async_step_security()
+                if (
+                    result := await self._async_probe_and_create(
+                        data, errors, placeholders, CONF_OBIS_CODES
+                    )
+                ) is not None:
+                    return result
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
                 USER_SCHEMA,
-                {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD},
+                {k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS},
             ),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def async_step_security(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Keys, system title and invocation counter of a secured meter."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {
+            "policy": self._data.get(CONF_SECURITY_POLICY, POLICY_NONE),
+            "expected": "16",
+            "suite": "0",
+        }
+        if user_input is not None:
+            try:
+                security = security_data_from_input(self._data, user_input)
+            except FieldError as err:
+                errors[err.field] = err.key
+                placeholders.update(err.placeholders)
+            else:
+                data = {**self._data, **security}
+                if (
+                    result := await self._async_probe_and_create(data, errors, placeholders, "base")
+                ) is not None:
+                    return result
+        return self.async_show_form(
+            step_id="security",
+            data_schema=self.add_suggested_values_to_schema(
+                SECURITY_SCHEMA,
+                {k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS},
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_probe_and_create(
+        self,
+        data: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+        objects_field: str,
+    ) -> ConfigFlowResult | None:
+        """Prove the settings on the meter; the entry, or None with ``errors`` filled in.
+        ``objects_field``: where a missing object is shown (the security step has no OBIS
+        field, so its form shows it at the top)."""
+        port = data[CONF_PORT]
+        try:
+            serial, classes = await async_probe(self.hass, data)
+        except ConfigEntryNotReady as err:  # serialx stub for an ESPHome proxy not loaded
+            LOGGER.debug("Port %s is not ready: %s", port, err)
+            errors["base"] = "cannot_connect"
+            return None
+        except DlmsError as err:
+            # str(err) never carries keys or passwords (the library keeps them out).
+            LOGGER.debug("The meter on %s did not work out: %s", port, err)
+            errors["base"] = error_key(err, data)
+            return None
+        except Exception:
+            LOGGER.exception("Unexpected exception while probing the meter on %s", port)
+            errors["base"] = "unknown"
+            return None
+        finally:
+            # The counter values this probe used are never used again by the entry.
+            if CONF_INVOCATION_COUNTER in data:
+                self._data[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
+        await self.async_set_unique_id(serial)
+        self._abort_if_unique_id_configured()
+        if missing := [obis.reduced for obis in self._obis_codes if obis not in classes]:
+            errors[objects_field] = "object_not_found"
+            placeholders["obis"] = ", ".join(missing)
+            return None
+        data[CONF_OBJECTS] = [
+            {"obis": obis.dotted, "class_id": classes[obis]} for obis in self._obis_codes
+        ]
+        return self.async_create_entry(title=f"Meter {serial}", data=data)

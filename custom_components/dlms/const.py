@@ -24,7 +24,41 @@ CONF_OBJECTS: Final = "objects"  # entry data: [{"obis": "1.0.1.8.0.255", "class
 
 AUTH_NONE: Final = "none"
 AUTH_LLS: Final = "lls"
-AUTHENTICATIONS: Final = [AUTH_NONE, AUTH_LLS]
+AUTH_HLS_MD5: Final = "hls_md5"
+AUTH_HLS_SHA1: Final = "hls_sha1"
+AUTH_HLS_GMAC: Final = "hls_gmac"
+AUTH_HLS_SHA256: Final = "hls_sha256"
+AUTHENTICATIONS: Final = [
+    AUTH_NONE,
+    AUTH_LLS,
+    AUTH_HLS_MD5,
+    AUTH_HLS_SHA1,
+    AUTH_HLS_GMAC,
+    AUTH_HLS_SHA256,
+]
+# HLS mechanisms whose secret is a password-like shared secret (GMAC uses the AK instead).
+AUTHS_WITH_SECRET: Final = frozenset({AUTH_LLS, AUTH_HLS_MD5, AUTH_HLS_SHA1, AUTH_HLS_SHA256})
+
+# Security (IEC 62056-5-3 security setup): the policy, the suite and the keys.
+CONF_SECURITY_POLICY: Final = "security_policy"
+CONF_SECURITY_SUITE: Final = "security_suite"
+CONF_ENCRYPTION_KEY: Final = "encryption_key"
+CONF_AUTHENTICATION_KEY: Final = "authentication_key"
+CONF_SYSTEM_TITLE: Final = "system_title"
+CONF_IC_SOURCE: Final = "invocation_counter_source"
+CONF_IC_OBIS: Final = "invocation_counter_obis"
+CONF_INVOCATION_COUNTER: Final = "invocation_counter"  # the next value after the flow's probe
+
+POLICY_NONE: Final = "none"
+SECURITY_POLICIES: Final = ["none", "authentication", "encryption", "authenticated-encryption"]
+SECURITY_SUITES: Final = ["0", "1", "2"]
+IC_SOURCE_PERSISTED: Final = "persisted"
+IC_SOURCE_METER: Final = "meter"
+IC_SOURCES: Final = [IC_SOURCE_PERSISTED, IC_SOURCE_METER]
+DEFAULT_IC_OBIS: Final = "0.0.43.1.0.255"
+DEFAULT_SYSTEM_TITLE: Final = "4D4D4D0000000001"
+PUBLIC_CLIENT_ADDRESS: Final = 16
+SYSTEM_TITLE_LENGTH: Final = 8
 
 ADDRESS_SIZE_AUTO: Final = "auto"
 ADDRESS_SIZES: Final = [ADDRESS_SIZE_AUTO, "1", "2", "4"]

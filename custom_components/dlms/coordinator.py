@@ -6,17 +6,16 @@ poll), releases and closes the port. Keeping the port closed between polls lets 
 config entries share one port (an RS-485 bus, one optical head moved between meters), one
 session at a time under a per-port lock.
 
-Authentication failures raise ``ConfigEntryAuthFailed``. There is no reauth flow yet; that
-is still the honest choice, because Home Assistant then:
+Authentication failures (a rejected password or HLS secret) and, on a secured meter, a
+rejected association or a failed deciphering (wrong EK/AK) raise ``ConfigEntryAuthFailed``:
+Home Assistant then ends setup in ``SETUP_ERROR`` (or stops polling) instead of retrying, since
+many meters lock the association after a few wrong secrets, and starts the reauth flow.
 
-- ends setup in ``SETUP_ERROR`` instead of retrying. Many meters lock the association for
-  minutes or hours after a few wrong LLS passwords, so retrying on a timer would do harm;
-- stops scheduling polls when it happens during polling, for the same reason;
-- starts a reauth flow only if the flow handler has ``async_step_reauth``
-  (``ConfigEntry.async_start_reauth_if_available``), so no broken flow is started today,
-  and the reauth flow, when it comes, works without changing this module.
-
-The user's fix until then is to remove the entry and add it again with the right password.
+Secured meters (a security policy, HLS-GMAC or HLS-SHA256) need the client's invocation
+counter: one ``InvocationCounter`` per entry is carried from session to session and its next
+value is saved in a ``Store`` keyed by the entry id after every session, failed ones included,
+so that no value is ever used twice, not even across restarts. The entry can also start each
+session from the meter's own frame counter object (read with the public client first).
 """
 
 from __future__ import annotations
@@ -31,24 +30,43 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     ADDRESS_SIZE_AUTO,
+    AUTH_HLS_GMAC,
+    AUTH_HLS_MD5,
+    AUTH_HLS_SHA1,
+    AUTH_HLS_SHA256,
     AUTH_LLS,
+    AUTH_NONE,
+    AUTHS_WITH_SECRET,
     BAUDRATE,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
+    CONF_AUTHENTICATION_KEY,
     CONF_CLIENT_ADDRESS,
+    CONF_ENCRYPTION_KEY,
+    CONF_IC_OBIS,
+    CONF_IC_SOURCE,
+    CONF_INVOCATION_COUNTER,
     CONF_OBJECTS,
+    CONF_SECURITY_POLICY,
+    CONF_SECURITY_SUITE,
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
+    CONF_SYSTEM_TITLE,
+    DEFAULT_IC_OBIS,
     DOMAIN,
     ENERGY_GLITCH_RATIO,
+    IC_SOURCE_METER,
     LOGGER,
     LOGICAL_DEVICE_NAME_OBIS,
     MANUFACTURERS,
+    POLICY_NONE,
+    PUBLIC_CLIENT_ADDRESS,
     RESPONSE_TIMEOUT,
     SCAN_INTERVAL,
     SERIAL_NUMBER_OBIS,
@@ -59,7 +77,18 @@ from .libdlms.codecs.acse import Mechanism
 from .libdlms.codecs.axdr import Data, DataType
 from .libdlms.codecs.xdlms import AttributeDescriptor
 from .libdlms.cosem.obis import Obis
-from .libdlms.errors import AuthenticationFailed, DlmsError
+from .libdlms.errors import (
+    AssociationRejected,
+    AuthenticationFailed,
+    CommunicationError,
+    DecipheringError,
+    DecodeError,
+    DlmsError,
+    InvocationCounterError,
+    NoLinkError,
+    ServiceError,
+)
+from .libdlms.security import InvocationCounter, InvocationCounterGuard, SecurityKeys
 from .libdlms.transport import SerialTransport, normalize_url
 
 type DlmsConfigEntry = ConfigEntry[DlmsRuntimeData]
@@ -111,29 +140,132 @@ def is_cumulative(obis: Obis, unit: str | None) -> bool:
     return unit in CUMULATIVE_UNITS and obis.d in (8, 9) and obis.c != 16
 
 
-def build_client(data: Mapping[str, Any]) -> DlmsClient:
+MECHANISMS: dict[str, Mechanism] = {
+    AUTH_NONE: Mechanism.NONE,
+    AUTH_LLS: Mechanism.LOW,
+    AUTH_HLS_MD5: Mechanism.HIGH_MD5,
+    AUTH_HLS_SHA1: Mechanism.HIGH_SHA1,
+    AUTH_HLS_GMAC: Mechanism.HIGH_GMAC,
+    AUTH_HLS_SHA256: Mechanism.HIGH_SHA256,
+}
+
+
+def uses_invocation_counter(data: Mapping[str, Any]) -> bool:
+    """Whether sessions with these settings consume the client's invocation counter:
+    ciphered APDUs (any security policy) and HLS-GMAC's authentication tag."""
+    return (
+        data.get(CONF_SECURITY_POLICY, POLICY_NONE) != POLICY_NONE
+        or data.get(CONF_AUTHENTICATION) == AUTH_HLS_GMAC
+    )
+
+
+def is_secured(data: Mapping[str, Any]) -> bool:
+    """Whether these settings use keys or a system title (the security step was shown)."""
+    return uses_invocation_counter(data) or data.get(CONF_AUTHENTICATION) == AUTH_HLS_SHA256
+
+
+def _hex(data: Mapping[str, Any], key: str) -> bytes | None:
+    text = data.get(key)
+    return bytes.fromhex(text) if text else None
+
+
+def security_keys(data: Mapping[str, Any]) -> SecurityKeys | None:
+    """The entry's EK and AK (hex in the entry), or None without an EK."""
+    encryption_key = _hex(data, CONF_ENCRYPTION_KEY)
+    if encryption_key is None:
+        return None
+    return SecurityKeys(encryption_key, _hex(data, CONF_AUTHENTICATION_KEY))
+
+
+def build_client(
+    data: Mapping[str, Any],
+    *,
+    counter: InvocationCounter | None = None,
+    guard: InvocationCounterGuard | None = None,
+    public: bool = False,
+) -> DlmsClient:
     """A client for the settings of a config entry (or the config flow's input).
 
     Does no I/O. Raises ``EncodeError`` (a ``DlmsError``) for addresses that do not fit the
     chosen HDLC address size. A 1-byte server address has no physical part, so the physical
-    address is ignored then.
+    address is ignored then. ``public``: the public client (16) without any security, to
+    read the meter's invocation counter before a secured session.
     """
     size_text = data.get(CONF_ADDRESS_SIZE, ADDRESS_SIZE_AUTO)
     address_size = None if size_text == ADDRESS_SIZE_AUTO else int(size_text)
-    lls = data.get(CONF_AUTHENTICATION) == AUTH_LLS
-    password = data.get(CONF_PASSWORD)
+    authentication = AUTH_NONE if public else data.get(CONF_AUTHENTICATION, AUTH_NONE)
+    password = data.get(CONF_PASSWORD) if authentication in AUTHS_WITH_SECRET else None
     settings = ClientSettings(
-        client_address=int(data[CONF_CLIENT_ADDRESS]),
+        client_address=PUBLIC_CLIENT_ADDRESS if public else int(data[CONF_CLIENT_ADDRESS]),
         server_logical_address=int(data[CONF_SERVER_LOGICAL_ADDRESS]),
         server_physical_address=(
             None if address_size == 1 else int(data[CONF_SERVER_PHYSICAL_ADDRESS])
         ),
         address_size=address_size,
-        mechanism=Mechanism.LOW if lls else Mechanism.NONE,
-        password=password.encode() if lls and password else None,
+        mechanism=MECHANISMS[authentication],
+        password=password.encode() if password else None,
         response_timeout=RESPONSE_TIMEOUT,
+        security_policy=POLICY_NONE if public else data.get(CONF_SECURITY_POLICY, POLICY_NONE),
+        security_suite=0 if public else int(data.get(CONF_SECURITY_SUITE, 0)),
+        keys=None if public else security_keys(data),
+        client_system_title=None if public else _hex(data, CONF_SYSTEM_TITLE),
     )
-    return DlmsClient(SerialTransport(data[CONF_PORT], baudrate=BAUDRATE), settings)
+    return DlmsClient(
+        SerialTransport(data[CONF_PORT], baudrate=BAUDRATE), settings, counter=counter, guard=guard
+    )
+
+
+async def read_meter_invocation_counter(data: Mapping[str, Any]) -> int:
+    """The last invocation counter the meter accepted (its frame counter object, read with
+    the public client without security). The caller holds the port lock."""
+    obis = Obis.parse(data.get(CONF_IC_OBIS) or DEFAULT_IC_OBIS)
+    async with build_client(data, public=True) as client:
+        result = await client.get(AttributeDescriptor(1, obis, 2))
+    value = result.to_python()
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DecodeError(f"the invocation counter object {obis.reduced} holds no counter")
+    return value
+
+
+# Session error keys (config flow errors) -> exception translation keys. Rejected secrets
+# and keys need the user (reauth); the rest is retried.
+AUTH_FAILED_EXCEPTIONS: dict[str, str] = {
+    "invalid_auth": "authentication_failed",
+    "decryption_failed": "decryption_failed",
+}
+UPDATE_FAILED_EXCEPTIONS: dict[str, str] = {
+    "no_answer": "no_answer",
+    "association_rejected": "association_rejected",
+    "invocation_counter": "invocation_counter",
+    "cannot_connect": "communication_error",
+    "unexpected_answer": "communication_error",
+}
+SESSION_ERRORS = frozenset(AUTH_FAILED_EXCEPTIONS) | frozenset(UPDATE_FAILED_EXCEPTIONS)
+
+
+def error_key(err: DlmsError, data: Mapping[str, Any]) -> str:
+    """The translation key (config flow error and exception) for a failed session."""
+    if isinstance(err, AuthenticationFailed):
+        return "invalid_auth"
+    if isinstance(err, InvocationCounterError):
+        return "invocation_counter"
+    if isinstance(err, DecipheringError) or (
+        isinstance(err, ServiceError) and "decipher" in str(err)
+    ):
+        return "decryption_failed"
+    if isinstance(err, AssociationRejected):
+        # A secured meter refuses an AARQ it cannot decipher or authenticate.
+        return "decryption_failed" if is_secured(data) else "association_rejected"
+    if isinstance(err, NoLinkError):
+        return "no_answer"
+    if isinstance(err, CommunicationError):
+        return "cannot_connect"
+    return "unexpected_answer"
+
+
+def invocation_counter_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, int]]:
+    """Where an entry's next invocation counter value is kept across restarts."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.invocation_counter")
 
 
 def port_lock(hass: HomeAssistant, port: str) -> asyncio.Lock:
@@ -203,6 +335,11 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             for obj in entry.data[CONF_OBJECTS]
         ]
         self.reader = MeterReader()  # keeps scaler_units across sessions
+        # The client's invocation counter (secured meters only), loaded in _async_setup, and
+        # the guard against the meter's replayed counters; both outlive sessions.
+        self.counter: InvocationCounter | None = None
+        self.guard = InvocationCounterGuard()
+        self._counter_store: Store[dict[str, int]] = invocation_counter_store(hass, entry.entry_id)
         self.identity: MeterIdentity | None = None
         self._object_errors: dict[str, str] = {}
         self._glitching: set[str] = set()
@@ -210,23 +347,46 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self._published: dict[str, ObisValue] = {}
 
     @override
+    async def _async_setup(self) -> None:
+        data = self.config_entry.data
+        if not uses_invocation_counter(data):
+            return
+        stored = await self._counter_store.async_load() or {}
+        start = max(int(stored.get("next", 0)), int(data.get(CONF_INVOCATION_COUNTER, 0)))
+        self.counter = InvocationCounter(start=start)
+
+    async def _async_save_counter(self) -> None:
+        if self.counter is not None:
+            await self._counter_store.async_save({"next": self.counter.value})
+
+    @override
     async def _async_update_data(self) -> MeterData:
         entry = self.config_entry
+        data = entry.data
         identity = None
         try:
-            client = build_client(entry.data)
-            async with port_lock(self.hass, entry.data[CONF_PORT]), client:
-                if self.identity is None:
-                    identity = await read_identity(client)
-                readings = await self.reader.read(client, self.refs)
-        except AuthenticationFailed as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="authentication_failed"
-            ) from err
+            async with port_lock(self.hass, data[CONF_PORT]):
+                try:
+                    if self.counter is not None and data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
+                        last = await read_meter_invocation_counter(data)
+                        if last >= self.counter.value:
+                            self.counter = InvocationCounter.after(last)
+                    async with build_client(data, counter=self.counter, guard=self.guard) as client:
+                        if self.identity is None:
+                            identity = await read_identity(client)
+                        readings = await self.reader.read(client, self.refs)
+                finally:
+                    # Every session consumes values, failed ones too: never reuse them.
+                    await self._async_save_counter()
         except DlmsError as err:
+            key = error_key(err, data)
+            if key in AUTH_FAILED_EXCEPTIONS:
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key=AUTH_FAILED_EXCEPTIONS[key]
+                ) from err
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="communication_error",
+                translation_key=UPDATE_FAILED_EXCEPTIONS[key],
                 translation_placeholders={"error": str(err)},
             ) from err
 

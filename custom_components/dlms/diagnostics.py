@@ -1,5 +1,6 @@
-"""Diagnostics: the entry's settings (password redacted), the meter's identity and the last
-values as the coordinator published them."""
+"""Diagnostics: the entry's settings (password, HLS secret, EK, AK and system title
+redacted), the meter's identity, the invocation counter and the last values as the
+coordinator published them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_AUTHENTICATION_KEY, CONF_ENCRYPTION_KEY, CONF_SYSTEM_TITLE
 from .coordinator import DlmsConfigEntry
 
-TO_REDACT = {CONF_PASSWORD}
+TO_REDACT = {CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY, CONF_SYSTEM_TITLE}
 
 
 async def async_get_config_entry_diagnostics(
@@ -39,6 +41,9 @@ async def async_get_config_entry_diagnostics(
                 repr(coordinator.last_exception) if coordinator.last_exception else None
             ),
             "update_interval": str(coordinator.update_interval),
+            "invocation_counter": (
+                coordinator.counter.value if coordinator.counter is not None else None
+            ),
             "scaler_units": {
                 str(ref): {"scaler": scaler_unit.scaler, "unit": scaler_unit.symbol}
                 for ref, scaler_unit in coordinator.reader.scaler_units.items()

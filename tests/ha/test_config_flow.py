@@ -103,16 +103,17 @@ async def test_cannot_connect_then_recover(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_wrong_physical_address_cannot_connect(
+async def test_wrong_physical_address_no_answer(
     hass: HomeAssistant, simulator: MeterSimulator
 ) -> None:
-    """A meter that ignores frames for another address stays silent: a timeout."""
+    """A meter that ignores frames for another address stays silent: no answer (not a
+    port that cannot be opened)."""
     flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"port": simulator.url, "server_physical_address": 99}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "no_answer"}
 
 
 async def test_already_configured(hass: HomeAssistant, simulator: MeterSimulator) -> None:
@@ -245,6 +246,7 @@ async def test_rest_api_flow(
         "address_size",
         "authentication",
         "password",
+        "security_policy",
         "obis_codes",
     ]
     assert fields["port"]["selector"] == {"serial_port": {}}

@@ -7,8 +7,19 @@ import json
 import re
 from pathlib import Path
 
-from custom_components.dlms.config_flow import USER_SCHEMA
-from custom_components.dlms.const import ADDRESS_SIZES, AUTHENTICATIONS
+from custom_components.dlms.config_flow import FIELD_ERRORS, SECURITY_SCHEMA, USER_SCHEMA
+from custom_components.dlms.const import (
+    ADDRESS_SIZES,
+    AUTHENTICATIONS,
+    IC_SOURCES,
+    SECURITY_POLICIES,
+    SECURITY_SUITES,
+)
+from custom_components.dlms.coordinator import (
+    AUTH_FAILED_EXCEPTIONS,
+    SESSION_ERRORS,
+    UPDATE_FAILED_EXCEPTIONS,
+)
 from custom_components.dlms.sensor import GENERIC_TRANSLATION_KEY, KNOWN_OBIS
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
@@ -29,21 +40,24 @@ def string_constants_after(keyword: str, module: str) -> set[str]:
 
 
 def test_form_fields() -> None:
-    step = EN["config"]["step"]["user"]
-    fields = {str(key) for key in USER_SCHEMA.schema}
-    assert set(step["data"]) == fields
-    assert set(step["data_description"]) == fields
+    for step_id, schema in (("user", USER_SCHEMA), ("security", SECURITY_SCHEMA)):
+        step = EN["config"]["step"][step_id]
+        fields = {str(key) for key in schema.schema}
+        assert set(step["data"]) == fields
+        assert set(step["data_description"]) == fields
 
 
 def test_flow_errors_and_aborts() -> None:
     source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
+    errors |= SESSION_ERRORS | FIELD_ERRORS
     assert errors == set(EN["config"]["error"])
     assert "already_configured" in EN["config"]["abort"]
 
 
 def test_exceptions() -> None:
     keys = string_constants_after("translation_key", "coordinator.py")
+    keys |= set(AUTH_FAILED_EXCEPTIONS.values()) | set(UPDATE_FAILED_EXCEPTIONS.values())
     assert keys == set(EN["exceptions"])
     assert "{error}" in EN["exceptions"]["communication_error"]["message"]
 
@@ -59,3 +73,6 @@ def test_entity_names_and_icons() -> None:
 def test_selectors() -> None:
     assert set(EN["selector"]["address_size"]["options"]) == set(ADDRESS_SIZES)
     assert set(EN["selector"]["authentication"]["options"]) == set(AUTHENTICATIONS)
+    assert set(EN["selector"]["security_policy"]["options"]) == set(SECURITY_POLICIES)
+    assert set(EN["selector"]["security_suite"]["options"]) == set(SECURITY_SUITES)
+    assert set(EN["selector"]["invocation_counter_source"]["options"]) == set(IC_SOURCES)
