@@ -1,0 +1,416 @@
+"""The attributes of the common COSEM interface classes (Blue Book, DLMS UA 1000-1): their
+numbers, the standard's names, the A-XDR types they carry, and a parser per attribute.
+
+``parse_attribute(class_id, attribute, data)`` gives a typed value (``Obis``,
+``ScalerUnit``, ``CosemDateTime``, ``int``, ``bool``, ``bytes``, capture objects, the object
+list...) or raises ``DecodeError`` when the meter sent another type than the standard says.
+Attributes whose type is "CHOICE of simple types" (a Register's value, a status) come back
+as the ``Data`` itself: their tag is part of their meaning. Attributes not modelled here
+(manufacturer-specific ones, unknown classes) come back unchanged.
+
+Date-time attributes are octet-strings of 12 bytes in the Blue Book; a few meters use the
+``date-time`` tag (25) instead, which is accepted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Final
+
+from ..codecs.axdr import BitString, Data, DataType
+from ..codecs.xdlms import CaptureObjectDefinition
+from ..errors import DecodeError
+from .clock import CosemDateTime
+from .obis import Obis
+from .objects import InterfaceClass, ObjectListElement, parse_object_list
+from .units import ScalerUnit
+
+type Parser = Callable[[Data], Any]
+
+# "CHOICE of simple types": anything but the constructed types.
+SIMPLE_TYPES: Final = frozenset(DataType) - {
+    DataType.ARRAY,
+    DataType.STRUCTURE,
+    DataType.COMPACT_ARRAY,
+    DataType.DONT_CARE,
+}
+# Types a scaler can be applied to.
+NUMERIC_TYPES: Final = frozenset(
+    {
+        DataType.INTEGER,
+        DataType.LONG,
+        DataType.DOUBLE_LONG,
+        DataType.LONG64,
+        DataType.UNSIGNED,
+        DataType.LONG_UNSIGNED,
+        DataType.DOUBLE_LONG_UNSIGNED,
+        DataType.LONG64_UNSIGNED,
+        DataType.FLOAT32,
+        DataType.FLOAT64,
+    }
+)
+
+
+class SortMethod(IntEnum):
+    """Profile Generic attribute 5."""
+
+    FIFO = 1
+    LIFO = 2
+    LARGEST = 3
+    SMALLEST = 4
+    NEAREST_TO_ZERO = 5
+    FAREST_FROM_ZERO = 6  # sic: the standard's spelling
+
+
+class AssociationStatus(IntEnum):
+    """Association LN attribute 8."""
+
+    NON_ASSOCIATED = 0
+    ASSOCIATION_PENDING = 1
+    ASSOCIATED = 2
+
+
+@dataclass(frozen=True, slots=True)
+class AssociatedPartners:
+    """Association LN attribute 3: ``{client_SAP integer, server_SAP long-unsigned}``."""
+
+    client_sap: int
+    server_sap: int
+
+
+@dataclass(frozen=True, slots=True)
+class XdlmsContextInfo:
+    """Association LN attribute 5."""
+
+    conformance: BitString
+    max_receive_pdu_size: int
+    max_send_pdu_size: int
+    dlms_version_number: int
+    quality_of_service: int
+    cyphering_info: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    """One element of Security Setup attribute 6 (certificates)."""
+
+    certificate_entity: int
+    certificate_type: int
+    serial_number: bytes
+    issuer: bytes
+    subject: bytes
+    subject_alt_name: bytes
+
+
+# ---------------------------------------------------------------------------- field parsers
+
+
+def expect(data: Data, *types: DataType, what: str = "value") -> Any:
+    """``data.value`` when ``data`` has one of ``types``, else DecodeError."""
+    if data.type not in types:
+        expected = " or ".join(t.kebab for t in types)
+        raise DecodeError(f"{what} must be {expected}, got {data.type.kebab}")
+    return data.value
+
+
+def fields(data: Data, count: int, what: str) -> list[Data]:
+    """The members of a structure of exactly ``count`` elements."""
+    if data.type is not DataType.STRUCTURE or len(data.value) != count:
+        raise DecodeError(f"{what} must be a structure of {count} elements")
+    members: list[Data] = data.value
+    return members
+
+
+def elements(data: Data, what: str) -> list[Data]:
+    """The elements of an array (or of a compact-array, which decodes to the same)."""
+    items: list[Data] = expect(data, DataType.ARRAY, DataType.COMPACT_ARRAY, what=what)
+    return items
+
+
+def parse_obis(data: Data) -> Obis:
+    return Obis.from_bytes(expect(data, DataType.OCTET_STRING, what="logical name"))
+
+
+def parse_date_time(data: Data) -> CosemDateTime:
+    raw = expect(data, DataType.OCTET_STRING, DataType.DATE_TIME, what="date-time")
+    return CosemDateTime.from_bytes(raw)
+
+
+def parse_scaler_unit(data: Data) -> ScalerUnit:
+    """``structure {scaler integer, unit enum}``."""
+    scaler, unit = fields(data, 2, "scaler_unit")
+    return ScalerUnit.from_codes(
+        expect(scaler, DataType.INTEGER, what="scaler"), expect(unit, DataType.ENUM, what="unit")
+    )
+
+
+def parse_simple(data: Data) -> Data:
+    """A CHOICE of simple types: kept as Data, its tag checked."""
+    if data.type not in SIMPLE_TYPES:
+        raise DecodeError(f"value must be a simple type, got {data.type.kebab}")
+    return data
+
+
+def parse_capture_object(data: Data) -> CaptureObjectDefinition:
+    return CaptureObjectDefinition.from_data(data)
+
+
+def parse_capture_objects(data: Data) -> tuple[CaptureObjectDefinition, ...]:
+    """Profile Generic attribute 3: ``array of capture_object_definition``."""
+    return tuple(parse_capture_object(item) for item in elements(data, "capture_objects"))
+
+
+def parse_buffer_rows(data: Data) -> tuple[tuple[Data, ...], ...]:
+    """Profile Generic attribute 2: ``array of structure`` (or a compact-array of them)."""
+    rows = []
+    for row in elements(data, "buffer"):
+        rows.append(tuple(expect(row, DataType.STRUCTURE, what="buffer entry")))
+    return tuple(rows)
+
+
+def _enum[E: IntEnum](kind: type[E]) -> Callable[[Data], E | int]:
+    def parse(data: Data) -> E | int:
+        value: int = expect(data, DataType.ENUM, what=kind.__name__)
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+
+    return parse
+
+
+def _typed(*types: DataType) -> Parser:
+    def parse(data: Data) -> Any:
+        return expect(data, *types)
+
+    return parse
+
+
+def _associated_partners(data: Data) -> AssociatedPartners:
+    client, server = fields(data, 2, "associated_partners_id")
+    return AssociatedPartners(
+        expect(client, DataType.INTEGER, what="client_SAP"),
+        expect(server, DataType.LONG_UNSIGNED, what="server_SAP"),
+    )
+
+
+def _xdlms_context_info(data: Data) -> XdlmsContextInfo:
+    items = fields(data, 6, "xDLMS_context_info")
+    return XdlmsContextInfo(
+        expect(items[0], DataType.BIT_STRING, what="conformance"),
+        expect(items[1], DataType.LONG_UNSIGNED, what="max_receive_pdu_size"),
+        expect(items[2], DataType.LONG_UNSIGNED, what="max_send_pdu_size"),
+        expect(items[3], DataType.UNSIGNED, what="dlms_version_number"),
+        expect(items[4], DataType.INTEGER, what="quality_of_service"),
+        expect(items[5], DataType.OCTET_STRING, what="cyphering_info"),
+    )
+
+
+def _name_or_structure(data: Data) -> bytes | Data:
+    """application_context_name / authentication_mechanism_name: an octet-string (the
+    encoded object identifier) since version 1, a structure of 7 arcs in version 0."""
+    if data.type is DataType.STRUCTURE:
+        return data
+    value: bytes = expect(data, DataType.OCTET_STRING, DataType.STRUCTURE, what="name")
+    return value
+
+
+def _certificates(data: Data) -> tuple[CertificateInfo, ...]:
+    infos = []
+    for item in elements(data, "certificates"):
+        entity, kind, serial, issuer, subject, alt = fields(item, 6, "certificate_info")
+        infos.append(
+            CertificateInfo(
+                expect(entity, DataType.ENUM, what="certificate_entity"),
+                expect(kind, DataType.ENUM, what="certificate_type"),
+                expect(serial, DataType.OCTET_STRING, what="serial_number"),
+                expect(issuer, DataType.OCTET_STRING, what="issuer"),
+                expect(subject, DataType.OCTET_STRING, what="subject"),
+                expect(alt, DataType.OCTET_STRING, what="subject_alt_name"),
+            )
+        )
+    return tuple(infos)
+
+
+def _object_list(data: Data) -> list[ObjectListElement]:
+    return parse_object_list(data)
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """One attribute: its number, the standard's name, the A-XDR types it may carry (for
+    documentation and tools; ``parse`` is what checks them) and, for values with a scaler,
+    the attribute holding their scaler_unit."""
+
+    number: int
+    name: str
+    types: tuple[DataType, ...]
+    parse: Parser
+    scaler_unit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSpec:
+    class_id: int
+    name: str
+    attributes: dict[int, AttributeSpec]
+
+    def attribute(self, name: str) -> AttributeSpec:
+        """An attribute by its standard name (``capture_period``)."""
+        for spec in self.attributes.values():
+            if spec.name == name:
+                return spec
+        raise KeyError(f"{self.name} has no attribute {name!r}")
+
+
+_OCTETS = (DataType.OCTET_STRING,)
+_DATE_TIME = (DataType.OCTET_STRING, DataType.DATE_TIME)
+_SIMPLE = tuple(sorted(SIMPLE_TYPES))
+_STRUCTURE = (DataType.STRUCTURE,)
+_ARRAY = (DataType.ARRAY,)
+
+
+def _spec(
+    number: int,
+    name: str,
+    types: tuple[DataType, ...],
+    parse: Parser | None = None,
+    scaler_unit: int | None = None,
+) -> AttributeSpec:
+    return AttributeSpec(number, name, types, parse or _typed(*types), scaler_unit)
+
+
+def _class(class_id: int, name: str, *specs: AttributeSpec) -> ClassSpec:
+    logical_name = _spec(1, "logical_name", _OCTETS, parse_obis)
+    return ClassSpec(class_id, name, {s.number: s for s in (logical_name, *specs)})
+
+
+_SCALER_UNIT = (_STRUCTURE, parse_scaler_unit)
+
+CLASSES: Final[dict[int, ClassSpec]] = {
+    spec.class_id: spec
+    for spec in (
+        _class(InterfaceClass.DATA, "Data", _spec(2, "value", _SIMPLE, parse_simple)),
+        _class(
+            InterfaceClass.REGISTER,
+            "Register",
+            _spec(2, "value", _SIMPLE, parse_simple, scaler_unit=3),
+            _spec(3, "scaler_unit", *_SCALER_UNIT),
+        ),
+        _class(
+            InterfaceClass.EXTENDED_REGISTER,
+            "Extended register",
+            _spec(2, "value", _SIMPLE, parse_simple, scaler_unit=3),
+            _spec(3, "scaler_unit", *_SCALER_UNIT),
+            _spec(4, "status", _SIMPLE, parse_simple),
+            _spec(5, "capture_time", _DATE_TIME, parse_date_time),
+        ),
+        _class(
+            InterfaceClass.DEMAND_REGISTER,
+            "Demand register",
+            _spec(2, "current_average_value", _SIMPLE, parse_simple, scaler_unit=4),
+            _spec(3, "last_average_value", _SIMPLE, parse_simple, scaler_unit=4),
+            _spec(4, "scaler_unit", *_SCALER_UNIT),
+            _spec(5, "status", _SIMPLE, parse_simple),
+            _spec(6, "capture_time", _DATE_TIME, parse_date_time),
+            _spec(7, "start_time_current", _DATE_TIME, parse_date_time),
+            _spec(8, "period", (DataType.DOUBLE_LONG_UNSIGNED,)),
+            _spec(9, "number_of_periods", (DataType.LONG_UNSIGNED,)),
+        ),
+        _class(
+            InterfaceClass.PROFILE_GENERIC,
+            "Profile generic",
+            _spec(2, "buffer", (DataType.ARRAY, DataType.COMPACT_ARRAY), parse_buffer_rows),
+            _spec(3, "capture_objects", _ARRAY, parse_capture_objects),
+            _spec(4, "capture_period", (DataType.DOUBLE_LONG_UNSIGNED,)),
+            _spec(5, "sort_method", (DataType.ENUM,), _enum(SortMethod)),
+            _spec(6, "sort_object", _STRUCTURE, parse_capture_object),
+            _spec(7, "entries_in_use", (DataType.DOUBLE_LONG_UNSIGNED,)),
+            _spec(8, "profile_entries", (DataType.DOUBLE_LONG_UNSIGNED,)),
+        ),
+        _class(
+            InterfaceClass.CLOCK,
+            "Clock",
+            _spec(2, "time", _DATE_TIME, parse_date_time),
+            _spec(3, "time_zone", (DataType.LONG,)),
+            _spec(4, "status", (DataType.UNSIGNED,)),
+            _spec(5, "daylight_savings_begin", _DATE_TIME, parse_date_time),
+            _spec(6, "daylight_savings_end", _DATE_TIME, parse_date_time),
+            _spec(7, "daylight_savings_deviation", (DataType.INTEGER,)),
+            _spec(8, "daylight_savings_enabled", (DataType.BOOLEAN,)),
+            _spec(9, "clock_base", (DataType.ENUM,)),
+        ),
+        _class(
+            InterfaceClass.ASSOCIATION_LN,
+            "Association LN",
+            _spec(2, "object_list", _ARRAY, _object_list),
+            _spec(3, "associated_partners_id", _STRUCTURE, _associated_partners),
+            _spec(4, "application_context_name", _OCTETS + _STRUCTURE, _name_or_structure),
+            _spec(5, "xDLMS_context_info", _STRUCTURE, _xdlms_context_info),
+            _spec(6, "authentication_mechanism_name", _OCTETS + _STRUCTURE, _name_or_structure),
+            _spec(7, "secret", _OCTETS),
+            _spec(8, "association_status", (DataType.ENUM,), _enum(AssociationStatus)),
+            _spec(9, "security_setup_reference", _OCTETS, parse_obis),
+        ),
+        _class(
+            InterfaceClass.SECURITY_SETUP,
+            "Security setup",
+            _spec(2, "security_policy", (DataType.ENUM,)),
+            _spec(3, "security_suite", (DataType.ENUM,)),
+            _spec(4, "client_system_title", _OCTETS),
+            _spec(5, "server_system_title", _OCTETS),
+            _spec(6, "certificates", _ARRAY, _certificates),
+        ),
+    )
+}
+
+
+def attribute_spec(class_id: int, attribute: int) -> AttributeSpec | None:
+    spec = CLASSES.get(class_id)
+    return spec.attributes.get(attribute) if spec else None
+
+
+def parse_attribute(class_id: int, attribute: int, data: Data) -> Any:
+    """The typed value of ``attribute`` of an object of ``class_id``; DecodeError when
+    ``data`` is not of the type the standard gives it. Attributes this module does not
+    model are returned as the Data they are."""
+    spec = attribute_spec(class_id, attribute)
+    if spec is None:
+        return data
+    try:
+        return spec.parse(data)
+    except DecodeError as err:
+        raise DecodeError(f"{CLASSES[class_id].name} attribute {spec.name}: {err}") from None
+
+
+def scaler_unit_attribute(class_id: int, attribute: int) -> int | None:
+    """The attribute holding the scaler_unit of ``attribute``, if it has one (Register and
+    Extended register 2 -> 3, Demand register 2 and 3 -> 4)."""
+    spec = attribute_spec(class_id, attribute)
+    return spec.scaler_unit if spec else None
+
+
+__all__ = [
+    "CLASSES",
+    "NUMERIC_TYPES",
+    "SIMPLE_TYPES",
+    "AssociatedPartners",
+    "AssociationStatus",
+    "AttributeSpec",
+    "CertificateInfo",
+    "ClassSpec",
+    "SortMethod",
+    "XdlmsContextInfo",
+    "attribute_spec",
+    "parse_attribute",
+    "parse_buffer_rows",
+    "parse_capture_objects",
+    "parse_date_time",
+    "parse_scaler_unit",
+    "scaler_unit_attribute",
+]

@@ -1,0 +1,426 @@
+"""Profile Generic (class 7): buffers as timestamped rows, and the selective access that
+asks a meter for part of one (Blue Book 4.3.6; Green Book 9.3 for the access selectors).
+
+Rows
+    A buffer is an array of structures, one member per captured column. The clock column
+    (class 8, attribute 2) is converted with ``CosemDateTime`` (UTC = local + deviation).
+    Meters compress equidistant entries by sending null-data in the clock column: that
+    timestamp is the previous entry's plus ``capture_period`` seconds, counted in absolute
+    time so that a DST change in between is no trap (pitfall 12). A buffer that *starts*
+    with null clocks is filled backwards from its first stamped entry. When the meter does
+    not give its deviation (0x8000), the wall time is read in ``default_tz``, and the
+    clock status's DST bit picks the right one of the twice-occurring autumn hour. Other
+    columns are taken as sent (null-data stays ``None``). Numeric columns whose object has
+    a scaler_unit (Register/Extended register value, Demand register averages) are scaled
+    exactly (``Decimal``) when their ``ScalerUnit`` is given.
+
+Selective access
+    By range (selector 1): ``{restricting_object, from_value, to_value, selected_values}``
+    with the clock column ``{8, 0-0:1.0.0.255, 2, 0}`` as restricting object and date-times
+    as bounds; meters treat both bounds as inclusive. By entry (selector 2):
+    ``{from_entry, to_entry, from_selected_value, to_selected_value}``, entries and columns
+    counted from 1, and 0 meaning "up to the last".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Final
+
+from ..codecs.axdr import Data, DataType
+from ..codecs.xdlms import AccessSelection, CaptureObjectDefinition, RangeDescriptor
+from ..errors import DecodeError, EncodeError
+from .clock import CLOCK_STATUS_DST, CosemDateTime
+from .interface_classes import (
+    NUMERIC_TYPES,
+    expect,
+    fields,
+    parse_buffer_rows,
+    parse_capture_objects,
+    scaler_unit_attribute,
+)
+from .obis import Obis
+from .objects import InterfaceClass
+from .units import ScalerUnit
+
+CLOCK: Final = Obis(0, 0, 1, 0, 0, 255)
+CLOCK_COLUMN: Final = CaptureObjectDefinition(InterfaceClass.CLOCK, CLOCK, 2, 0)
+UTC: Final = dt.UTC
+
+__all__ = [
+    "CLOCK",
+    "CLOCK_COLUMN",
+    "EntryDescriptor",
+    "Profile",
+    "ProfileRow",
+    "date_time_bound",
+    "entry_selection",
+    "parse_buffer",
+    "parse_capture_objects",
+    "parse_profile",
+    "range_descriptor",
+    "range_selection",
+]
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """One buffer entry.
+
+    ``timestamp`` is aware when the meter gives its deviation or ``default_tz`` is known,
+    naive (meter wall time) otherwise, and None when the profile has no clock column.
+    ``values`` has one item per column: the timestamp for the clock column, a ``Decimal``
+    for scaled numeric columns, the plain Python value (``Data.to_python()``) otherwise,
+    None for null-data. ``raw`` keeps the Data as sent; ``clock`` the date-time as sent
+    (None when the meter sent null-data and the timestamp was rebuilt)."""
+
+    timestamp: dt.datetime | None
+    values: tuple[Any, ...]
+    raw: tuple[Data, ...]
+    clock: CosemDateTime | None = None
+
+    @property
+    def rebuilt(self) -> bool:
+        """The timestamp was computed from the capture period, not sent."""
+        return self.clock is None and self.timestamp is not None
+
+    @property
+    def clock_status(self) -> int | None:
+        return self.clock.clock_status if self.clock else None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A (part of a) Profile Generic buffer: ``columns`` are the capture objects present
+    in each row (all of ``capture_objects`` unless columns were selected)."""
+
+    capture_objects: tuple[CaptureObjectDefinition, ...]
+    capture_period: int
+    rows: tuple[ProfileRow, ...]
+    columns: tuple[CaptureObjectDefinition, ...] = ()
+    scaler_units: tuple[ScalerUnit | None, ...] = ()
+    logical_name: Obis | None = None
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            object.__setattr__(self, "columns", self.capture_objects)
+        if not self.scaler_units:
+            object.__setattr__(self, "scaler_units", (None,) * len(self.columns))
+
+    def column(self, obis: Obis | str, attribute: int = 2) -> int:
+        """The index of the column capturing ``obis``/``attribute``; KeyError if absent."""
+        code = Obis.parse(obis) if isinstance(obis, str) else obis
+        for index, column in enumerate(self.columns):
+            if column.logical_name == code and column.attribute_index == attribute:
+                return index
+        raise KeyError(f"{code} attribute {attribute} is not captured by this profile")
+
+    def series(self, obis: Obis | str, attribute: int = 2) -> list[tuple[dt.datetime | None, Any]]:
+        """``(timestamp, value)`` for one column, in buffer order."""
+        index = self.column(obis, attribute)
+        return [(row.timestamp, row.values[index]) for row in self.rows]
+
+    def unit(self, obis: Obis | str, attribute: int = 2) -> str | None:
+        scaler_unit = self.scaler_units[self.column(obis, attribute)]
+        return scaler_unit.symbol if scaler_unit else None
+
+
+def clock_column(columns: Sequence[CaptureObjectDefinition]) -> int | None:
+    """The index of the first column capturing a Clock's time, if any."""
+    for index, column in enumerate(columns):
+        if column.class_id == InterfaceClass.CLOCK and column.attribute_index == 2:
+            return index
+    return None
+
+
+def column_scaler_units(
+    columns: Sequence[CaptureObjectDefinition], scaler_units: Mapping[Obis, ScalerUnit]
+) -> tuple[ScalerUnit | None, ...]:
+    """Per column, the ScalerUnit that applies to it (None for unscaled columns)."""
+    return tuple(
+        scaler_units.get(column.logical_name)
+        if column.data_index == 0
+        and scaler_unit_attribute(column.class_id, column.attribute_index) is not None
+        else None
+        for column in columns
+    )
+
+
+def parse_buffer(
+    buffer: Data,
+    columns: Sequence[CaptureObjectDefinition],
+    *,
+    capture_period: int,
+    scaler_units: Mapping[Obis, ScalerUnit] | None = None,
+    default_tz: dt.tzinfo | None = None,
+) -> tuple[ProfileRow, ...]:
+    """Rows of ``buffer`` (attribute 2) whose entries hold ``columns``; see the module
+    docstring for timestamps and scaling."""
+    entries = parse_buffer_rows(buffer)
+    clock_index = clock_column(columns)
+    units = column_scaler_units(columns, scaler_units or {})
+    clocks: list[CosemDateTime | None] = []
+    stamps: list[dt.datetime | None] = []
+    for number, entry in enumerate(entries, 1):
+        if len(entry) != len(columns):
+            raise DecodeError(
+                f"buffer entry {number} has {len(entry)} values for {len(columns)} columns"
+            )
+        if clock_index is None:
+            clocks.append(None)
+            stamps.append(None)
+            continue
+        raw = entry[clock_index]
+        if raw.type is DataType.NULL_DATA:
+            clocks.append(None)
+            stamps.append(None)
+            continue
+        clock = CosemDateTime.from_bytes(
+            expect(raw, DataType.OCTET_STRING, DataType.DATE_TIME, what="clock column")
+        )
+        clocks.append(clock)
+        stamps.append(to_timestamp(clock, default_tz))
+    if clock_index is not None:
+        _rebuild_null_timestamps(stamps, capture_period)
+    return tuple(
+        ProfileRow(
+            stamp,
+            tuple(
+                stamp if index == clock_index else _value(value, units[index])
+                for index, value in enumerate(entry)
+            ),
+            entry,
+            clock,
+        )
+        for entry, clock, stamp in zip(entries, clocks, stamps, strict=True)
+    )
+
+
+def parse_profile(
+    buffer: Data,
+    capture_objects: Data | Sequence[CaptureObjectDefinition],
+    capture_period: Data | int,
+    *,
+    columns: Sequence[CaptureObjectDefinition] | None = None,
+    scaler_units: Mapping[Obis, ScalerUnit] | None = None,
+    default_tz: dt.tzinfo | None = None,
+    logical_name: Obis | None = None,
+) -> Profile:
+    """A Profile from attributes 2, 3 and 4 as read (Data) or already parsed. ``columns``
+    are the selected columns when the buffer was read with selected values."""
+    objects = (
+        parse_capture_objects(capture_objects)
+        if isinstance(capture_objects, Data)
+        else tuple(capture_objects)
+    )
+    period: int = (
+        expect(capture_period, DataType.DOUBLE_LONG_UNSIGNED, what="capture_period")
+        if isinstance(capture_period, Data)
+        else capture_period
+    )
+    present = tuple(columns) if columns else objects
+    rows = parse_buffer(
+        buffer, present, capture_period=period, scaler_units=scaler_units, default_tz=default_tz
+    )
+    return Profile(
+        objects,
+        period,
+        rows,
+        present,
+        column_scaler_units(present, scaler_units or {}),
+        logical_name,
+    )
+
+
+def to_timestamp(clock: CosemDateTime, default_tz: dt.tzinfo | None = None) -> dt.datetime:
+    """A buffer date-time as a datetime: aware with the meter's deviation when it gives one;
+    else its wall time in ``default_tz`` (naive without one). In the autumn hour that
+    occurs twice, the clock status's DST bit says which one is meant."""
+    if clock.deviation is not None or default_tz is None:
+        return clock.to_datetime()
+    naive = clock.to_datetime()
+    first = naive.replace(tzinfo=default_tz, fold=0)
+    second = naive.replace(tzinfo=default_tz, fold=1)
+    if first.utcoffset() == second.utcoffset() or clock.clock_status is None:
+        return first
+    wants_dst = bool(clock.clock_status & CLOCK_STATUS_DST)
+    return first if bool(first.dst()) == wants_dst else second
+
+
+def _rebuild_null_timestamps(stamps: list[dt.datetime | None], capture_period: int) -> None:
+    """Fill null clocks from the previous entry (or, for leading ones, backwards from the
+    first stamped entry) in steps of ``capture_period`` seconds, in absolute time."""
+    if capture_period <= 0:
+        return  # captured on demand: entries are not equidistant, nothing to infer
+    step = dt.timedelta(seconds=capture_period)
+    first = next((i for i, stamp in enumerate(stamps) if stamp is not None), None)
+    if first is None:
+        return
+    anchor = stamps[first]
+    assert anchor is not None
+    for index in range(first - 1, -1, -1):
+        stamps[index] = _shift(anchor, -(first - index) * step)
+    previous = anchor
+    for index in range(first + 1, len(stamps)):
+        stamp = stamps[index]
+        if stamp is None:
+            stamp = stamps[index] = _shift(previous, step)
+        previous = stamp
+
+
+def _shift(stamp: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``stamp + delta`` in absolute time (Python adds wall time within a ZoneInfo zone)."""
+    if stamp.tzinfo is None:
+        return stamp + delta
+    return (stamp.astimezone(UTC) + delta).astimezone(stamp.tzinfo)
+
+
+def _value(data: Data, scaler_unit: ScalerUnit | None) -> Any:
+    if data.type is DataType.NULL_DATA:
+        return None
+    if scaler_unit is not None and data.type in NUMERIC_TYPES:
+        return scaler_unit.apply(data.value)
+    return data.to_python()
+
+
+# ---------------------------------------------------------------------------- selective access
+
+
+def date_time_bound(
+    when: dt.datetime,
+    *,
+    meter_tz: dt.tzinfo | None = None,
+    deviation: bool = True,
+    clock_status: int | None = None,
+    day_of_week: bool = True,
+) -> Data:
+    """A range bound as the meter expects it: a 12-byte date-time octet-string.
+
+    ``when`` is first converted to ``meter_tz`` (the meter's wall clock) when given. With
+    ``deviation`` the bound carries minus its UTC offset (UTC = local + deviation, e.g.
+    -60 for CET); without, 0x8000 (for meters that do not specify theirs: then ``when``
+    must be their wall time, or aware and ``meter_tz`` given). ``clock_status`` defaults
+    to the DST bit of ``when``'s zone (0x80 in summer, else 0). ``day_of_week`` False
+    sends 0xFF (not specified), as some tools do."""
+    if meter_tz is not None and when.tzinfo is not None:
+        when = when.astimezone(meter_tz)
+    if deviation and when.utcoffset() is None:
+        raise EncodeError("a range bound with a deviation needs an aware datetime or meter_tz")
+    if clock_status is None:
+        clock_status = CLOCK_STATUS_DST if when.dst() else 0
+    stamp = CosemDateTime.from_datetime(when, clock_status=clock_status)
+    if not deviation:
+        stamp = replace(stamp, deviation=None)
+    if not day_of_week:
+        stamp = replace(stamp, day_of_week=None)
+    return Data(DataType.OCTET_STRING, stamp.to_bytes())
+
+
+def range_descriptor(
+    start: dt.datetime | Data,
+    end: dt.datetime | Data,
+    *,
+    columns: Sequence[CaptureObjectDefinition] = (),
+    restricting_object: CaptureObjectDefinition = CLOCK_COLUMN,
+    meter_tz: dt.tzinfo | None = None,
+    deviation: bool = True,
+    clock_status: int | None = None,
+    day_of_week: bool = True,
+) -> RangeDescriptor:
+    """Selector 1: entries whose clock is within ``start``..``end`` (inclusive), ``columns``
+    only (all when empty). Datetimes are encoded with ``date_time_bound``; Data bounds go
+    out as they are."""
+
+    def bound(value: dt.datetime | Data) -> Data:
+        if isinstance(value, Data):
+            return value
+        return date_time_bound(
+            value,
+            meter_tz=meter_tz,
+            deviation=deviation,
+            clock_status=clock_status,
+            day_of_week=day_of_week,
+        )
+
+    return RangeDescriptor(restricting_object, bound(start), bound(end), tuple(columns))
+
+
+def range_selection(start: dt.datetime | Data, end: dt.datetime | Data, **options: Any) -> bytes:
+    """The access-selection bytes (selector + parameters) of ``range_descriptor``."""
+    return range_descriptor(start, end, **options).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDescriptor:
+    """Selective access by entry (access selector 2): entries ``from_entry``..``to_entry``
+    and columns ``from_selected_value``..``to_selected_value``, all counted from 1; a 0
+    upper bound means "to the last"."""
+
+    SELECTOR: ClassVar[int] = 2
+
+    from_entry: int = 1
+    to_entry: int = 0
+    from_selected_value: int = 1
+    to_selected_value: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.from_entry <= 0xFFFFFFFF or not 0 <= self.to_entry <= 0xFFFFFFFF:
+            raise EncodeError("entry numbers are double-long-unsigned")
+        if not 0 <= self.from_selected_value <= 0xFFFF or not 0 <= self.to_selected_value <= 0xFFFF:
+            raise EncodeError("column numbers are long-unsigned")
+
+    def to_access_selection(self) -> AccessSelection:
+        return AccessSelection(
+            self.SELECTOR,
+            Data(
+                DataType.STRUCTURE,
+                [
+                    Data(DataType.DOUBLE_LONG_UNSIGNED, self.from_entry),
+                    Data(DataType.DOUBLE_LONG_UNSIGNED, self.to_entry),
+                    Data(DataType.LONG_UNSIGNED, self.from_selected_value),
+                    Data(DataType.LONG_UNSIGNED, self.to_selected_value),
+                ],
+            ),
+        )
+
+    def encode(self) -> bytes:
+        """The access-selection body (selector + parameters)."""
+        return self.to_access_selection().encode()
+
+    @classmethod
+    def from_access_selection(cls, selection: AccessSelection) -> EntryDescriptor:
+        if selection.selector != cls.SELECTOR:
+            raise DecodeError(f"access selector {selection.selector} is not an entry descriptor")
+        items = fields(selection.parameters, 4, "entry descriptor")
+        return cls(
+            expect(items[0], DataType.DOUBLE_LONG_UNSIGNED, what="from_entry"),
+            expect(items[1], DataType.DOUBLE_LONG_UNSIGNED, what="to_entry"),
+            expect(items[2], DataType.LONG_UNSIGNED, what="from_selected_value"),
+            expect(items[3], DataType.LONG_UNSIGNED, what="to_selected_value"),
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> EntryDescriptor:
+        return cls.from_access_selection(AccessSelection.decode(data))
+
+    def columns(
+        self, capture_objects: Sequence[CaptureObjectDefinition]
+    ) -> tuple[CaptureObjectDefinition, ...]:
+        """The capture objects the selected columns are."""
+        last = self.to_selected_value or len(capture_objects)
+        return tuple(capture_objects[max(self.from_selected_value, 1) - 1 : last])
+
+
+def entry_selection(
+    from_entry: int = 1,
+    to_entry: int = 0,
+    from_selected_value: int = 1,
+    to_selected_value: int = 0,
+) -> bytes:
+    """The access-selection bytes of an ``EntryDescriptor``."""
+    return EntryDescriptor(from_entry, to_entry, from_selected_value, to_selected_value).encode()
