@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient
-from custom_components.dlms.libdlms.client.profile import get_with_access, read_profile
+from custom_components.dlms.libdlms.client.profile import read_profile
 from custom_components.dlms.libdlms.codecs.acse import Mechanism
 from custom_components.dlms.libdlms.codecs.axdr import BitString, Data, DataType, decode_data
 from custom_components.dlms.libdlms.codecs.xdlms import (
@@ -629,21 +629,21 @@ async def test_selective_access_errors(socket_enabled: None) -> None:
         # A register has no selective access; the session goes on.
         register = AttributeDescriptor(3, IMPORT_ENERGY, 2)
         assert (
-            await get_with_access(client, register, entry_selection())
+            await client.get_with_access(register, entry_selection())
             is DataAccessResult.OTHER_REASON
         )
         by_clock_status = RangeDescriptor(
             STATUS, Data(DataType.UNSIGNED, 0), Data(DataType.UNSIGNED, 1)
         )
         assert (
-            await get_with_access(client, PROFILE_DESCRIPTOR, by_clock_status.encode())
+            await client.get_with_access(PROFILE_DESCRIPTOR, by_clock_status.encode())
             is DataAccessResult.OTHER_REASON
         )
         assert (
-            await get_with_access(
-                client, PROFILE_DESCRIPTOR, AccessSelection(9, Data(DataType.NULL_DATA)).encode()
+            await client.get_with_access(
+                PROFILE_DESCRIPTOR, AccessSelection(9, Data(DataType.NULL_DATA)).encode()
             )
             is DataAccessResult.OTHER_REASON
         )
-        plain = await get_with_access(client, AttributeDescriptor(7, LOAD_PROFILE, 4), None)
+        plain = await client.get_with_access(AttributeDescriptor(7, LOAD_PROFILE, 4), None)
         assert plain == Data(DataType.DOUBLE_LONG_UNSIGNED, 900)

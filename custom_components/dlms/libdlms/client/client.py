@@ -205,6 +205,16 @@ class DlmsClient:
             )
         return result
 
+    async def get_with_access(
+        self, descriptor: AttributeDescriptor, access_selection: bytes | None
+    ) -> GetDataResult:
+        """One attribute read with selective access (``access_selection``: selector and
+        parameters, e.g. a range descriptor); the value or the meter's data-access-result."""
+        event = await self._exchange(self.association.get([descriptor], (access_selection,)))
+        if not isinstance(event, GetCompleted) or len(event.results) != 1:
+            raise ProtocolError("GET with selective access did not complete")
+        return event.results[0]
+
     async def get_many(self, descriptors: Sequence[AttributeDescriptor]) -> list[GetDataResult]:
         """Several attributes in as few round trips as the meter allows: GET with-list
         in batches that fit the meter's receive PDU size, or one GET each when the meter

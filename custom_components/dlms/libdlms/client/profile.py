@@ -6,9 +6,6 @@ the scaler_units of the captured registers not yet in the caller's cache; then t
 with selective access, which long profiles send by block transfer (the association does
 the GET-next round trips, invoke-id unchanged).
 
-A GET with access selection is not (yet) a service of ``DlmsClient``/``Association``:
-``get_with_access`` below drives them through their internals until it is. The change to
-fold in is described in its docstring.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from ..codecs.xdlms import (
     CaptureObjectDefinition,
     Conformance,
     GetDataResult,
-    GetRequestNormal,
     data_access_result_name,
 )
 from ..cosem.clock import CosemDateTime
@@ -45,8 +41,7 @@ from ..cosem.profile import (
     range_descriptor,
 )
 from ..cosem.units import ScalerUnit
-from ..errors import DataAccessError, DecodeError, EncodeError, ProtocolError
-from ..session.association import GetCompleted
+from ..errors import DataAccessError, DecodeError, EncodeError
 from .client import DlmsClient
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,35 +51,6 @@ BUFFER, CAPTURE_OBJECTS, CAPTURE_PERIOD = 2, 3, 4
 # Open range ends: the oldest a meter can hold, and a day past its clock.
 EARLIEST: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 OPEN_END_MARGIN = dt.timedelta(days=1)
-
-
-async def get_with_access(
-    client: DlmsClient, descriptor: AttributeDescriptor, access_selection: bytes | None
-) -> GetDataResult:
-    """One GET.request-normal carrying ``access_selection`` (selector + parameters);
-    the value, or the data-access-result the meter gave instead.
-
-    Stopgap until the client has this service. The change to make there:
-    ``Association.get(descriptors, access_selections=())`` passes ``access_selection`` to
-    ``GetRequestNormal`` (and ``access_selections`` to ``GetRequestWithList``), and
-    ``DlmsClient.get_with_access(descriptor, access_selection) -> GetDataResult`` does
-    ``self._exchange(self.association.get([descriptor], (access_selection,)))``; then this
-    function's body becomes ``return await client.get_with_access(...)``."""
-    if access_selection is None:
-        (result,) = await client.get_many([descriptor])
-        return result
-    association = client.association
-    # get() moves the association to "awaiting a GET response" for one attribute; its APDU
-    # is replaced by the same request with the access selection (under ciphering, get()
-    # spent one invocation counter value: harmless, the counter only has to increase).
-    association.get([descriptor])
-    request = GetRequestNormal(
-        descriptor, association._invoke_id_and_priority, access_selection
-    ).encode()
-    event = await client._exchange(association._protect(request))
-    if not isinstance(event, GetCompleted) or len(event.results) != 1:
-        raise ProtocolError("GET with selective access did not complete")
-    return event.results[0]
 
 
 async def read_profile(
@@ -158,7 +124,7 @@ async def read_profile(
     if selection is not None and not client.association.supports(Conformance.SELECTIVE_ACCESS):
         _LOGGER.debug("selective access was not negotiated; asking %s anyway", code)
     descriptor_buffer = AttributeDescriptor(PROFILE_GENERIC, code, BUFFER)
-    buffer = _value(await get_with_access(client, descriptor_buffer, selection), descriptor_buffer)
+    buffer = _value(await client.get_with_access(descriptor_buffer, selection), descriptor_buffer)
     return parse_profile(
         buffer,
         capture_objects,
@@ -259,4 +225,4 @@ def _open_end(meter_clock: CosemDateTime | None, default_tz: dt.tzinfo | None) -
     return now + OPEN_END_MARGIN
 
 
-__all__ = ["get_with_access", "read_profile"]
+__all__ = ["read_profile"]

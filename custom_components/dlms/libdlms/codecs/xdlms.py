@@ -144,9 +144,12 @@ class Conformance(IntFlag):
     ACTION = 1 << 0
 
 
-# Exactly what this client implements: GET normal/next/with-list.
+# Exactly what this client implements: GET normal/next/with-list, with selective access.
 CLIENT_CONFORMANCE: Final = (
-    Conformance.GET | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ | Conformance.MULTIPLE_REFERENCES
+    Conformance.GET
+    | Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
+    | Conformance.MULTIPLE_REFERENCES
+    | Conformance.SELECTIVE_ACCESS
 )
 
 

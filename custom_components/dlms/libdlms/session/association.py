@@ -245,23 +245,33 @@ class Association:
         self.state = AssociationState.AWAITING_AARE
         return aarq.encode()
 
-    def get(self, descriptors: Sequence[AttributeDescriptor]) -> bytes:
-        """A GET for one attribute (normal) or several (with-list)."""
+    def get(
+        self,
+        descriptors: Sequence[AttributeDescriptor],
+        access_selections: Sequence[bytes | None] = (),
+    ) -> bytes:
+        """A GET for one attribute (normal) or several (with-list). ``access_selections``,
+        when given, has one entry per descriptor: selector and parameters (a range or
+        entry descriptor) for selective access, or None."""
         self._expect(AssociationState.ASSOCIATED, "get")
         if not descriptors:
             raise LocalProtocolError("nothing to get")
+        if access_selections and len(access_selections) != len(descriptors):
+            raise LocalProtocolError("one access selection (or None) per descriptor")
+        if any(access_selections) and not self.supports(Conformance.SELECTIVE_ACCESS):
+            raise LocalProtocolError("the meter does not support selective access")
         self._request_count = len(descriptors)
         self._blocks.clear()
         self._next_block = 1
         self.state = AssociationState.AWAITING_GET_RESPONSE
+        iip = self._invoke_id_and_priority
         if len(descriptors) == 1:
-            return self._protect(
-                GetRequestNormal(descriptors[0], self._invoke_id_and_priority).encode()
-            )
+            selection = access_selections[0] if access_selections else None
+            return self._protect(GetRequestNormal(descriptors[0], iip, selection).encode())
         if not self.supports(Conformance.MULTIPLE_REFERENCES):
             raise LocalProtocolError("the meter does not support GET with-list")
         return self._protect(
-            GetRequestWithList(tuple(descriptors), self._invoke_id_and_priority).encode()
+            GetRequestWithList(tuple(descriptors), iip, tuple(access_selections)).encode()
         )
 
     def release(self) -> bytes:
