@@ -103,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     decode = commands.add_parser("decode", help="describe bytes (HDLC, APDU, A-XDR data)")
     decode.add_argument("hex")
     decode.add_argument(
-        "--as", dest="kind", choices=("auto", "hdlc", "wrapper", "apdu", "data", "iec"), default="auto"
+        "--as",
+        dest="kind",
+        choices=("auto", "hdlc", "wrapper", "apdu", "data", "iec"),
+        default="auto",
     )
     decode.add_argument("--ek")
     decode.add_argument("--ak")
