@@ -308,3 +308,19 @@ def test_noise_that_looks_like_a_frame_start_does_not_hold_up_the_real_frame() -
     answer = _from_server(FrameType.I, information=LLC_RESPONSE + b"\x42", receive_sequence=1)
     assert link.receive_data(b"\x7e\xa0\xff\x00\x01" + answer) == [ApduReceived(b"\x42")]
     assert link.discarded_bytes == 5
+
+
+def test_vendor_bytes_before_the_llc_are_tolerated() -> None:
+    """Natris RF modules put FF 01 0A before the LLC header; the APDU is still found."""
+    link = _connected_link()
+    link.send_apdu(b"\x01")
+    link.data_to_send()
+    answer = _from_server(
+        FrameType.I, information=b"\xff\x01\x0a" + LLC_RESPONSE + b"\x42", receive_sequence=1
+    )
+    assert link.receive_data(answer) == [ApduReceived(b"\x42")]
+    link.send_apdu(b"\x01")
+    link.data_to_send()
+    no_llc = _from_server(FrameType.I, information=bytes(12), send_sequence=1, receive_sequence=2)
+    with pytest.raises(ProtocolError, match="missing LLC"):
+        link.receive_data(no_llc)

@@ -29,6 +29,9 @@ from ..codecs.hdlc import (
 from ..errors import LocalProtocolError, ProtocolError
 
 
+MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
+
+
 class LinkState(Enum):
     DISCONNECTED = auto()
     CONNECTING = auto()  # SNRM sent, waiting for UA
@@ -201,9 +204,11 @@ class HdlcLink:
         self._receive_sequence = (self._receive_sequence + 1) % 8
         information = frame.information
         if not self._rx_in_progress:
-            if information[:3] != LLC_RESPONSE:
-                raise ProtocolError(f"missing LLC header in {information[:3].hex()}")
-            information = information[3:]
+            start = information.find(LLC_RESPONSE, 0, MAX_VENDOR_PREFIX + len(LLC_RESPONSE))
+            if start < 0:
+                raise ProtocolError(f"missing LLC header in {information[:8].hex()}")
+            # Some radio modules put a few bytes of their own before the LLC (Natris: FF 01 0A).
+            information = information[start + len(LLC_RESPONSE) :]
         self._rx_buffer += information
         if frame.segmented:
             self._rx_in_progress = True
