@@ -28,7 +28,6 @@ from ..codecs.hdlc import (
 )
 from ..errors import LocalProtocolError, ProtocolError
 
-
 MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
 
 
