@@ -6,7 +6,12 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
-from .coordinator import DlmsConfigEntry, DlmsCoordinator, DlmsRuntimeData
+from .coordinator import (
+    DlmsConfigEntry,
+    DlmsCoordinator,
+    DlmsRuntimeData,
+    invocation_counter_store,
+)
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -25,3 +30,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool
 async def async_unload_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
     """Unload a meter; the coordinator shuts itself down with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> None:
+    """Forget the stored invocation counter with the entry."""
+    await invocation_counter_store(hass, entry.entry_id).async_remove()

@@ -12,12 +12,18 @@ and where the invocation counter comes from. Keys never reach a log or an error 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, override
 
 import probatio
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.const import CONF_PASSWORD, CONF_PORT
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_SCAN_INTERVAL
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -68,13 +74,16 @@ from .const import (
     IC_SOURCES,
     LOGGER,
     POLICY_NONE,
+    SCAN_INTERVAL,
     SECURITY_POLICIES,
     SECURITY_SUITES,
     SYSTEM_TITLE_LENGTH,
 )
 from .coordinator import (
+    DlmsConfigEntry,
     build_client,
     error_key,
+    invocation_counter_store,
     is_secured,
     port_lock,
     read_identity,
@@ -325,19 +334,25 @@ def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def async_probe(hass: HomeAssistant, data: dict[str, Any]) -> tuple[str, dict[Obis, int]]:
+async def async_probe(
+    hass: HomeAssistant, data: dict[str, Any], counter: InvocationCounter | None = None
+) -> tuple[str, dict[Obis, int]]:
     """One session with the meter: its identity and its object list (OBIS -> class id).
 
     A secured session starts its invocation counter at the meter's (read with the public
     client) or at 0, and leaves the next value in ``data`` for the entry's coordinator.
     """
     async with port_lock(hass, data[CONF_PORT]):
-        counter = None
         if uses_invocation_counter(data):
-            start = data.get(CONF_INVOCATION_COUNTER, 0)
+            start = counter.value if counter is not None else data.get(CONF_INVOCATION_COUNTER, 0)
             if data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
-                start = max(start, await read_meter_invocation_counter(data) + 1)
-            counter = InvocationCounter(start=start)
+                last = await read_meter_invocation_counter(data)
+                if last >= start:
+                    counter = InvocationCounter.after(last)
+            if counter is None:
+                counter = InvocationCounter(start=start)
+        else:
+            counter = None
         try:
             async with build_client(data, counter=counter) as client:
                 object_list = parse_object_list(
@@ -355,6 +370,85 @@ async def async_probe(hass: HomeAssistant, data: dict[str, Any]) -> tuple[str, d
     if identifier is None:
         raise DecodeError("the meter gives neither a serial number nor a logical device name")
     return identifier, {element.logical_name: element.class_id for element in object_list}
+
+
+async def async_probe_entry(
+    hass: HomeAssistant, entry: DlmsConfigEntry, data: dict[str, Any]
+) -> tuple[str, dict[Obis, int]]:
+    """``async_probe`` for an existing entry (reauth, reconfigure, options): it goes on from
+    the entry's invocation counter (the running coordinator's own counter object, else the
+    stored one) and stores where it left off, so the entry never reuses a value."""
+    counter: InvocationCounter | None = None
+    store = invocation_counter_store(hass, entry.entry_id)
+    if uses_invocation_counter(data):
+        if entry.state is ConfigEntryState.LOADED and entry.runtime_data.coordinator.counter:
+            counter = entry.runtime_data.coordinator.counter
+        else:
+            stored = await store.async_load() or {}
+            counter = InvocationCounter(
+                start=max(
+                    int(stored.get("next", 0)), int(entry.data.get(CONF_INVOCATION_COUNTER, 0))
+                )
+            )
+    try:
+        return await async_probe(hass, data, counter)
+    finally:
+        if CONF_INVOCATION_COUNTER in data:
+            await store.async_save({"next": data[CONF_INVOCATION_COUNTER]})
+
+
+def probe_error(err: Exception, data: Mapping[str, Any]) -> str:
+    """The form error for a failed probe (logged without secrets)."""
+    port = data[CONF_PORT]
+    if isinstance(err, ConfigEntryNotReady):  # serialx stub for an ESPHome proxy not loaded
+        LOGGER.debug("Port %s is not ready: %s", port, err)
+        return "cannot_connect"
+    if isinstance(err, DlmsError):
+        # str(err) never carries keys or passwords (the library keeps them out).
+        LOGGER.debug("The meter on %s did not work out: %s", port, err)
+        return error_key(err, data)
+    LOGGER.exception("Unexpected exception while probing the meter on %s", port)
+    return "unknown"
+
+
+REAUTH_FIELDS = (CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY)
+
+
+def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
+    """The secrets this entry uses: the password or HLS secret, and its keys."""
+    fields: dict[Any, Any] = {}
+    if data.get(CONF_AUTHENTICATION) in AUTHS_WITH_SECRET:
+        fields[probatio.Required(CONF_PASSWORD)] = _SECRET_TEXT
+    if data.get(CONF_ENCRYPTION_KEY):
+        fields[probatio.Required(CONF_ENCRYPTION_KEY)] = _SECRET_TEXT
+    if data.get(CONF_AUTHENTICATION_KEY):
+        fields[probatio.Required(CONF_AUTHENTICATION_KEY)] = _SECRET_TEXT
+    return probatio.Schema(fields)
+
+
+def reauth_updates(data: Mapping[str, Any], user_input: dict[str, Any]) -> dict[str, Any]:
+    """The new secrets, keys checked against the entry's suite before any I/O."""
+    updates: dict[str, Any] = {}
+    if CONF_PASSWORD in user_input:
+        updates[CONF_PASSWORD] = user_input[CONF_PASSWORD]
+    suite = int(data.get(CONF_SECURITY_SUITE, 0))
+    for field in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY):
+        if field in user_input:
+            key = _parse_hex(field, str(user_input[field]).strip())
+            if len(key) != key_length(suite):
+                raise FieldError(
+                    field, "key_length", expected=str(key_length(suite)), suite=str(suite)
+                )
+            updates[field] = key.hex()
+    return updates
+
+
+RECONFIGURE_SCHEMA = probatio.Schema(
+    {key: value for key, value in USER_SCHEMA.schema.items() if str(key) in ADDRESS_FIELDS}
+)
+
+MIN_SCAN_INTERVAL = 5
+MAX_SCAN_INTERVAL = 3600
 
 
 class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -476,3 +570,170 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             {"obis": obis.dotted, "class_id": classes[obis]} for obis in self._obis_codes
         ]
         return self.async_create_entry(title=f"Meter {serial}", data=data)
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: DlmsConfigEntry) -> DlmsOptionsFlow:
+        return DlmsOptionsFlow()
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The meter rejected the password, the HLS secret or the keys."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"expected": "16", "suite": "0"}
+        if user_input is not None:
+            try:
+                updates = reauth_updates(entry.data, user_input)
+            except FieldError as err:
+                errors[err.field] = err.key
+                placeholders.update(err.placeholders)
+            else:
+                data = {**entry.data, **updates}
+                try:
+                    serial, _ = await async_probe_entry(self.hass, entry, data)
+                except Exception as err:
+                    errors["base"] = probe_error(err, data)
+                else:
+                    await self.async_set_unique_id(serial)
+                    self._abort_if_unique_id_mismatch(reason="wrong_meter")
+                    if CONF_INVOCATION_COUNTER in data:
+                        updates[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
+                    return self.async_update_reload_and_abort(entry, data_updates=updates)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=reauth_schema(entry.data),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Another port or other addresses for the same meter."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            updates = {key: user_input[key] for key in ADDRESS_FIELDS if key in user_input}
+            updates[CONF_PORT] = str(updates[CONF_PORT]).strip()
+            data = {**entry.data, **updates}
+            try:
+                build_client({key: data[key] for key in ADDRESS_FIELDS})
+            except DlmsError:
+                errors["base"] = "invalid_address"
+            else:
+                try:
+                    # Under the port lock: the coordinator's session finishes first.
+                    serial, _ = await async_probe_entry(self.hass, entry, data)
+                except Exception as err:
+                    errors["base"] = probe_error(err, data)
+                else:
+                    await self.async_set_unique_id(serial)
+                    self._abort_if_unique_id_mismatch(reason="wrong_meter")
+                    if CONF_INVOCATION_COUNTER in data:
+                        updates[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
+                    return self.async_update_reload_and_abort(entry, data_updates=updates)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                RECONFIGURE_SCHEMA, user_input or entry.data
+            ),
+            errors=errors,
+        )
+
+
+def options_schema(entry: DlmsConfigEntry) -> probatio.Schema:
+    current = [obj["obis"] for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])]
+    options = [
+        SelectOptionDict(value=code, label=f"{Obis.parse(code).reduced} {label}")
+        for code, label in COMMON_OBIS_CODES.items()
+    ]
+    options += [
+        SelectOptionDict(value=code, label=Obis.parse(code).reduced)
+        for code in current
+        if code not in COMMON_OBIS_CODES
+    ]
+    return probatio.Schema(
+        {
+            probatio.Required(
+                CONF_SCAN_INTERVAL,
+                default=int(entry.options.get(CONF_SCAN_INTERVAL, SCAN_INTERVAL.total_seconds())),
+            ): probatio.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SCAN_INTERVAL,
+                        max=MAX_SCAN_INTERVAL,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="s",
+                    )
+                ),
+                probatio.Coerce(int),
+            ),
+            probatio.Required(CONF_OBIS_CODES, default=current): SelectSelector(
+                SelectSelectorConfig(
+                    options=options,
+                    multiple=True,
+                    custom_value=True,
+                    sort=False,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
+
+
+class DlmsOptionsFlow(OptionsFlowWithReload):
+    """Scan interval and the objects to read; new objects are looked up on the meter."""
+
+    config_entry: DlmsConfigEntry
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            current = {
+                obj["obis"]: obj["class_id"]
+                for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
+            }
+            try:
+                codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
+            except InvalidObis as err:
+                errors[CONF_OBIS_CODES] = "invalid_obis"
+                placeholders["obis"] = err.code
+            except NoObisCodes:
+                errors[CONF_OBIS_CODES] = "no_obis_codes"
+            else:
+                classes = {obis: current[obis.dotted] for obis in codes if obis.dotted in current}
+                if len(classes) < len(codes):
+                    # Only new objects need the meter's object list.
+                    data = dict(entry.data)
+                    try:
+                        _, classes = await async_probe_entry(self.hass, entry, data)
+                    except Exception as err:
+                        errors["base"] = probe_error(err, data)
+                if not errors:
+                    if missing := [obis.reduced for obis in codes if obis not in classes]:
+                        errors[CONF_OBIS_CODES] = "object_not_found"
+                        placeholders["obis"] = ", ".join(missing)
+                    else:
+                        return self.async_create_entry(
+                            data={
+                                CONF_SCAN_INTERVAL: user_input[CONF_SCAN_INTERVAL],
+                                CONF_OBJECTS: [
+                                    {"obis": obis.dotted, "class_id": classes[obis]}
+                                    for obis in codes
+                                ],
+                            }
+                        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(options_schema(entry), user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )

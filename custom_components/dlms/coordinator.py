@@ -23,11 +23,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_PASSWORD, CONF_PORT
+from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
@@ -327,12 +328,16 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=SCAN_INTERVAL,
+            update_interval=(
+                timedelta(seconds=entry.options[CONF_SCAN_INTERVAL])
+                if CONF_SCAN_INTERVAL in entry.options
+                else SCAN_INTERVAL
+            ),
             always_update=False,
         )
         self.refs = [
             ObjectRef(int(obj["class_id"]), Obis.parse(obj["obis"]), 2)
-            for obj in entry.data[CONF_OBJECTS]
+            for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
         ]
         self.reader = MeterReader()  # keeps scaler_units across sessions
         # The client's invocation counter (secured meters only), loaded in _async_setup, and

@@ -49,8 +49,8 @@ async def test_meter_down_at_setup_retries(hass: HomeAssistant, simulator: Meter
 async def test_wrong_password_is_a_setup_error(
     hass: HomeAssistant, simulator_factory: SimulatorFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No retry loop against a meter that may lock out after wrong passwords, and no
-    reauth flow is started while the integration has none. The password is never logged."""
+    """No retry loop against a meter that may lock out after wrong passwords: a reauth
+    flow asks for the password instead. The password is never logged."""
     caplog.set_level(logging.DEBUG)
     simulator = await simulator_factory(password=b"12345678")
     entry = make_entry(simulator.url, client_address=1, authentication="lls", password="Wr0ng-Pa55")
@@ -60,7 +60,8 @@ async def test_wrong_password_is_a_setup_error(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.error_reason_translation_key == "authentication_failed"
-    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     assert len(simulator.sessions) == 1
     assert "rejected" in caplog.text
     assert "Wr0ng-Pa55" not in caplog.text

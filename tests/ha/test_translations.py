@@ -7,7 +7,13 @@ import json
 import re
 from pathlib import Path
 
-from custom_components.dlms.config_flow import FIELD_ERRORS, SECURITY_SCHEMA, USER_SCHEMA
+from custom_components.dlms.config_flow import (
+    FIELD_ERRORS,
+    REAUTH_FIELDS,
+    RECONFIGURE_SCHEMA,
+    SECURITY_SCHEMA,
+    USER_SCHEMA,
+)
 from custom_components.dlms.const import (
     ADDRESS_SIZES,
     AUTHENTICATIONS,
@@ -40,11 +46,25 @@ def string_constants_after(keyword: str, module: str) -> set[str]:
 
 
 def test_form_fields() -> None:
-    for step_id, schema in (("user", USER_SCHEMA), ("security", SECURITY_SCHEMA)):
+    steps = {
+        "user": {str(key) for key in USER_SCHEMA.schema},
+        "security": {str(key) for key in SECURITY_SCHEMA.schema},
+        "reconfigure": {str(key) for key in RECONFIGURE_SCHEMA.schema},
+        "reauth_confirm": set(REAUTH_FIELDS),
+    }
+    for step_id, fields in steps.items():
         step = EN["config"]["step"][step_id]
-        fields = {str(key) for key in schema.schema}
         assert set(step["data"]) == fields
         assert set(step["data_description"]) == fields
+    options = EN["options"]["step"]["init"]
+    assert (
+        set(options["data"])
+        == set(options["data_description"])
+        == {
+            "scan_interval",
+            "obis_codes",
+        }
+    )
 
 
 def test_flow_errors_and_aborts() -> None:
@@ -52,7 +72,10 @@ def test_flow_errors_and_aborts() -> None:
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
     errors |= SESSION_ERRORS | FIELD_ERRORS
     assert errors == set(EN["config"]["error"])
-    assert "already_configured" in EN["config"]["abort"]
+    assert {"already_configured", "wrong_meter"} <= set(EN["config"]["abort"])
+    # The options flow shows the meter's errors and the OBIS errors.
+    assert set(EN["options"]["error"]) <= set(EN["config"]["error"])
+    assert set(EN["options"]["error"]) >= SESSION_ERRORS | {"invalid_obis", "object_not_found"}
 
 
 def test_exceptions() -> None:
