@@ -45,6 +45,11 @@ class MeterSimulator:
         self.sessions: list[ServerSession] = []  # one per TCP connection, newest last
         self.bus = list(bus)
 
+    def reboot(self) -> None:
+        """The meter restarts: every open link and association is forgotten."""
+        for session in self.sessions:
+            session.reboot()
+
     @property
     def url(self) -> str:
         return f"socket://{self.host}:{self.port}"
@@ -87,9 +92,12 @@ class MeterSimulator:
         try:
             while data := await reader.read(4096):
                 # An optical head hears itself; a noisy line adds bytes of its own.
+                now = asyncio.get_running_loop().time()
                 answer = (data if self.faults.echo else b"") + self.faults.garbage
                 for station in (session, *others):
-                    answer += station.receive_data(data)
+                    answer += station.receive_data(data, now)
+                if self.faults.delay:
+                    await asyncio.sleep(self.faults.delay)
                 if answer:
                     writer.write(answer)
                     await writer.drain()

@@ -92,6 +92,7 @@ class ServerSettings:
     max_info_length: int = 128
     max_pdu_size: int = 256
     window: int = 1
+    inactivity_timeout: float | None = None  # seconds of silence after which the link drops
     with_list_cap: int | None = None  # refuse longer GET with-list requests
     mechanism: Mechanism = Mechanism.NONE  # required; with only a password: LLS
     security_policy: str = "none"
@@ -107,8 +108,11 @@ class Faults:
     """Faults to inject, shared by all sessions of one simulator."""
 
     drop_frames: int = 0  # drop this many of the next frames we would send
+    corrupt_frames: int = 0  # flip a bit in this many of the next frames (bad FCS)
     echo: bool = False  # send back what was received, as an optical head does
     garbage: bytes = b""  # line noise sent before every answer
+    delay: float = 0.0  # seconds of meter turnaround before each answer
+    refuse: bool = False  # answer SNRM with DM (the meter will not connect)
 
 
 @dataclass
@@ -141,6 +145,7 @@ class ServerSession:
         self._sign_on_buffer = b""
         self._last_frame = b""
         self.hls_pending = False
+        self._last_heard = 0.0
         self.client_system_title: bytes | None = None
         self._ctos = b""
         self._stoc = b""
@@ -164,20 +169,44 @@ class ServerSession:
 
     # ------------------------------------------------------------------ input
 
-    def receive_data(self, data: bytes) -> bytes:
+    def receive_data(self, data: bytes, now: float | None = None) -> bytes:
+        """Bytes from the client in, bytes to send back out. ``now`` (monotonic seconds)
+        drives the inactivity timeout: after that much silence the link is gone, as on a
+        real meter, and the client's next I-frame is answered with DM."""
+        if now is not None:
+            timeout = self.settings.inactivity_timeout
+            if timeout is not None and self.connected and now - self._last_heard > timeout:
+                self.reboot()
+            self._last_heard = now
         if not self.signed_on:
             return self._sign_on(data)
         self.reader.feed(data)
         out = bytearray()
+        faults = self.faults
         for frame in self.reader:
             if not frame.valid or frame.destination != self.address:
                 continue
             answer = self._handle(frame)
-            if answer and self.faults.drop_frames > 0:
-                self.faults.drop_frames -= 1
+            if answer and faults.drop_frames > 0:
+                faults.drop_frames -= 1
                 continue
+            if answer and faults.corrupt_frames > 0:
+                faults.corrupt_frames -= 1
+                answer = (
+                    answer[: len(answer) // 2]
+                    + bytes((answer[len(answer) // 2] ^ 0x10,))
+                    + answer[len(answer) // 2 + 1 :]
+                )
             out += answer
         return bytes(out)
+
+    def reboot(self) -> None:
+        """Forget link and association, as a meter does when it restarts or times out."""
+        self.connected = self.associated = self.hls_pending = False
+        self.signed_on = not self.settings.mode_e
+        self._tx_segments.clear()
+        self._rx.clear()
+        self._rx_first = True
 
     def _sign_on(self, data: bytes) -> bytes:
         """IEC 62056-21 mode E at "300 Bd": request -> identification, ACK -> HDLC."""
@@ -200,6 +229,8 @@ class ServerSession:
     def _handle(self, frame: Frame) -> bytes:
         kind = frame.frame_type
         if kind is FrameType.SNRM:
+            if self.faults.refuse:
+                return self._frame(FrameType.DM, source=frame.source)
             self.client = frame.source
             proposed = HdlcParameters.decode(frame.information)
             # The client's receive limit bounds what we send; ours bounds what it sends.

@@ -8,10 +8,23 @@ from decimal import Decimal
 
 import pytest
 
-from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from custom_components.dlms.libdlms.client import (
+    ClientSettings,
+    DlmsClient,
+    KeptSession,
+    MeterReader,
+    ObjectRef,
+    read_invocation_counter,
+)
 from custom_components.dlms.libdlms.codecs import iec62056_21 as iec
 from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.errors import DecodeError, DlmsTimeoutError, EncodeError
+from custom_components.dlms.libdlms.errors import (
+    CommunicationError,
+    DecodeError,
+    DlmsTimeoutError,
+    EncodeError,
+)
+from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys
 from custom_components.dlms.libdlms.transport import SerialTransport
 from simulator import MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
@@ -175,3 +188,87 @@ async def test_two_meters_on_one_line(socket_enabled: None) -> None:
                 (energy,) = await MeterReader().read(client, [ENERGY])
             serials.append((serial.value, energy.scaled_value))
     assert serials == [(b"12345678", Decimal(sim.meter.import_wh)), (b"87654321", Decimal(42))]
+
+
+def _kept(sim: MeterSimulator) -> KeptSession:
+    return KeptSession(
+        lambda: DlmsClient(SerialTransport(sim.url), ClientSettings(response_timeout=0.5))
+    )
+
+
+async def test_kept_session_survives_the_meters_inactivity_timeout(socket_enabled: None) -> None:
+    """The association stays open between polls; once the meter has timed it out, the
+    next poll meets DM and the keeper re-associates transparently."""
+    settings = ServerSettings(inactivity_timeout=0.2)
+    async with MeterSimulator(settings=settings) as sim:
+        kept, reader = _kept(sim), MeterReader()
+        try:
+            first = await kept.run(lambda client: reader.read(client, [ENERGY]))
+            second = await kept.run(lambda client: reader.read(client, [ENERGY]))
+            assert (len(sim.sessions), kept.reopened) == (1, 0)  # no new session needed
+            await asyncio.sleep(0.4)
+            third = await kept.run(lambda client: reader.read(client, [ENERGY]))
+        finally:
+            await kept.close()
+        assert kept.reopened == 1
+        assert len(sim.sessions) == 2
+        assert [r[0].unit for r in (first, second, third)] == ["Wh"] * 3
+
+
+async def test_kept_session_survives_a_meter_reboot(socket_enabled: None) -> None:
+    async with MeterSimulator() as sim:
+        kept, reader = _kept(sim), MeterReader()
+        try:
+            await kept.run(lambda client: reader.read(client, [ENERGY]))
+            sim.reboot()
+            (energy,) = await kept.run(lambda client: reader.read(client, [ENERGY]))
+        finally:
+            await kept.close()
+        assert energy.error is None
+        assert kept.reopened == 1
+
+
+async def test_corrupted_and_delayed_answers(socket_enabled: None) -> None:
+    """A bad FCS is dropped like a lost frame (retransmission); a slow meter within the
+    timeout is simply waited for."""
+    async with MeterSimulator() as sim:
+        settings = ClientSettings(response_timeout=0.5, retries=2)
+        async with DlmsClient(SerialTransport(sim.url), settings) as client:
+            sim.faults.corrupt_frames = 1
+            (energy,) = await MeterReader().read(client, [ENERGY])
+            assert energy.error is None
+            assert client.link.discarded_bytes == 0  # a whole frame, thrown away as invalid
+            sim.faults.delay = 0.2
+            (energy,) = await MeterReader().read(client, [ENERGY])
+            assert energy.error is None
+
+
+async def test_a_meter_that_refuses_the_connection(socket_enabled: None) -> None:
+    async with MeterSimulator() as sim:
+        sim.faults.refuse = True
+        with pytest.raises(CommunicationError, match="refused"):
+            async with DlmsClient(SerialTransport(sim.url), ClientSettings(response_timeout=0.5)):
+                pass
+
+
+async def test_invocation_counter_read_with_the_public_client(socket_enabled: None) -> None:
+    keys = SecurityKeys(bytes(range(16)), bytes(range(16, 32)))
+    server = ServerSettings(security_policy="authenticated-encryption", keys=keys)
+    settings = ClientSettings(
+        client_address=1,
+        security_policy="authenticated-encryption",
+        keys=keys,
+        client_system_title=b"CLIENT01",
+    )
+    async with MeterSimulator(settings=server) as sim:
+        counter = InvocationCounter(start=1000)
+        async with DlmsClient(SerialTransport(sim.url), settings, counter=counter) as client:
+            await MeterReader().read(client, [ENERGY])
+        used = counter.value - 1
+        read = await read_invocation_counter(
+            SerialTransport(sim.url), settings, Obis.parse("0.0.43.1.0.255")
+        )
+        assert read.value == used + 1
+        async with DlmsClient(SerialTransport(sim.url), settings, counter=read) as client:
+            (energy,) = await MeterReader().read(client, [ENERGY])
+        assert energy.error is None

@@ -15,14 +15,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..client import ClientSettings, DlmsClient, MeterReader, ObjectReading, ObjectRef
+from ..client import (
+    ClientSettings,
+    DlmsClient,
+    MeterReader,
+    ObjectReading,
+    ObjectRef,
+    read_invocation_counter,
+)
 from ..codecs.acse import Mechanism
 from ..codecs.xdlms import AttributeDescriptor
 from ..cosem.clock import CosemDateTime
 from ..cosem.obis import Obis
 from ..cosem.objects import ASSOCIATION_LN, InterfaceClass, ObjectListElement, parse_object_list
 from ..errors import DecodeError, DlmsError, NoLinkError
-from ..security import InvocationCounter, SecurityKeys
+from ..security import SecurityKeys
 from ..session.association import AssociationSettings
 from ..transport import SerialTransport
 from .describe import describe
@@ -181,20 +188,11 @@ async def _client(args: argparse.Namespace) -> DlmsClient:
     settings = _settings(args)
     counter = None
     if args.invocation_counter:
-        public = replace(
+        counter = await read_invocation_counter(
+            SerialTransport(args.url, baudrate=args.baudrate),
             settings,
-            client_address=16,
-            mechanism=Mechanism.NONE,
-            password=None,
-            security_policy="none",
+            Obis.parse(args.invocation_counter),
         )
-        obis = Obis.parse(args.invocation_counter)
-        transport = SerialTransport(args.url, baudrate=args.baudrate)
-        async with DlmsClient(transport, public) as client:
-            value = (await client.get(AttributeDescriptor(1, obis, 2))).value
-        if not isinstance(value, int):
-            raise UsageError(f"{obis.dotted} does not hold an invocation counter")
-        counter = InvocationCounter.after(value)
     return DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings, counter=counter)
 
 

@@ -1,6 +1,15 @@
 """The asyncio client: one transport, one HDLC link, one association at a time."""
 
-from .client import ClientSettings, DlmsClient
+from .client import ClientSettings, DlmsClient, read_invocation_counter
+from .keeper import KeptSession
 from .reader import MeterReader, ObjectReading, ObjectRef
 
-__all__ = ["ClientSettings", "DlmsClient", "MeterReader", "ObjectReading", "ObjectRef"]
+__all__ = [
+    "ClientSettings",
+    "DlmsClient",
+    "KeptSession",
+    "MeterReader",
+    "ObjectReading",
+    "ObjectRef",
+    "read_invocation_counter",
+]

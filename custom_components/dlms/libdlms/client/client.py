@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Self
 
@@ -26,6 +26,7 @@ from ..codecs.xdlms import (
     GetDataResult,
     data_access_result_name,
 )
+from ..cosem.obis import Obis
 from ..errors import (
     CommunicationError,
     DataAccessError,
@@ -356,3 +357,26 @@ class DlmsClient:
 
 
 __all__ = ["ClientSettings", "DataAccessResult", "DlmsClient", "Released"]
+
+
+PUBLIC_CLIENT = 16
+
+
+async def read_invocation_counter(
+    transport: Transport, settings: ClientSettings, obis: Obis
+) -> InvocationCounter:
+    """The counter to carry on with, read from the meter's frame counter object (IDIS
+    0-0:43.1.x.255, a Data holding the last value the meter accepted) by the public
+    client, which needs no security; the next value used will be one above it."""
+    public = replace(
+        settings,
+        client_address=PUBLIC_CLIENT,
+        mechanism=Mechanism.NONE,
+        password=None,
+        security_policy="none",
+    )
+    async with DlmsClient(transport, public) as client:
+        value = (await client.get(AttributeDescriptor(1, obis, 2))).value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError(f"{obis.dotted} does not hold an invocation counter")
+    return InvocationCounter.after(value)
