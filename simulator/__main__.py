@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import replace
 
 from custom_components.dlms.libdlms.codecs.acse import Mechanism
 from custom_components.dlms.libdlms.security import SecurityKeys
@@ -14,7 +15,7 @@ from custom_components.dlms.libdlms.security import SecurityKeys
 from .meter import SimulatedMeter
 from .pty import PtyMeterSimulator
 from .server import MeterSimulator
-from .session import ServerSettings
+from .session import Faults, ServerSettings
 
 _AUTH = {
     "none": Mechanism.NONE,
@@ -59,6 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode-e", action="store_true", help="require the IEC 62056-21 sign-on")
     parser.add_argument("--serial-number", default="12345678")
     parser.add_argument("--power", type=float, default=1500.0, help="import power in W")
+    parser.add_argument("--window", type=int, default=1, help="HDLC window size to accept")
+    parser.add_argument("--with-list-cap", type=int, help="refuse longer GET with-list requests")
+    parser.add_argument(
+        "--inactivity-timeout", type=float, help="seconds before an idle link drops"
+    )
+    parser.add_argument(
+        "--bus",
+        default="",
+        help="more meters on the same line: physical addresses, comma separated (serials 1, 2, …)",
+    )
+    faults = parser.add_argument_group("faults")
+    faults.add_argument("--echo", action="store_true", help="echo what is received (optical head)")
+    faults.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    faults.add_argument("--refuse", action="store_true", help="answer SNRM with DM")
+    faults.add_argument("--drop", type=int, default=0, help="drop the first N answers")
+    faults.add_argument("--corrupt", type=int, default=0, help="corrupt the first N answers")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
@@ -75,13 +92,32 @@ def main(argv: list[str] | None = None) -> int:
         security_suite=args.security_suite,
         keys=SecurityKeys.from_hex(args.ek, args.ak) if args.ek else None,
         system_title=bytes.fromhex(args.system_title),
+        window=args.window,
+        with_list_cap=args.with_list_cap,
+        inactivity_timeout=args.inactivity_timeout,
     )
     meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
     simulator: MeterSimulator | PtyMeterSimulator
     if args.pty:
         simulator = PtyMeterSimulator(meter, settings)
     else:
-        simulator = MeterSimulator(meter, host=args.host, port=args.port, settings=settings)
+        bus = [
+            (
+                SimulatedMeter(serial_number=f"{number:08d}"),
+                replace(settings, physical_address=int(address)),
+            )
+            for number, address in enumerate(filter(None, args.bus.split(",")), start=1)
+        ]
+        simulator = MeterSimulator(
+            meter, host=args.host, port=args.port, settings=settings, bus=bus
+        )
+    simulator.faults = Faults(
+        drop_frames=args.drop,
+        corrupt_frames=args.corrupt,
+        echo=args.echo,
+        delay=args.delay,
+        refuse=args.refuse,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(simulator))
     return 0

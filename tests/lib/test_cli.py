@@ -222,3 +222,29 @@ async def test_secured_read_with_the_meters_invocation_counter(simulated_meter: 
     )
     assert bad_length.returncode == 2
     assert "16" in _lines(bad_length.stdout)[0]["error"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "simulator_options", [["--inactivity-timeout", "0.3", "--bus", "18", "--echo"]]
+)
+async def test_keep_open_outlives_the_meters_inactivity_timeout(simulated_meter: str) -> None:
+    """--keep-open holds one association; when the meter has dropped it between polls the
+    read goes on in a new one. The second meter on the bus answers its own address."""
+    result = await _dlms(
+        "read",
+        simulated_meter,
+        "--json",
+        "--repeat",
+        "2",
+        "--interval",
+        "0.6",
+        "--keep-open",
+        "3/1.0.1.8.0.255/2",
+    )
+    assert result.returncode == 0, result.stderr
+    assert [line["unit"] for line in _lines(result.stdout)] == ["Wh", "Wh"]
+    other = await _dlms(
+        "read", simulated_meter, "--json", "--server-physical", "18", "1/0.0.96.1.0.255/2"
+    )
+    assert other.returncode == 0, other.stderr
+    assert _lines(other.stdout)[0]["value"] == {"type": "octet-string", "value": b"00000001".hex()}

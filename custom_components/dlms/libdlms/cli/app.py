@@ -18,6 +18,7 @@ from typing import Any
 from ..client import (
     ClientSettings,
     DlmsClient,
+    KeptSession,
     MeterReader,
     ObjectReading,
     ObjectRef,
@@ -232,27 +233,33 @@ def _reading_text(reading: ObjectReading) -> str:
 async def _read(args: argparse.Namespace, out: _Output) -> int:
     wanted = [_parse_object(text) for text in args.objects]
     reader = MeterReader()
-    refs: list[ObjectRef] | None = None
+    template = await _client(args)  # settings checked and the counter read once
+    counter = template.association.counter
+
+    def make_client() -> DlmsClient:
+        return DlmsClient(template.transport, template.settings, counter=counter)
+
+    refs: list[ObjectRef] = []
+
+    async def poll(client: DlmsClient) -> list[ObjectReading]:
+        if not refs:
+            refs.extend(await _resolve(client, wanted))
+        return await reader.read(client, refs)
+
+    # --keep-open: one association for all polls, re-made if the meter drops it.
+    session = KeptSession(make_client)
     failed = False
-    client: DlmsClient | None = None
     try:
-        for poll in range(max(1, args.repeat)):
-            if poll and args.interval:
+        for number in range(max(1, args.repeat)):
+            if number and args.interval:
                 await asyncio.sleep(args.interval)
-            if client is None:
-                client = await _client(args)
-                await client.open()
-            if refs is None:
-                refs = await _resolve(client, wanted)
-            for reading in await reader.read(client, refs):
+            for reading in await session.run(poll):
                 failed |= reading.error is not None
                 out.line(reading.to_json(), _reading_text(reading))
             if not args.keep_open:
-                await client.close()
-                client = None
+                await session.close()
     finally:
-        if client is not None:
-            await client.close()
+        await session.close()
     return EXIT_READ_FAILED if failed else EXIT_OK
 
 
