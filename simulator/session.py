@@ -8,6 +8,8 @@ import hmac
 import logging
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from custom_components.dlms.libdlms.codecs.acse import (
     Aare,
     Aarq,
@@ -62,6 +64,7 @@ from custom_components.dlms.libdlms.security import (
     SecurityKeys,
     cipher_apdu,
     decipher_apdu,
+    ecdsa,
     is_ciphered,
 )
 from custom_components.dlms.libdlms.security.hls import (
@@ -78,7 +81,13 @@ from .meter import SimulatedMeter
 _LOGGER = logging.getLogger(__name__)
 
 PUBLIC_CLIENT = 16
-_HLS = (Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_GMAC, Mechanism.HIGH_SHA256)
+_HLS = (
+    Mechanism.HIGH_MD5,
+    Mechanism.HIGH_SHA1,
+    Mechanism.HIGH_GMAC,
+    Mechanism.HIGH_SHA256,
+    Mechanism.HIGH_ECDSA,
+)
 REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
 SERVER_CONFORMANCE = CLIENT_CONFORMANCE | Conformance.SELECTIVE_ACCESS
 
@@ -93,6 +102,10 @@ class ServerSettings:
     max_pdu_size: int = 256
     window: int = 1
     inactivity_timeout: float | None = None  # seconds of silence after which the link drops
+    server_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA
+    client_public_key: ec.EllipticCurvePublicKey | None = None
+    server_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA
+    client_public_key: ec.EllipticCurvePublicKey | None = None
     with_list_cap: int | None = None  # refuse longer GET with-list requests
     mechanism: Mechanism = Mechanism.NONE  # required; with only a password: LLS
     security_policy: str = "none"
@@ -439,6 +452,19 @@ class ServerSession:
                 except SecurityError:
                     return False
                 return True
+            case Mechanism.HIGH_ECDSA:
+                assert settings.client_public_key is not None
+                signed = client + settings.system_title + self._stoc + self._ctos
+                try:
+                    ecdsa.verify(
+                        settings.client_public_key,
+                        signed,
+                        f_stoc,
+                        suite=settings.security_suite,
+                    )
+                except SecurityError:
+                    return False
+                return True
             case _:
                 return False
         return hmac.compare_digest(expected, f_stoc)
@@ -455,6 +481,12 @@ class ServerSession:
             case Mechanism.HIGH_SHA256:
                 return sha256_response(
                     secret, settings.system_title, client, self._ctos, self._stoc
+                )
+            case Mechanism.HIGH_ECDSA:
+                assert settings.server_signing_key is not None
+                signed = settings.system_title + client + self._ctos + self._stoc
+                return ecdsa.sign(
+                    settings.server_signing_key, signed, suite=settings.security_suite
                 )
             case _:
                 assert settings.keys is not None

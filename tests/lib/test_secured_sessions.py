@@ -16,7 +16,7 @@ from custom_components.dlms.libdlms.errors import (
     AuthenticationFailed,
     DlmsError,
 )
-from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys
+from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys, ecdsa
 from custom_components.dlms.libdlms.session.association import AssociationState
 from custom_components.dlms.libdlms.transport import SerialTransport
 from simulator import MeterSimulator
@@ -138,3 +138,40 @@ async def test_invocation_counter_is_never_reused(socket_enabled: None) -> None:
             await _read(sim, settings, counter=InvocationCounter(start=100))
         # Carrying on from the persisted value works again.
         await _read(sim, settings, counter=InvocationCounter(start=counter.value))
+
+
+@pytest.mark.parametrize(("suite", "keys"), [(1, KEYS), (2, KEYS_256)])
+async def test_hls_ecdsa(socket_enabled: None, suite: int, keys: SecurityKeys) -> None:
+    """Mechanism 7: each side signs the other's challenge with its own key (P-256 for
+    suite 1, P-384 for suite 2); a signature from the wrong key is refused."""
+    client_key = ecdsa.generate_private_key(suite)
+    server_key = ecdsa.generate_private_key(suite)
+    server = ServerSettings(
+        mechanism=Mechanism.HIGH_ECDSA,
+        security_policy="authenticated-encryption",
+        security_suite=suite,
+        keys=keys,
+        server_signing_key=server_key,
+        client_public_key=client_key.public_key(),
+    )
+    async with MeterSimulator(settings=server) as sim:
+        settings = _settings(
+            mechanism=Mechanism.HIGH_ECDSA,
+            security_policy="authenticated-encryption",
+            security_suite=suite,
+            keys=keys,
+            client_signing_key=client_key,
+            server_public_key=server_key.public_key(),
+        )
+        assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
+        impostor = _settings(
+            mechanism=Mechanism.HIGH_ECDSA,
+            security_policy="authenticated-encryption",
+            security_suite=suite,
+            keys=keys,
+            client_signing_key=ecdsa.generate_private_key(suite),
+            server_public_key=server_key.public_key(),
+        )
+        with pytest.raises(AuthenticationFailed):
+            # A fresh counter above the first session's, so that only the signature fails.
+            await _read(sim, impostor, counter=InvocationCounter(start=1000))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Self
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from ..codecs import iec62056_21 as iec
 from ..codecs.acse import Mechanism
 from ..codecs.axdr import Data
@@ -78,6 +80,8 @@ class ClientSettings:
     security_suite: int = 0
     keys: SecurityKeys | None = None
     client_system_title: bytes | None = None
+    client_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA (suites 1, 2)
+    server_public_key: ec.EllipticCurvePublicKey | None = None
 
     def __repr__(self) -> str:  # the password stays out of logs and tracebacks
         return (
@@ -125,6 +129,8 @@ class DlmsClient:
                 security_suite=settings.security_suite,
                 keys=settings.keys,
                 client_system_title=settings.client_system_title,
+                client_signing_key=settings.client_signing_key,
+                server_public_key=settings.server_public_key,
             ),
             counter=counter,
             guard=guard,
