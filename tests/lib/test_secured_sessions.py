@@ -119,7 +119,7 @@ async def test_wrong_encryption_key_is_refused(socket_enabled: None) -> None:
     async with MeterSimulator(settings=server) as sim:
         wrong = SecurityKeys(bytes(16), AK)
         settings = _settings(security_policy="authenticated-encryption", keys=wrong)
-        with pytest.raises(AssociationRejected) as err:
+        with pytest.raises(AssociationRejected, match="check the EK") as err:
             await _read(sim, settings)
         assert EK.hex() not in str(err.value).lower()
 

@@ -335,6 +335,12 @@ class Association:
                 AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED,
             ):
                 raise AuthenticationFailed(reason, result=aare.result, diagnostic=aare.diagnostic)
+            if self.settings.ciphered:
+                # A meter that cannot decipher our glo-initiateRequest says no more than this.
+                reason += (
+                    "; with ciphering this usually means the meter could not decipher the "
+                    "request: check the EK, the AK, the security suite and the invocation counter"
+                )
             raise AssociationRejected(reason, result=aare.result, diagnostic=aare.diagnostic)
         self.server_system_title = aare.responding_ap_title
         info = aare.user_information
