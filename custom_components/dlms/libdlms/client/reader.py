@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..codecs.axdr import Data, DataType
+from ..codecs.axdr import NUMERIC_TYPES, Data, DataType
 from ..codecs.xdlms import AttributeDescriptor, DataAccessResult, data_access_result_name
 from ..cosem.clock import CosemDateTime
 from ..cosem.obis import Obis
@@ -23,19 +23,8 @@ from ..cosem.units import ScalerUnit
 from ..errors import DecodeError
 from .client import DlmsClient
 
-_NUMERIC = {
-    DataType.INTEGER,
-    DataType.LONG,
-    DataType.DOUBLE_LONG,
-    DataType.LONG64,
-    DataType.UNSIGNED,
-    DataType.LONG_UNSIGNED,
-    DataType.DOUBLE_LONG_UNSIGNED,
-    DataType.LONG64_UNSIGNED,
-    DataType.FLOAT32,
-    DataType.FLOAT64,
-    DataType.ENUM,
-}
+# Values shown as numbers: the numeric types, and enums (status codes) as their number.
+_NUMERIC = NUMERIC_TYPES | {DataType.ENUM}
 
 
 @dataclass(frozen=True, slots=True, order=True)

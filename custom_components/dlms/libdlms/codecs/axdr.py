@@ -52,6 +52,22 @@ class DataType(IntEnum):
         return self.name.lower().replace("_", "-")
 
 
+# Types whose value is a number a scaler can be applied to.
+NUMERIC_TYPES: Final = frozenset(
+    {
+        DataType.INTEGER,
+        DataType.LONG,
+        DataType.DOUBLE_LONG,
+        DataType.LONG64,
+        DataType.UNSIGNED,
+        DataType.LONG_UNSIGNED,
+        DataType.DOUBLE_LONG_UNSIGNED,
+        DataType.LONG64_UNSIGNED,
+        DataType.FLOAT32,
+        DataType.FLOAT64,
+    }
+)
+
 # Fixed-size integer types: struct format.
 _INTEGERS: Final[dict[DataType, str]] = {
     DataType.INTEGER: ">b",

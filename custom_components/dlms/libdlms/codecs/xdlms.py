@@ -422,6 +422,17 @@ class ConfirmedServiceError:
 # ---------------------------------------------------------------------------- descriptors
 
 
+def _encode_descriptor(class_id: int, instance: Obis, member: int, what: str) -> bytes:
+    """Class id (Unsigned16), instance id (6 bytes), attribute or method id (Integer8)."""
+    return _uint(class_id, 2, "class id") + instance.to_bytes() + _int8(member, what)
+
+
+def _read_descriptor(reader: Reader) -> tuple[int, Obis, int]:
+    class_id = reader.u16()
+    instance = Obis.from_bytes(reader.take(6))
+    return class_id, instance, int.from_bytes(reader.take(1), "big", signed=True)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class AttributeDescriptor:
     """Cosem-Attribute-Descriptor: which attribute of which object."""
@@ -431,18 +442,11 @@ class AttributeDescriptor:
     attribute: int
 
     def encode(self) -> bytes:
-        return (
-            _uint(self.class_id, 2, "class id")
-            + self.instance.to_bytes()
-            + _int8(self.attribute, "attribute id")
-        )
+        return _encode_descriptor(self.class_id, self.instance, self.attribute, "attribute id")
 
     @classmethod
     def read(cls, reader: Reader) -> AttributeDescriptor:
-        class_id = reader.u16()
-        instance = Obis.from_bytes(reader.take(6))
-        attribute = int.from_bytes(reader.take(1), "big", signed=True)
-        return cls(class_id, instance, attribute)
+        return cls(*_read_descriptor(reader))
 
     def __str__(self) -> str:
         return f"{self.class_id}/{self.instance.dotted}/{self.attribute}"
@@ -457,18 +461,11 @@ class MethodDescriptor:
     method: int
 
     def encode(self) -> bytes:
-        return (
-            _uint(self.class_id, 2, "class id")
-            + self.instance.to_bytes()
-            + _int8(self.method, "method id")
-        )
+        return _encode_descriptor(self.class_id, self.instance, self.method, "method id")
 
     @classmethod
     def read(cls, reader: Reader) -> MethodDescriptor:
-        class_id = reader.u16()
-        instance = Obis.from_bytes(reader.take(6))
-        method = int.from_bytes(reader.take(1), "big", signed=True)
-        return cls(class_id, instance, method)
+        return cls(*_read_descriptor(reader))
 
     def __str__(self) -> str:
         return f"{self.class_id}/{self.instance.dotted}/{self.method}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
 
-from ..codecs.axdr import BitString, Data, DataType
+from ..codecs.axdr import NUMERIC_TYPES, BitString, Data, DataType
 from ..codecs.xdlms import CaptureObjectDefinition
 from ..errors import DecodeError
 from .clock import CosemDateTime
@@ -36,21 +36,6 @@ SIMPLE_TYPES: Final = frozenset(DataType) - {
     DataType.COMPACT_ARRAY,
     DataType.DONT_CARE,
 }
-# Types a scaler can be applied to.
-NUMERIC_TYPES: Final = frozenset(
-    {
-        DataType.INTEGER,
-        DataType.LONG,
-        DataType.DOUBLE_LONG,
-        DataType.LONG64,
-        DataType.UNSIGNED,
-        DataType.LONG_UNSIGNED,
-        DataType.DOUBLE_LONG_UNSIGNED,
-        DataType.LONG64_UNSIGNED,
-        DataType.FLOAT32,
-        DataType.FLOAT64,
-    }
-)
 
 
 class SortMethod(IntEnum):
