@@ -1,0 +1,160 @@
+"""The meter's load profile in long-term statistics: hour boundaries only, sums that
+continue and never step back, no double counting, DST, and the real import from the
+simulator into the recorder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import pairwise
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from homeassistant.components.recorder.statistics import (
+    list_statistic_ids,
+    statistics_during_period,
+)
+from homeassistant.components.recorder.util import get_instance
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.dlms.history import (
+    ImportState,
+    LoadProfileImporter,
+    hourly_points,
+    statistic_id,
+)
+from custom_components.dlms.libdlms.client import DlmsClient
+from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.transport import SerialTransport
+
+UTC = dt.UTC
+VIENNA = ZoneInfo("Europe/Vienna")
+IMPORT = Obis(1, 0, 1, 8, 0, 255)
+
+
+def _at(hour: int, minute: int = 0, day: int = 1) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+def test_quarter_hours_become_hours() -> None:
+    readings = [
+        (_at(h, m), Decimal(1000 + 25 * (4 * h + m // 15)))
+        for h in range(3)
+        for m in (0, 15, 30, 45)
+    ]
+    points, state = hourly_points(readings, ImportState())
+    # The first whole hour is the reference; two hours are complete after it.
+    assert [(p.start, p.state, p.sum) for p in points] == [
+        (_at(0), Decimal(1100), Decimal(100)),
+        (_at(1), Decimal(1200), Decimal(200)),
+    ]
+    assert state == ImportState(_at(2), Decimal(1200), Decimal(200))
+
+
+def test_nothing_is_imported_twice_and_sums_continue() -> None:
+    _, state = hourly_points([(_at(h), Decimal(10 * h)) for h in range(3)], ImportState())
+    again, same = hourly_points([(_at(h), Decimal(10 * h)) for h in range(3)], state)
+    assert again == []
+    assert same == state
+    later, _ = hourly_points([(_at(h), Decimal(10 * h)) for h in range(2, 5)], state)
+    assert [(p.start, p.sum) for p in later] == [(_at(2), Decimal(30)), (_at(3), Decimal(40))]
+
+
+def test_a_gap_is_booked_after_it_and_a_reset_never_steps_back() -> None:
+    readings = [(_at(0), Decimal(100)), (_at(1), Decimal(110)), (_at(4), Decimal(170))]
+    points, state = hourly_points(readings, ImportState())
+    # Hours 1-3 have no readings at their ends: the 60 Wh of the gap land in hour 3.
+    assert [(p.start, p.sum) for p in points] == [(_at(0), Decimal(10)), (_at(3), Decimal(70))]
+    reset, _ = hourly_points([(_at(5), Decimal(5)), (_at(6), Decimal(9))], state)
+    assert [p.sum for p in reset] == [Decimal(70), Decimal(74)]
+
+
+def test_null_values_unknown_zones_and_off_hour_readings_are_skipped() -> None:
+    readings = [
+        (_at(0), Decimal(0)),
+        (_at(1), None),
+        (None, Decimal(5)),
+        (dt.datetime(2026, 3, 1, 2), Decimal(7)),  # naive: the zone is unknown
+        (_at(2, 30), Decimal(8)),
+        (_at(3), Decimal(9)),
+    ]
+    points, _ = hourly_points(readings, ImportState())
+    assert [(p.start, p.sum) for p in points] == [(_at(2), Decimal(9))]
+
+
+def test_dst_change_keeps_hours_continuous_in_utc() -> None:
+    """Vienna springs forward at 02:00 local on 2026-03-29: local 01:00 (+01:00) is
+    00:00 UTC, local 03:00 (+02:00) is 01:00 UTC: consecutive hours, no gap."""
+    readings = [
+        (dt.datetime(2026, 3, 29, 1, tzinfo=VIENNA), Decimal(0)),
+        (dt.datetime(2026, 3, 29, 3, tzinfo=VIENNA), Decimal(10)),
+        (dt.datetime(2026, 3, 29, 4, tzinfo=VIENNA), Decimal(20)),
+    ]
+    points, _ = hourly_points(readings, ImportState())
+    assert [p.start for p in points] == [
+        dt.datetime(2026, 3, 29, 0, tzinfo=UTC),
+        dt.datetime(2026, 3, 29, 1, tzinfo=UTC),
+    ]
+
+
+def test_statistic_ids_are_valid() -> None:
+    assert statistic_id("12345678", IMPORT) == "dlms:12345678_1_0_1_8_0_255"
+    assert statistic_id("ISK-1030 77", IMPORT) == "dlms:isk_1030_77_1_0_1_8_0_255"
+
+
+@pytest.fixture
+def auto_enable_custom_integrations(
+    recorder_mock: object, enable_custom_integrations: None
+) -> None:
+    """The recorder must come up before Home Assistant (see the conventions notes)."""
+
+
+async def test_import_from_the_meter(
+    hass: HomeAssistant, recorder_mock: object, simulator_factory, meter_clock
+) -> None:
+    """Two days of a 15-minute profile from the simulator, one day per session; then
+    one more hour once the meter has captured it; never twice."""
+    simulator = await simulator_factory()
+    now = dt.datetime.fromtimestamp(meter_clock.now, UTC)
+    importer = LoadProfileImporter(hass, serial="12345678", name="Meter 12345678", backfill_days=2)
+
+    async def run() -> int:
+        async with DlmsClient(SerialTransport(simulator.url)) as client:
+            return await importer.import_new(client, now=now)
+
+    first = await run()
+    second = await run()
+    # 24 hours a day, for the import and the export register.
+    assert (first, second) == (48, 48)
+    await async_wait_recording_done(hass)
+    sid = statistic_id("12345678", IMPORT)
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    assert {s["statistic_id"] for s in ids} >= {
+        sid,
+        statistic_id("12345678", Obis(1, 0, 2, 8, 0, 255)),
+    }
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        now - dt.timedelta(days=3),
+        None,
+        {sid},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    rows = stats[sid]
+    assert len(rows) == first // 2 + second // 2
+    sums = [row["sum"] for row in rows]
+    assert sums == sorted(sums)
+    states = [row["state"] for row in rows]
+    # Hour by hour, the sum grows by exactly what the register grew.
+    for (a_sum, a_state), (b_sum, b_state) in pairwise(zip(sums, states, strict=True)):
+        assert b_sum - a_sum == pytest.approx(b_state - a_state)
+    assert await run() == 0  # nothing new: nothing imported again
+    meter_clock.advance(3600)
+    now += dt.timedelta(hours=1)
+    assert await run() == 2  # one new hour, import and export
