@@ -5,8 +5,8 @@ simulator into the recorder."""
 from __future__ import annotations
 
 import datetime as dt
-from itertools import pairwise
 from decimal import Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
