@@ -76,6 +76,7 @@ DEFAULT_OBIS_CODES: Final = [
 BAUDRATE: Final = 9600
 RESPONSE_TIMEOUT: Final = 5.0  # seconds per answer, not per session
 SCAN_INTERVAL: Final = timedelta(seconds=30)
+MAX_BACKOFF: Final = timedelta(minutes=15)  # the longest wait after failed sessions
 
 # A cumulative register that reads lower than the last published value by less than this
 # fraction is a glitch and is not published. Home Assistant's statistics treat a drop of

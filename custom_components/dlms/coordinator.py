@@ -23,16 +23,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_SCAN_INTERVAL
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
@@ -66,6 +67,7 @@ from .const import (
     LOGGER,
     LOGICAL_DEVICE_NAME_OBIS,
     MANUFACTURERS,
+    MAX_BACKOFF,
     POLICY_NONE,
     PUBLIC_CLIENT_ADDRESS,
     RESPONSE_TIMEOUT,
@@ -345,6 +347,9 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self.counter: InvocationCounter | None = None
         self.guard = InvocationCounterGuard()
         self._counter_store: Store[dict[str, int]] = invocation_counter_store(hass, entry.entry_id)
+        self.consecutive_failures = 0
+        self.last_read: datetime | None = None
+        self._last_read_listeners: list[CALLBACK_TYPE] = []
         self.identity: MeterIdentity | None = None
         self._object_errors: dict[str, str] = {}
         self._glitching: set[str] = set()
@@ -389,15 +394,37 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                 raise ConfigEntryAuthFailed(
                     translation_domain=DOMAIN, translation_key=AUTH_FAILED_EXCEPTIONS[key]
                 ) from err
+            self.consecutive_failures += 1
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key=UPDATE_FAILED_EXCEPTIONS[key],
                 translation_placeholders={"error": str(err)},
+                retry_after=self.retry_after(),
             ) from err
 
         if identity is not None:
             self._set_identity(*identity)
-        return self._publish(readings)
+        published = self._publish(readings)
+        self.consecutive_failures = 0
+        self.last_read = dt_util.utcnow()
+        for listener in list(self._last_read_listeners):
+            listener()
+        return published
+
+    def retry_after(self) -> float:
+        """Seconds to the next try after ``consecutive_failures`` failed sessions in a row:
+        the update interval doubled per failure, at most MAX_BACKOFF (a meter that is away
+        is not hammered, a glitch costs one interval)."""
+        interval = (self.update_interval or SCAN_INTERVAL).total_seconds()
+        exponent = min(self.consecutive_failures - 1, 16)
+        return float(max(interval, min(interval * 2**exponent, MAX_BACKOFF.total_seconds())))
+
+    @callback
+    def async_add_last_read_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Called after every successful read, even when no value changed (the coordinator
+        itself only tells its listeners about changes)."""
+        self._last_read_listeners.append(listener)
+        return lambda: self._last_read_listeners.remove(listener)
 
     def _set_identity(self, serial: str | None, logical_device_name: str | None) -> None:
         expected = self.config_entry.unique_id

@@ -9,6 +9,7 @@ when it is a well-known electricity quantity, else it is "OBIS <code>".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Final, override
 
@@ -19,6 +20,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    EntityCategory,
     UnitOfApparentPower,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
@@ -171,10 +173,46 @@ async def async_setup_entry(
     """One sensor per configured object; descriptions use the setup poll's units."""
     coordinator = entry.runtime_data.coordinator
     identity = entry.runtime_data.identity
-    async_add_entities(
+    entities: list[SensorEntity] = [
         DlmsSensor(coordinator, identity, describe(ref, coordinator.data.get(ref.obis.dotted)))
         for ref in coordinator.refs
+    ]
+    entities.append(DlmsLastReadSensor(coordinator, identity))
+    async_add_entities(entities)
+
+
+class DlmsLastReadSensor(DlmsEntity, SensorEntity):
+    """When the meter last answered a whole poll (diagnostic, disabled by default)."""
+
+    entity_description = SensorEntityDescription(
+        key="last_read",
+        translation_key="last_read",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
     )
+
+    def __init__(self, coordinator: DlmsCoordinator, identity: MeterIdentity) -> None:
+        super().__init__(coordinator, identity)
+        self._attr_unique_id = f"{identity.serial_number}_last_read"
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_last_read_listener(self.async_write_ha_state)
+        )
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Still known while the meter is away: that is when it matters most."""
+        return self.coordinator.last_read is not None
+
+    @property
+    @override
+    def native_value(self) -> datetime | None:
+        return self.coordinator.last_read
 
 
 class DlmsSensor(DlmsEntity, SensorEntity):

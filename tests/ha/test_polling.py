@@ -1,0 +1,128 @@
+"""Polling: backoff after failed sessions, the last-successful-read diagnostic sensor, and
+two meters on one line (an RS-485 bus) as two entries sharing the port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.dlms.const import DOMAIN
+from simulator import MeterSimulator, SimulatedMeter
+from simulator.session import ServerSettings
+
+from .conftest import SERIAL, make_entry
+
+
+async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_backoff_after_failed_sessions(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    entry = make_entry(simulator.url)
+    await setup(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await simulator.stop()
+
+    waits = []
+    for _ in range(8):
+        await coordinator.async_refresh()
+        assert isinstance(coordinator.last_exception, UpdateFailed)
+        waits.append(coordinator.last_exception.retry_after)
+    assert waits == [30, 60, 120, 240, 480, 900, 900, 900]
+
+    await simulator.start()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert coordinator.consecutive_failures == 0
+
+
+async def test_last_read_sensor(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+    # Enabled by the user before setup (enabling it later reloads the entry after 30 s).
+    entity_id = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, f"{SERIAL}_last_read", config_entry=entry
+    ).entity_id
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    registry_entry = entity_registry.async_get(entity_id)
+    assert registry_entry is not None
+    assert registry_entry.entity_category == "diagnostic"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["device_class"] == "timestamp"
+    first = state.state
+    assert first not in ("unknown", STATE_UNAVAILABLE)
+
+    # The meter goes away: the last read stays, the other sensors go unavailable.
+    await simulator.stop()
+    freezer.tick(timedelta(seconds=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not entry.runtime_data.coordinator.last_update_success
+    assert hass.states.get(entity_id).state == first
+
+    # Back: a new time even when no value changed.
+    await simulator.start()
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(entity_id).state > first
+
+
+@pytest.fixture
+async def bus(socket_enabled: None) -> AsyncGenerator[MeterSimulator]:
+    """Two meters on one line: 12345678 at physical address 17, 87654321 at 18."""
+    sim = MeterSimulator(
+        SimulatedMeter(),
+        host="127.0.0.1",
+        port=0,
+        bus=[(SimulatedMeter(serial_number="87654321"), ServerSettings(physical_address=18))],
+    )
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+async def test_two_meters_on_one_port(
+    hass: HomeAssistant, bus: MeterSimulator, entity_registry: er.EntityRegistry
+) -> None:
+    first = make_entry(bus.url)
+    second = make_entry(bus.url, unique_id="87654321", server_physical_address=18)
+    await setup(hass, first)
+    await setup(hass, second)
+    assert first.state is ConfigEntryState.LOADED
+    assert second.state is ConfigEntryState.LOADED
+    assert first.runtime_data.identity.serial_number == SERIAL
+    assert second.runtime_data.identity.serial_number == "87654321"
+    # The diagnostic sensor is disabled by default.
+    last_read = entity_registry.async_get_entity_id("sensor", DOMAIN, "87654321_last_read")
+    assert last_read is not None
+    registry_entry = entity_registry.async_get(last_read)
+    assert registry_entry is not None
+    assert registry_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+    # Both poll at once: the port lock runs one session at a time, and both succeed.
+    coordinators = [first.runtime_data.coordinator, second.runtime_data.coordinator]
+    for _ in range(3):
+        await asyncio.gather(*(coordinator.async_refresh() for coordinator in coordinators))
+        assert all(coordinator.last_update_success for coordinator in coordinators)
