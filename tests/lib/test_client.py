@@ -229,3 +229,14 @@ async def test_local_serial_device_path() -> None:
             (energy,) = await MeterReader().read(client, [ENERGY])
         assert energy.unit == "Wh"
         assert energy.scaled_value == Decimal(sim.meter.import_wh)
+
+
+async def test_release_by_disc_alone(simulator: MeterSimulator) -> None:
+    """Without RLRQ the DISC ends the association: one round trip less per session."""
+    settings = ClientSettings(release_with_rlrq=False)
+    async with DlmsClient(SerialTransport(simulator.url), settings) as client:
+        (energy,) = await MeterReader().read(client, [ENERGY])
+    assert energy.error is None
+    (session,) = simulator.sessions
+    assert not session.connected
+    assert client.link.state is LinkState.DISCONNECTED

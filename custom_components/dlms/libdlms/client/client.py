@@ -74,6 +74,9 @@ class ClientSettings:
     client_max_receive_pdu_size: int = 0xFFFF
     response_timeout: float = 5.0
     retries: int = 2
+    # RLRQ before DISC. Without it, DISC alone ends the association (COSEM-RELEASE with
+    # Use_RLRQ_RLRE false), a round trip less per session; some meters want the RLRQ.
+    release_with_rlrq: bool = True
     mode_e: bool = False
     mode_e_max_baudrate: int = 19200
     security_policy: str = "none"
@@ -181,7 +184,8 @@ class DlmsClient:
         self._opened = False
         try:
             async with asyncio.timeout(2 * self.settings.response_timeout):
-                if self.association.state is AssociationState.ASSOCIATED:
+                associated = self.association.state is AssociationState.ASSOCIATED
+                if associated and self.settings.release_with_rlrq:
                     try:
                         await self._exchange(self.association.release())
                     except DlmsError as err:
