@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from .meter import SimulatedMeter
+from .rfc2217 import TelnetServerCodec
 from .session import Faults, SecurityState, ServerSession, ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class MeterSimulator:
         password: bytes | None = None,
         settings: ServerSettings | None = None,
         bus: Sequence[tuple[SimulatedMeter, ServerSettings]] = (),
+        rfc2217: bool = False,
     ) -> None:
         """``bus``: more meters on the same line (an RS-485 bus), each at its own
         server address; every one hears every frame and answers only its own."""
@@ -44,6 +46,7 @@ class MeterSimulator:
         self._connections: set[asyncio.Task[None]] = set()
         self.sessions: list[ServerSession] = []  # one per TCP connection, newest last
         self.bus = list(bus)
+        self.rfc2217 = rfc2217  # behind an RFC 2217 access server (rfc2217:// URLs)
 
     def reboot(self) -> None:
         """The meter restarts: every open link and association is forgotten."""
@@ -52,7 +55,8 @@ class MeterSimulator:
 
     @property
     def url(self) -> str:
-        return f"socket://{self.host}:{self.port}"
+        scheme = "rfc2217" if self.rfc2217 else "socket"
+        return f"{scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
@@ -89,8 +93,13 @@ class MeterSimulator:
         session = ServerSession(self.meter, self.settings, self.faults, self.security)
         self.sessions.append(session)
         others = [ServerSession(meter, settings) for meter, settings in self.bus]
+        telnet = TelnetServerCodec() if self.rfc2217 else None
         try:
             while data := await reader.read(4096):
+                if telnet is not None:
+                    data, replies = telnet.feed(data)
+                    if replies:
+                        writer.write(replies)
                 # An optical head hears itself; a noisy line adds bytes of its own.
                 now = asyncio.get_running_loop().time()
                 answer = (data if self.faults.echo else b"") + self.faults.garbage
@@ -98,9 +107,11 @@ class MeterSimulator:
                     answer += station.receive_data(data, now)
                 if self.faults.delay:
                     await asyncio.sleep(self.faults.delay)
+                if telnet is not None:
+                    answer = telnet.escape(answer)
                 if answer:
                     writer.write(answer)
-                    await writer.drain()
+                await writer.drain()
         except ConnectionError, asyncio.IncompleteReadError:
             pass
         finally:

@@ -17,7 +17,9 @@ from custom_components.dlms.libdlms.client import (
     read_invocation_counter,
 )
 from custom_components.dlms.libdlms.codecs import iec62056_21 as iec
+from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
 from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
 from custom_components.dlms.libdlms.errors import (
     CommunicationError,
     DecodeError,
@@ -272,3 +274,16 @@ async def test_invocation_counter_read_with_the_public_client(socket_enabled: No
         async with DlmsClient(SerialTransport(sim.url), settings, counter=read) as client:
             (energy,) = await MeterReader().read(client, [ENERGY])
         assert energy.error is None
+
+
+async def test_rfc2217_access_server(socket_enabled: None) -> None:
+    """rfc2217:// through serialx's RFC 2217 client: Telnet negotiation, the line settings
+    sent as COM-PORT-OPTION commands, and 0xFF bytes doubled on the wire (every OBIS code
+    ends in 0xFF, so requests and the object list carry plenty)."""
+    async with MeterSimulator(rfc2217=True) as sim:
+        assert sim.url.startswith("rfc2217://")
+        async with DlmsClient(SerialTransport(sim.url, baudrate=9600)) as client:
+            objects = await client.get(AttributeDescriptor(15, ASSOCIATION_LN, 2))
+            (energy,) = await MeterReader().read(client, [ENERGY])
+        assert len(parse_object_list(objects)) == len(sim.meter.objects)
+        assert energy.scaled_value == Decimal(sim.meter.import_wh)
