@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode-e", action="store_true", help="require the IEC 62056-21 sign-on")
     parser.add_argument("--serial-number", default="12345678")
     parser.add_argument("--power", type=float, default=1500.0, help="import power in W")
+    parser.add_argument(
+        "--rfc2217", action="store_true", help="behind an RFC 2217 access server (rfc2217://)"
+    )
     parser.add_argument("--window", type=int, default=1, help="HDLC window size to accept")
     parser.add_argument("--with-list-cap", type=int, help="refuse longer GET with-list requests")
     parser.add_argument(
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             for number, address in enumerate(filter(None, args.bus.split(",")), start=1)
         ]
         simulator = MeterSimulator(
-            meter, host=args.host, port=args.port, settings=settings, bus=bus
+            meter, host=args.host, port=args.port, settings=settings, bus=bus, rfc2217=args.rfc2217
         )
     simulator.faults = Faults(
         drop_frames=args.drop,
