@@ -365,6 +365,26 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         start = max(int(stored.get("next", 0)), int(data.get(CONF_INVOCATION_COUNTER, 0)))
         self.counter = InvocationCounter(start=start)
 
+    async def _async_counter_from_meter(self) -> None:
+        """Go on from the meter's frame counter object when the entry asks for it."""
+        data = self.config_entry.data
+        if self.counter is not None and data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
+            last = await read_meter_invocation_counter(data)
+            if last >= self.counter.value:
+                self.counter = InvocationCounter.after(last)
+
+    async def async_read_attribute(self, descriptor: AttributeDescriptor) -> Data:
+        """One attribute on demand, in its own session under the port lock, with the
+        entry's invocation counter. Raises ``DlmsError``."""
+        data = self.config_entry.data
+        async with port_lock(self.hass, data[CONF_PORT]):
+            try:
+                await self._async_counter_from_meter()
+                async with build_client(data, counter=self.counter, guard=self.guard) as client:
+                    return await client.get(descriptor)
+            finally:
+                await self._async_save_counter()
+
     async def _async_save_counter(self) -> None:
         if self.counter is not None:
             await self._counter_store.async_save({"next": self.counter.value})
@@ -377,10 +397,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         try:
             async with port_lock(self.hass, data[CONF_PORT]):
                 try:
-                    if self.counter is not None and data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
-                        last = await read_meter_invocation_counter(data)
-                        if last >= self.counter.value:
-                            self.counter = InvocationCounter.after(last)
+                    await self._async_counter_from_meter()
                     async with build_client(data, counter=self.counter, guard=self.guard) as client:
                         if self.identity is None:
                             identity = await read_identity(client)

@@ -27,6 +27,7 @@ from custom_components.dlms.coordinator import (
     UPDATE_FAILED_EXCEPTIONS,
 )
 from custom_components.dlms.sensor import GENERIC_TRANSLATION_KEY, KNOWN_OBIS
+from custom_components.dlms.services import READ_ATTRIBUTE_SCHEMA
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
 EN = json.loads((INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8"))
@@ -80,6 +81,7 @@ def test_flow_errors_and_aborts() -> None:
 
 def test_exceptions() -> None:
     keys = string_constants_after("translation_key", "coordinator.py")
+    keys |= string_constants_after("translation_key", "services.py")
     keys |= set(AUTH_FAILED_EXCEPTIONS.values()) | set(UPDATE_FAILED_EXCEPTIONS.values())
     assert keys == set(EN["exceptions"])
     assert "{error}" in EN["exceptions"]["communication_error"]["message"]
@@ -100,3 +102,9 @@ def test_selectors() -> None:
     assert set(EN["selector"]["security_policy"]["options"]) == set(SECURITY_POLICIES)
     assert set(EN["selector"]["security_suite"]["options"]) == set(SECURITY_SUITES)
     assert set(EN["selector"]["invocation_counter_source"]["options"]) == set(IC_SOURCES)
+
+
+def test_actions() -> None:
+    services = EN["services"]
+    schema = READ_ATTRIBUTE_SCHEMA.schema
+    assert set(services["read_attribute"]["fields"]) == {str(key) for key in schema}
