@@ -26,6 +26,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -46,15 +47,19 @@ from .const import (
     AUTH_NONE,
     AUTHENTICATIONS,
     AUTHS_WITH_SECRET,
+    BAUDRATE,
+    BAUDRATES,
     COMMON_OBIS_CODES,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
     CONF_AUTHENTICATION_KEY,
+    CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
     CONF_INVOCATION_COUNTER,
+    CONF_MODE_E,
     CONF_OBIS_CODES,
     CONF_OBJECTS,
     CONF_SECURITY_POLICY,
@@ -109,6 +114,10 @@ def _address(maximum: int) -> probatio.All[int]:
 USER_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_PORT): SerialPortSelector(),
+        probatio.Required(CONF_BAUDRATE, default=str(BAUDRATE)): SelectSelector(
+            SelectSelectorConfig(options=BAUDRATES, mode=SelectSelectorMode.DROPDOWN)
+        ),
+        probatio.Required(CONF_MODE_E, default=False): BooleanSelector(),
         probatio.Required(CONF_CLIENT_ADDRESS, default=DEFAULT_CLIENT_ADDRESS): _address(0x7F),
         probatio.Required(
             CONF_SERVER_LOGICAL_ADDRESS, default=DEFAULT_SERVER_LOGICAL_ADDRESS
@@ -184,6 +193,8 @@ SECURITY_SCHEMA = probatio.Schema(
 ADDRESS_FIELDS = frozenset(
     {
         CONF_PORT,
+        CONF_BAUDRATE,
+        CONF_MODE_E,
         CONF_CLIENT_ADDRESS,
         CONF_SERVER_LOGICAL_ADDRESS,
         CONF_SERVER_PHYSICAL_ADDRESS,
@@ -316,6 +327,8 @@ def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
         raise PasswordRequired
     data: dict[str, Any] = {
         CONF_PORT: user_input[CONF_PORT].strip(),
+        CONF_BAUDRATE: int(user_input.get(CONF_BAUDRATE, BAUDRATE)),
+        CONF_MODE_E: bool(user_input.get(CONF_MODE_E, False)),
         CONF_CLIENT_ADDRESS: user_input[CONF_CLIENT_ADDRESS],
         CONF_SERVER_LOGICAL_ADDRESS: user_input[CONF_SERVER_LOGICAL_ADDRESS],
         CONF_SERVER_PHYSICAL_ADDRESS: user_input[CONF_SERVER_PHYSICAL_ADDRESS],
@@ -620,6 +633,8 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             updates = {key: user_input[key] for key in ADDRESS_FIELDS if key in user_input}
             updates[CONF_PORT] = str(updates[CONF_PORT]).strip()
+            updates[CONF_BAUDRATE] = int(updates.get(CONF_BAUDRATE, BAUDRATE))
+            updates[CONF_MODE_E] = bool(updates.get(CONF_MODE_E, False))
             data = {**entry.data, **updates}
             try:
                 build_client({key: data[key] for key in ADDRESS_FIELDS})
@@ -640,7 +655,13 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                RECONFIGURE_SCHEMA, user_input or entry.data
+                RECONFIGURE_SCHEMA,
+                user_input
+                or {
+                    **entry.data,
+                    CONF_BAUDRATE: str(entry.data.get(CONF_BAUDRATE, BAUDRATE)),
+                    CONF_MODE_E: entry.data.get(CONF_MODE_E, False),
+                },
             ),
             errors=errors,
         )

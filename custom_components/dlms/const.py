@@ -74,6 +74,20 @@ DEFAULT_OBIS_CODES: Final = [
 ]
 
 BAUDRATE: Final = 9600
+CONF_BAUDRATE: Final = "baudrate"
+CONF_MODE_E: Final = "mode_e"
+BAUDRATES: Final = [
+    "300",
+    "600",
+    "1200",
+    "2400",
+    "4800",
+    "9600",
+    "19200",
+    "38400",
+    "57600",
+    "115200",
+]
 RESPONSE_TIMEOUT: Final = 5.0  # seconds per answer, not per session
 SCAN_INTERVAL: Final = timedelta(seconds=30)
 MAX_BACKOFF: Final = timedelta(minutes=15)  # the longest wait after failed sessions

@@ -49,11 +49,13 @@ from .const import (
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
     CONF_AUTHENTICATION_KEY,
+    CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
     CONF_INVOCATION_COUNTER,
+    CONF_MODE_E,
     CONF_OBJECTS,
     CONF_SECURITY_POLICY,
     CONF_SECURITY_SUITE,
@@ -198,7 +200,11 @@ def build_client(
     address_size = None if size_text == ADDRESS_SIZE_AUTO else int(size_text)
     authentication = AUTH_NONE if public else data.get(CONF_AUTHENTICATION, AUTH_NONE)
     password = data.get(CONF_PASSWORD) if authentication in AUTHS_WITH_SECRET else None
+    # With mode E the line starts at 300 Bd and this is the fastest speed accepted.
+    baudrate = int(data.get(CONF_BAUDRATE, BAUDRATE))
     settings = ClientSettings(
+        mode_e=bool(data.get(CONF_MODE_E, False)),
+        mode_e_max_baudrate=baudrate,
         client_address=PUBLIC_CLIENT_ADDRESS if public else int(data[CONF_CLIENT_ADDRESS]),
         server_logical_address=int(data[CONF_SERVER_LOGICAL_ADDRESS]),
         server_physical_address=(
@@ -214,7 +220,10 @@ def build_client(
         client_system_title=None if public else _hex(data, CONF_SYSTEM_TITLE),
     )
     return DlmsClient(
-        SerialTransport(data[CONF_PORT], baudrate=BAUDRATE), settings, counter=counter, guard=guard
+        SerialTransport(data[CONF_PORT], baudrate=baudrate),
+        settings,
+        counter=counter,
+        guard=guard,
     )
 
 

@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.dlms.const import DOMAIN
 from simulator import MeterSimulator
+from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
@@ -51,6 +52,8 @@ async def test_port_alone_creates_the_entry(hass: HomeAssistant, simulator: Mete
     assert result["result"].unique_id == SERIAL
     assert result["data"] == {
         "port": simulator.url,
+        "baudrate": 9600,
+        "mode_e": False,
         "client_address": 16,
         "server_logical_address": 1,
         "server_physical_address": 17,
@@ -240,6 +243,8 @@ async def test_rest_api_flow(
     fields = {field["name"]: field for field in form["data_schema"]}
     assert list(fields) == [
         "port",
+        "baudrate",
+        "mode_e",
         "client_address",
         "server_logical_address",
         "server_physical_address",
@@ -263,3 +268,22 @@ async def test_rest_api_flow(
     await hass.async_block_till_done()
     assert result["type"] == "create_entry"
     assert result["title"] == f"Meter {SERIAL}"
+
+
+async def test_mode_e_optical_port(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """A meter whose optical port starts in IEC 62056-21 mode: without mode E it does not
+    answer HDLC; with it, the sign-on switches to HDLC and the entry works."""
+    simulator = await simulator_factory(settings=ServerSettings(mode_e=True))
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    assert result["errors"] == {"base": "no_answer"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"port": simulator.url, "mode_e": True, "baudrate": "19200"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["mode_e"] is True
+    assert result["data"]["baudrate"] == 19200
+    assert result["result"].state is ConfigEntryState.LOADED

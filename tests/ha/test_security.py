@@ -97,6 +97,8 @@ async def test_gmac_authenticated_encryption_creates_the_entry(
     assert counter_after_probe > 0
     assert data == {
         "port": simulator.url,
+        "baudrate": 9600,
+        "mode_e": False,
         "address_size": "auto",
         "server_logical_address": 1,
         "server_physical_address": 17,
