@@ -186,18 +186,27 @@ def add_entry(ha: HA, meter: str) -> None:
     )
     if not isinstance(step, dict) or step.get("type") != "form":
         raise Fail(f"starting the '{DOMAIN}' config flow gave: {json.dumps(step)}")
-    _, res = ha.request(
-        "POST", f"/api/config/config_entries/flow/{step['flow_id']}", {"port": meter}
-    )
-    kind = res.get("type")
-    if kind == "create_entry":
-        print(f"develop: config entry created: {res['result'].get('title')}")
-        return
-    if kind == "form":
-        raise Fail(
-            f"the config flow showed another form (step '{res.get('step_id')}', "
-            f"errors {res.get('errors')}):\n{json.dumps(res, indent=2)}"
-        )
+    # The first step takes the port; any further step (the flow may grow more) is answered
+    # with its defaults. A step that shows errors, or repeats, stops the walk.
+    answer: dict[str, Any] = {"port": meter}
+    seen: set[str] = set()
+    while True:
+        _, res = ha.request("POST", f"/api/config/config_entries/flow/{step['flow_id']}", answer)
+        kind = res.get("type")
+        if kind == "create_entry":
+            print(f"develop: config entry created: {res['result'].get('title')}")
+            return
+        if kind != "form":
+            break
+        step_id = str(res.get("step_id"))
+        if res.get("errors") or step_id in seen:
+            raise Fail(
+                f"the config flow showed another form (step '{step_id}', "
+                f"errors {res.get('errors')}):\n{json.dumps(res, indent=2)}"
+            )
+        seen.add(step_id)
+        print(f"develop: config flow step '{step_id}': taking its defaults")
+        answer = {}
     raise Fail(f"the config flow ended with '{kind}': {json.dumps(res)}")
 
 

@@ -21,6 +21,7 @@ session from the meter's own frame counter object (read with the public client f
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -153,6 +155,10 @@ MECHANISMS: dict[str, Mechanism] = {
     AUTH_HLS_GMAC: Mechanism.HIGH_GMAC,
     AUTH_HLS_SHA256: Mechanism.HIGH_SHA256,
 }
+
+
+ISSUE_PORT_MISSING = "port_missing"
+ISSUE_INVOCATION_COUNTER = "invocation_counter_rejected"
 
 
 def uses_invocation_counter(data: Mapping[str, Any]) -> bool:
@@ -374,6 +380,35 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         start = max(int(stored.get("next", 0)), int(data.get(CONF_INVOCATION_COUNTER, 0)))
         self.counter = InvocationCounter(start=start)
 
+    async def _async_update_issues(self, error: str | None) -> None:
+        """Repair issues the user has to act on: a local serial port that is gone, and an
+        invocation counter the meter refuses or that is used up. Cleared by a good read."""
+        entry = self.config_entry
+        port = entry.data[CONF_PORT]
+        placeholders = {"title": entry.title, "port": port}
+        missing = (
+            error == "cannot_connect"
+            and "://" not in port
+            and not await self.hass.async_add_executor_job(os.path.exists, port)
+        )
+        for key, active in (
+            (ISSUE_PORT_MISSING, missing),
+            (ISSUE_INVOCATION_COUNTER, error == "invocation_counter"),
+        ):
+            issue_id = f"{key}_{entry.entry_id}"
+            if active:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key=key,
+                    translation_placeholders=placeholders,
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
     async def _async_counter_from_meter(self) -> None:
         """Go on from the meter's frame counter object when the entry asks for it."""
         data = self.config_entry.data
@@ -416,6 +451,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                     await self._async_save_counter()
         except DlmsError as err:
             key = error_key(err, data)
+            await self._async_update_issues(key)
             if key in AUTH_FAILED_EXCEPTIONS:
                 raise ConfigEntryAuthFailed(
                     translation_domain=DOMAIN, translation_key=AUTH_FAILED_EXCEPTIONS[key]
@@ -431,6 +467,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         if identity is not None:
             self._set_identity(*identity)
         published = self._publish(readings)
+        await self._async_update_issues(None)
         self.consecutive_failures = 0
         self.last_read = dt_util.utcnow()
         for listener in list(self._last_read_listeners):

@@ -108,3 +108,11 @@ def test_actions() -> None:
     services = EN["services"]
     schema = READ_ATTRIBUTE_SCHEMA.schema
     assert set(services["read_attribute"]["fields"]) == {str(key) for key in schema}
+
+
+def test_issues() -> None:
+    from custom_components.dlms.coordinator import ISSUE_INVOCATION_COUNTER, ISSUE_PORT_MISSING
+
+    assert set(EN["issues"]) == {ISSUE_PORT_MISSING, ISSUE_INVOCATION_COUNTER}
+    for issue in EN["issues"].values():
+        assert "{title}" in issue["title"]
