@@ -424,7 +424,7 @@ def probe_error(err: Exception, data: Mapping[str, Any]) -> str:
     return "unknown"
 
 
-REAUTH_FIELDS = (CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY)
+REAUTH_FIELDS = (CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY, CONF_IC_SOURCE)
 
 
 def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
@@ -436,6 +436,17 @@ def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
         fields[probatio.Required(CONF_ENCRYPTION_KEY)] = _SECRET_TEXT
     if data.get(CONF_AUTHENTICATION_KEY):
         fields[probatio.Required(CONF_AUTHENTICATION_KEY)] = _SECRET_TEXT
+    if uses_invocation_counter(data):
+        # A meter that saw higher counters refuses the association like wrong keys do.
+        fields[
+            probatio.Required(CONF_IC_SOURCE, default=data.get(CONF_IC_SOURCE, IC_SOURCE_PERSISTED))
+        ] = SelectSelector(
+            SelectSelectorConfig(
+                options=IC_SOURCES,
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_IC_SOURCE,
+            )
+        )
     return probatio.Schema(fields)
 
 
@@ -453,6 +464,10 @@ def reauth_updates(data: Mapping[str, Any], user_input: dict[str, Any]) -> dict[
                     field, "key_length", expected=str(key_length(suite)), suite=str(suite)
                 )
             updates[field] = key.hex()
+    if CONF_IC_SOURCE in user_input:
+        updates[CONF_IC_SOURCE] = user_input[CONF_IC_SOURCE]
+        if user_input[CONF_IC_SOURCE] == IC_SOURCE_METER and not data.get(CONF_IC_OBIS):
+            updates[CONF_IC_OBIS] = DEFAULT_IC_OBIS
     return updates
 
 

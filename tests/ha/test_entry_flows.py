@@ -17,7 +17,14 @@ from simulator import MeterSimulator
 from ..conftest import SimulatorFactory
 from .conftest import make_entry
 from .test_config_flow import closed_port
-from .test_security import AK, EK, GMAC_SERVER, STORE_KEY, secured_entry_data
+from .test_security import (
+    AK,
+    EK,
+    GMAC_SERVER,
+    STORE_KEY,
+    secured_entry_data,
+    used_counters_up_to,
+)
 
 PASSWORD = "12345678"
 
@@ -104,7 +111,34 @@ async def test_reauth_with_new_keys(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert entry.data["encryption_key"] == EK.lower()
+    assert entry.data["invocation_counter_source"] == "persisted"
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_reading_the_counter_from_the_meter(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """Right keys, but the meter saw higher counters (another client): refused like wrong
+    keys; reauth offers to read the counter from the meter."""
+    simulator = await simulator_factory(settings=GMAC_SERVER)
+    await used_counters_up_to(simulator, 5000)
+    entry = make_entry(simulator.url, **secured_entry_data())
+    await setup(hass, entry)
+    assert entry.error_reason_translation_key == "decryption_failed"
+
+    flow = reauth_flow(hass)
+    keys = {"encryption_key": EK, "authentication_key": AK}
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], keys)
+    assert result["errors"] == {"base": "decryption_failed"}
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], keys | {"invocation_counter_source": "meter"}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["invocation_counter_source"] == "meter"
+    assert entry.data["invocation_counter_obis"] == "0.0.43.1.0.255"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.counter.value > 5000
 
 
 async def test_reconfigure_to_another_port(
