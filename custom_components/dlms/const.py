@@ -146,3 +146,10 @@ COMMON_OBIS_CODES: Final[dict[str, str]] = {
     "1.0.13.7.0.255": "Power factor",
     "1.0.14.7.0.255": "Frequency",
 }
+
+# Load profile import into long-term statistics (entry options; defaults below).
+CONF_LOAD_PROFILE_IMPORT: Final = "load_profile_import"
+CONF_LOAD_PROFILE: Final = "load_profile"
+CONF_BACKFILL_DAYS: Final = "backfill_days"
+DEFAULT_LOAD_PROFILE: Final = "1.0.99.1.0.255"
+DEFAULT_BACKFILL_DAYS: Final = 7

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -417,17 +417,21 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             if last >= self.counter.value:
                 self.counter = InvocationCounter.after(last)
 
-    async def async_read_attribute(self, descriptor: AttributeDescriptor) -> Data:
-        """One attribute on demand, in its own session under the port lock, with the
-        entry's invocation counter. Raises ``DlmsError``."""
+    async def async_session[T](self, operation: Callable[[DlmsClient], Awaitable[T]]) -> T:
+        """Run ``operation`` in a session of its own (an action, the load profile import),
+        under the port lock and with the entry's invocation counter. Raises ``DlmsError``."""
         data = self.config_entry.data
         async with port_lock(self.hass, data[CONF_PORT]):
             try:
                 await self._async_counter_from_meter()
                 async with build_client(data, counter=self.counter, guard=self.guard) as client:
-                    return await client.get(descriptor)
+                    return await operation(client)
             finally:
                 await self._async_save_counter()
+
+    async def async_read_attribute(self, descriptor: AttributeDescriptor) -> Data:
+        """One attribute on demand, in its own session. Raises ``DlmsError``."""
+        return await self.async_session(lambda client: client.get(descriptor))
 
     async def _async_save_counter(self) -> None:
         if self.counter is not None:

@@ -14,8 +14,8 @@ from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
     statistics_during_period,
 )
-from homeassistant.components.recorder.util import get_instance
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -29,6 +29,8 @@ from custom_components.dlms.history import (
 from custom_components.dlms.libdlms.client import DlmsClient
 from custom_components.dlms.libdlms.cosem.obis import Obis
 from custom_components.dlms.libdlms.transport import SerialTransport
+
+from .conftest import SERIAL, make_entry
 
 UTC = dt.UTC
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -158,3 +160,36 @@ async def test_import_from_the_meter(
     meter_clock.advance(3600)
     now += dt.timedelta(hours=1)
     assert await run() == 2  # one new hour, import and export
+
+
+async def test_setup_imports_the_load_profile(
+    hass: HomeAssistant, recorder_mock: object, simulator, meter_clock, freezer
+) -> None:
+    """With the recorder, setting up the entry imports the meter's history in the
+    background (a week by default, a day per session), into the statistics the Energy
+    dashboard offers; the live sensors are set up all the same."""
+    freezer.move_to(dt.datetime.fromtimestamp(meter_clock.now, UTC))  # the meter's "now"
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    sid = statistic_id(SERIAL, IMPORT)
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    imported = {s["statistic_id"]: s for s in ids}
+    assert imported[sid]["source"] == "dlms"
+    assert imported[sid]["statistics_unit_of_measurement"] == "Wh"
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt.datetime.fromtimestamp(meter_clock.now, UTC) - dt.timedelta(days=8),
+        None,
+        {sid},
+        "hour",
+        None,
+        {"sum"},
+    )
+    # The simulator's profile reaches 7 days back; the first whole hour is the reference.
+    assert len(stats[sid]) >= 7 * 24 - 2
+    assert hass.states.get("sensor.meter_12345678_active_energy_import") is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
