@@ -31,10 +31,7 @@ async def test_faults_and_recovery(
     simulator: MeterSimulator,
     meter_clock,  # type: ignore[no-untyped-def]
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A silent meter costs (retries + 1) answer timeouts; keep them short here.
-    monkeypatch.setattr("custom_components.dlms.coordinator.RESPONSE_TIMEOUT", 0.5)
     # At the levels a user runs with (Home Assistant itself adds the "Full error" traceback
     # of a failed update at DEBUG only).
     caplog.set_level(logging.INFO)
