@@ -53,12 +53,15 @@ from .const import (
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
     CONF_AUTHENTICATION_KEY,
+    CONF_BACKFILL_DAYS,
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
     CONF_INVOCATION_COUNTER,
+    CONF_LOAD_PROFILE,
+    CONF_LOAD_PROFILE_IMPORT,
     CONF_MODE_E,
     CONF_OBIS_CODES,
     CONF_OBJECTS,
@@ -67,8 +70,10 @@ from .const import (
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
     CONF_SYSTEM_TITLE,
+    DEFAULT_BACKFILL_DAYS,
     DEFAULT_CLIENT_ADDRESS,
     DEFAULT_IC_OBIS,
+    DEFAULT_LOAD_PROFILE,
     DEFAULT_OBIS_CODES,
     DEFAULT_SERVER_LOGICAL_ADDRESS,
     DEFAULT_SERVER_PHYSICAL_ADDRESS,
@@ -719,6 +724,25 @@ def options_schema(entry: DlmsConfigEntry) -> probatio.Schema:
                     mode=SelectSelectorMode.DROPDOWN,
                 )
             ),
+            probatio.Required(
+                CONF_LOAD_PROFILE_IMPORT,
+                default=bool(entry.options.get(CONF_LOAD_PROFILE_IMPORT, True)),
+            ): BooleanSelector(),
+            probatio.Required(
+                CONF_LOAD_PROFILE,
+                default=entry.options.get(CONF_LOAD_PROFILE, DEFAULT_LOAD_PROFILE),
+            ): TextSelector(),
+            probatio.Required(
+                CONF_BACKFILL_DAYS,
+                default=int(entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)),
+            ): probatio.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=0, max=365, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="d"
+                    )
+                ),
+                probatio.Coerce(int),
+            ),
         }
     )
 
@@ -739,11 +763,15 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
             }
             try:
                 codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
+                profile = Obis.parse(user_input[CONF_LOAD_PROFILE]).dotted
             except InvalidObis as err:
                 errors[CONF_OBIS_CODES] = "invalid_obis"
                 placeholders["obis"] = err.code
             except NoObisCodes:
                 errors[CONF_OBIS_CODES] = "no_obis_codes"
+            except DecodeError:
+                errors[CONF_LOAD_PROFILE] = "invalid_obis"
+                placeholders["obis"] = user_input[CONF_LOAD_PROFILE]
             else:
                 classes = {obis: current[obis.dotted] for obis in codes if obis.dotted in current}
                 if len(classes) < len(codes):
@@ -765,6 +793,9 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
                                     {"obis": obis.dotted, "class_id": classes[obis]}
                                     for obis in codes
                                 ],
+                                CONF_LOAD_PROFILE_IMPORT: user_input[CONF_LOAD_PROFILE_IMPORT],
+                                CONF_LOAD_PROFILE: profile,
+                                CONF_BACKFILL_DAYS: user_input[CONF_BACKFILL_DAYS],
                             }
                         )
         return self.async_show_form(

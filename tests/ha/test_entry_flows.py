@@ -235,6 +235,10 @@ async def test_options_scan_interval_and_objects(
             {"obis": "1.0.1.8.0.255", "class_id": 3},
             {"obis": "0.0.96.1.0.255", "class_id": 1},
         ],
+        # The load profile import keeps its defaults.
+        "load_profile_import": True,
+        "load_profile": "1.0.99.1.0.255",
+        "backfill_days": 7,
     }
     # Reloaded with the options.
     assert entry.state is ConfigEntryState.LOADED
@@ -290,3 +294,30 @@ async def test_removing_the_entry_forgets_the_counter(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert STORE_KEY.format(entry.entry_id) not in hass_storage
+
+
+async def test_options_load_profile_import(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """The load profile import can be switched off, pointed at another profile and given
+    a longer history; a profile code that is not OBIS is refused."""
+    entry = make_entry(simulator.url)
+    await setup(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    base = {"scan_interval": 30, "obis_codes": ["1.0.1.8.0.255"]}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, "load_profile": "not-obis"}
+    )
+    assert result["errors"] == {"load_profile": "invalid_obis"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **base,
+            "load_profile_import": False,
+            "load_profile": "1-0:99.2.0*255",
+            "backfill_days": 30,
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["load_profile_import"] is False
+    assert entry.options["load_profile"] == "1.0.99.2.0.255"
+    assert entry.options["backfill_days"] == 30

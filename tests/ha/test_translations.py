@@ -64,6 +64,9 @@ def test_form_fields() -> None:
         == {
             "scan_interval",
             "obis_codes",
+            "load_profile_import",
+            "load_profile",
+            "backfill_days",
         }
     )
 
