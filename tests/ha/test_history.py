@@ -29,12 +29,14 @@ from custom_components.dlms.history import (
 from custom_components.dlms.libdlms.client import DlmsClient
 from custom_components.dlms.libdlms.cosem.obis import Obis
 from custom_components.dlms.libdlms.transport import SerialTransport
+from simulator import MeterSimulator, SimulatedMeter
 
 from .conftest import SERIAL, make_entry
 
 UTC = dt.UTC
 VIENNA = ZoneInfo("Europe/Vienna")
 IMPORT = Obis(1, 0, 1, 8, 0, 255)
+HOUR_STEP = dt.timedelta(hours=1)
 
 
 def _at(hour: int, minute: int = 0, day: int = 1) -> dt.datetime:
@@ -193,3 +195,59 @@ async def test_setup_imports_the_load_profile(
     assert len(stats[sid]) >= 7 * 24 - 2
     assert hass.states.get("sensor.meter_12345678_active_energy_import") is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+class _MeterOffForAWhile(SimulatedMeter):
+    """A meter that was without power from 10:00 to 13:00 UTC the day before: its load
+    profile has no entries for those hours."""
+
+    def profile_times(self) -> list[float]:
+        off = (
+            dt.datetime(2026, 3, 28, 10, 15, tzinfo=UTC),
+            dt.datetime(2026, 3, 28, 13, tzinfo=UTC),
+        )
+        start, end = (moment.timestamp() for moment in off)
+        return [t for t in super().profile_times() if not start <= t < end]
+
+
+async def test_dst_change_and_downtime_from_the_meter(
+    hass: HomeAssistant, recorder_mock: object, socket_enabled: None
+) -> None:
+    """A meter in Vienna across the spring-forward night (2026-03-29 02:00 local), with
+    three hours of downtime the day before, some clock columns sent as null-data: the
+    hours line up in UTC, the downtime's energy lands in the first hour after it, and the
+    total is exactly what the register grew."""
+    now = dt.datetime(2026, 3, 29, 12, tzinfo=UTC)
+    clock = [now.timestamp()]
+    meter = _MeterOffForAWhile(clock=lambda: clock[0], timezone=VIENNA, profile_history_days=2)
+    importer = LoadProfileImporter(hass, serial="12345678", name="Meter", backfill_days=2)
+    async with MeterSimulator(meter) as simulator:
+        for _ in range(3):
+            async with DlmsClient(SerialTransport(simulator.url)) as client:
+                await importer.import_new(client, now=now)
+    await async_wait_recording_done(hass)
+    sid = statistic_id("12345678", IMPORT)
+    rows = (
+        await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            now - dt.timedelta(days=3),
+            None,
+            {sid},
+            "hour",
+            None,
+            {"state", "sum"},
+        )
+    )[sid]
+    starts = [dt.datetime.fromtimestamp(row["start"], UTC) for row in rows]
+    gap = [dt.datetime(2026, 3, 28, hour, tzinfo=UTC) for hour in (10, 11)]
+    assert not set(gap) & set(starts)  # no readings at 11:00 and 12:00: not invented
+    assert dt.datetime(2026, 3, 28, 12, tzinfo=UTC) in starts  # the hour after the gap
+    # Every other hour is there, across the DST change (01:00 UTC is 03:00 CEST).
+    expected = [starts[0] + HOUR_STEP * k for k in range(len(starts) + len(gap))]
+    assert sorted(set(expected) - set(starts)) == gap
+    # Booked exactly: sum steps equal register steps, the gap's in its following hour.
+    for before, after in pairwise(rows):
+        assert after["sum"] - before["sum"] == pytest.approx(after["state"] - before["state"])
+    first_state = meter.import_wh_at(starts[0].timestamp())
+    assert rows[-1]["sum"] == pytest.approx(rows[-1]["state"] - first_state)
