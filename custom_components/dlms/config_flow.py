@@ -2,12 +2,17 @@
 letter, tick the values; one session with the meter proves it all before anything is saved.
 
 Every field but the port has a default, so ``{"port": "socket://127.0.0.1:4059"}`` alone is
-a complete answer (``scripts/develop`` posts exactly that). The fields are kept flat rather
+a complete answer to the first step, and the objects step's defaults complete the flow
+(``scripts/develop`` posts exactly that, then the defaults). The fields are kept flat rather
 than in a collapsed section for that reason: a required section must be posted, even empty.
 
 A secured meter (a security policy, HLS-GMAC or HLS-SHA256) gets a second step, ``security``:
 suite, EK, AK and the client system title as hex, checked against the suite before any I/O,
 and where the invocation counter comes from. Keys never reach a log or an error message.
+
+After the connection test, the ``objects`` step offers what the meter's object list has
+(every register and the Data objects the OBIS catalogue names), with the first step's codes
+preselected (the defaults only where the meter has them); codes can still be typed.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ from .const import (
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
     CONF_SYSTEM_TITLE,
+    DATA_CLASS_ID,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_CLIENT_ADDRESS,
     DEFAULT_IC_OBIS,
@@ -84,6 +90,7 @@ from .const import (
     IC_SOURCES,
     LOGGER,
     POLICY_NONE,
+    REGISTER_CLASS_IDS,
     SCAN_INTERVAL,
     SECURITY_POLICIES,
     SECURITY_SUITES,
@@ -290,6 +297,55 @@ def security_data_from_input(data: dict[str, Any], user_input: dict[str, Any]) -
     return result
 
 
+def object_label(obis: Obis) -> str:
+    """A human name from the OBIS catalogue, else the code itself (reduced form)."""
+    if (name := COMMON_OBIS_CODES.get(obis.dotted)) is not None:
+        return f"{obis.reduced} {name}"
+    return obis.reduced
+
+
+def offered_objects(classes: Mapping[Obis, int], chosen: list[Obis]) -> list[Obis]:
+    """What the objects step offers from the meter's object list: every register (class
+    3/4/5) and the Data objects the catalogue names, catalogue entries first, then the
+    other registers by OBIS code; the codes already chosen are always offered."""
+    catalogue = [Obis.parse(code) for code in COMMON_OBIS_CODES]
+    offered = [
+        obis
+        for obis in catalogue
+        if classes.get(obis) in REGISTER_CLASS_IDS or classes.get(obis) == DATA_CLASS_ID
+    ]
+    offered += sorted(
+        obis
+        for obis, class_id in classes.items()
+        if class_id in REGISTER_CLASS_IDS and obis not in offered
+    )
+    offered += [obis for obis in chosen if obis not in offered]
+    return offered
+
+
+def objects_schema(offered: list[Obis], preselected: list[Obis]) -> probatio.Schema:
+    """The objects step: the meter's objects with their names, the chosen ones preselected;
+    codes can still be typed."""
+    return probatio.Schema(
+        {
+            probatio.Required(
+                CONF_OBIS_CODES, default=[obis.dotted for obis in preselected]
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=obis.dotted, label=object_label(obis))
+                        for obis in offered
+                    ],
+                    multiple=True,
+                    custom_value=True,
+                    sort=False,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            )
+        }
+    )
+
+
 class InvalidObis(Exception):
     """An OBIS code the user typed does not parse."""
 
@@ -493,6 +549,7 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
         self._obis_codes: list[Obis] = []
+        self._classes: dict[Obis, int] = {}
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -595,14 +652,55 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._data[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
         await self.async_set_unique_id(serial)
         self._abort_if_unique_id_configured()
+        # The defaults the meter lacks are left out (the objects step offers what it has);
+        # a code the user chose that the meter lacks is shown.
+        self._obis_codes = [
+            obis
+            for obis in self._obis_codes
+            if obis in classes or obis.dotted not in DEFAULT_OBIS_CODES
+        ]
         if missing := [obis.reduced for obis in self._obis_codes if obis not in classes]:
             errors[objects_field] = "object_not_found"
             placeholders["obis"] = ", ".join(missing)
             return None
-        data[CONF_OBJECTS] = [
-            {"obis": obis.dotted, "class_id": classes[obis]} for obis in self._obis_codes
-        ]
-        return self.async_create_entry(title=f"Meter {serial}", data=data)
+        self._data = data
+        self._classes = classes
+        return await self.async_step_objects()
+
+    async def async_step_objects(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Object selection from the meter's object list (read by the connection test)."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
+            except InvalidObis as err:
+                errors[CONF_OBIS_CODES] = "invalid_obis"
+                placeholders["obis"] = err.code
+            except NoObisCodes:
+                errors[CONF_OBIS_CODES] = "no_obis_codes"
+            else:
+                if missing := [obis.reduced for obis in codes if obis not in self._classes]:
+                    errors[CONF_OBIS_CODES] = "object_not_found"
+                    placeholders["obis"] = ", ".join(missing)
+                else:
+                    self._abort_if_unique_id_configured()
+                    data = {
+                        **self._data,
+                        CONF_OBJECTS: [
+                            {"obis": obis.dotted, "class_id": self._classes[obis]} for obis in codes
+                        ],
+                    }
+                    return self.async_create_entry(title=f"Meter {self.unique_id}", data=data)
+        schema = objects_schema(offered_objects(self._classes, self._obis_codes), self._obis_codes)
+        return self.async_show_form(
+            step_id="objects",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     @staticmethod
     @callback

@@ -145,7 +145,16 @@ COMMON_OBIS_CODES: Final[dict[str, str]] = {
     "1.0.71.7.0.255": "Current L3",
     "1.0.13.7.0.255": "Power factor",
     "1.0.14.7.0.255": "Frequency",
+    "1.0.1.6.0.255": "Maximum demand import",
+    "1.0.2.6.0.255": "Maximum demand export",
+    "0.0.96.1.0.255": "Serial number",
+    "0.0.96.14.0.255": "Active tariff",
 }
+# Object classes the objects step offers from the meter's object list: every register
+# (Register 3, Extended register 4, Demand register 5); Data objects (1) only when the
+# catalogue above names them.
+REGISTER_CLASS_IDS: Final = frozenset({3, 4, 5})
+DATA_CLASS_ID: Final = 1
 
 # Load profile import into long-term statistics (entry options; defaults below).
 CONF_LOAD_PROFILE_IMPORT: Final = "load_profile_import"

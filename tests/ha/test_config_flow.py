@@ -6,7 +6,7 @@ import socket
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -33,6 +33,17 @@ def closed_port() -> str:
     return f"socket://127.0.0.1:{port}"
 
 
+async def finish_objects_step(hass: HomeAssistant, result: FlowResult) -> FlowResult:
+    """The connection test passed: take the objects step's defaults (the values chosen on
+    the first step, or the defaults the meter has)."""
+    assert result["type"] is FlowResultType.FORM, result
+    assert result["step_id"] == "objects"
+    assert result["errors"] == {}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    return result
+
+
 async def start_flow(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
@@ -47,6 +58,7 @@ async def test_port_alone_creates_the_entry(hass: HomeAssistant, simulator: Mete
     result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
     await hass.async_block_till_done()
 
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"Meter {SERIAL}"
     assert result["result"].unique_id == SERIAL
@@ -83,6 +95,7 @@ async def test_all_fields(hass: HomeAssistant, simulator: MeterSimulator) -> Non
     )
     await hass.async_block_till_done()
 
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["address_size"] == "2"
     assert "password" not in result["data"]
@@ -103,6 +116,7 @@ async def test_cannot_connect_then_recover(
     simulator = await simulator_factory()
     result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -179,6 +193,7 @@ async def test_object_not_on_the_meter(hass: HomeAssistant, simulator: MeterSimu
         flow_id, {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255"]}
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -207,6 +222,7 @@ async def test_lls_wrong_then_right_password(
         flow_id, {**user_input, "password": "12345678"}
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["authentication"] == "lls"
     assert result["data"]["password"] == "12345678"
@@ -265,6 +281,23 @@ async def test_rest_api_flow(
     )
     assert response.status == 200
     result = await response.json()
+    assert result["type"] == "form"
+    assert result["step_id"] == "objects"
+    fields = {field["name"]: field for field in result["data_schema"]}
+    assert list(fields) == ["obis_codes"]
+    assert fields["obis_codes"]["default"] == [
+        "1.0.1.8.0.255",
+        "1.0.2.8.0.255",
+        "1.0.1.7.0.255",
+        "1.0.32.7.0.255",
+    ]
+    select = fields["obis_codes"]["selector"]["select"]
+    assert select["custom_value"] is True
+    assert {"value": "1.0.14.7.0.255", "label": "1-0:14.7.0*255 Frequency"} in select["options"]
+
+    response = await client.post(f"/api/config/config_entries/flow/{form['flow_id']}", json={})
+    assert response.status == 200
+    result = await response.json()
     await hass.async_block_till_done()
     assert result["type"] == "create_entry"
     assert result["title"] == f"Meter {SERIAL}"
@@ -283,6 +316,7 @@ async def test_mode_e_optical_port(
         flow_id, {"port": simulator.url, "mode_e": True, "baudrate": "19200"}
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["mode_e"] is True
     assert result["data"]["baudrate"] == 19200

@@ -28,7 +28,7 @@ from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
-from .test_config_flow import closed_port
+from .test_config_flow import closed_port, finish_objects_step
 
 EK = "000102030405060708090A0B0C0D0E0F"
 AK = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
@@ -90,6 +90,7 @@ async def test_gmac_authenticated_encryption_creates_the_entry(
     result = await hass.config_entries.flow.async_configure(flow_id, KEYS_INPUT)
     await hass.async_block_till_done()
 
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == SERIAL
     data = result["data"]
@@ -164,6 +165,7 @@ async def test_suite_2_takes_32_byte_keys(
         | {"security_suite": "2", "encryption_key": EK_256, "authentication_key": AK_256},
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["security_suite"] == 2
     assert result["result"].state is ConfigEntryState.LOADED
@@ -188,6 +190,7 @@ async def test_wrong_key_then_right_key(
 
     result = await hass.config_entries.flow.async_configure(flow_id, KEYS_INPUT)
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     # The failed probe's counter values are not used again.
     assert result["data"]["invocation_counter"] > 1
@@ -206,6 +209,7 @@ async def test_encryption_only_needs_no_authentication_key(
         flow_id, {"encryption_key": EK, "system_title": SYSTEM_TITLE}
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert "authentication_key" not in result["data"]
     assert result["result"].state is ConfigEntryState.LOADED
@@ -238,6 +242,7 @@ async def test_hls_sha256_secret(hass: HomeAssistant, simulator_factory: Simulat
         result["flow_id"], {"system_title": SYSTEM_TITLE}
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["password"] == SECRET
     assert "invocation_counter" not in result["data"]  # no ciphering, no counter
@@ -276,6 +281,7 @@ async def test_counter_read_from_the_meter(
         flow_id, KEYS_INPUT | {"invocation_counter_source": "meter"}
     )
     await hass.async_block_till_done()
+    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["invocation_counter_source"] == "meter"
     assert result["data"]["invocation_counter_obis"] == "0.0.43.1.0.255"

@@ -13,6 +13,7 @@ from custom_components.dlms.config_flow import (
     RECONFIGURE_SCHEMA,
     SECURITY_SCHEMA,
     USER_SCHEMA,
+    objects_schema,
 )
 from custom_components.dlms.const import (
     ADDRESS_SIZES,
@@ -50,6 +51,7 @@ def test_form_fields() -> None:
     steps = {
         "user": {str(key) for key in USER_SCHEMA.schema},
         "security": {str(key) for key in SECURITY_SCHEMA.schema},
+        "objects": {str(key) for key in objects_schema([], []).schema},
         "reconfigure": {str(key) for key in RECONFIGURE_SCHEMA.schema},
         "reauth_confirm": set(REAUTH_FIELDS),
     }
