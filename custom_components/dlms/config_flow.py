@@ -54,6 +54,8 @@ from .const import (
     AUTHS_WITH_SECRET,
     BAUDRATE,
     BAUDRATES,
+    CLIENT_ADDRESS_CUSTOM,
+    CLIENT_ADDRESS_PRESETS,
     COMMON_OBIS_CODES,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
@@ -61,6 +63,7 @@ from .const import (
     CONF_BACKFILL_DAYS,
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
+    CONF_CLIENT_ADDRESS_PRESET,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
@@ -130,6 +133,15 @@ USER_SCHEMA = probatio.Schema(
             SelectSelectorConfig(options=BAUDRATES, mode=SelectSelectorMode.DROPDOWN)
         ),
         probatio.Required(CONF_MODE_E, default=False): BooleanSelector(),
+        # No default: a post without it (the REST API, older scripts) keeps the numeric
+        # field; the form shows "16" as its suggested value.
+        probatio.Optional(CONF_CLIENT_ADDRESS_PRESET): SelectSelector(
+            SelectSelectorConfig(
+                options=CLIENT_ADDRESS_PRESETS,
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_CLIENT_ADDRESS_PRESET,
+            )
+        ),
         probatio.Required(CONF_CLIENT_ADDRESS, default=DEFAULT_CLIENT_ADDRESS): _address(0x7F),
         probatio.Required(
             CONF_SERVER_LOGICAL_ADDRESS, default=DEFAULT_SERVER_LOGICAL_ADDRESS
@@ -381,6 +393,15 @@ def parse_obis_codes(codes: list[str]) -> list[Obis]:
     return parsed
 
 
+def client_address_from_input(user_input: Mapping[str, Any]) -> int:
+    """The client SAP: the chosen preset, or the numeric field for "custom" (and when no
+    preset is posted at all)."""
+    preset = user_input.get(CONF_CLIENT_ADDRESS_PRESET, CLIENT_ADDRESS_CUSTOM)
+    if preset == CLIENT_ADDRESS_CUSTOM:
+        return int(user_input[CONF_CLIENT_ADDRESS])
+    return int(preset)
+
+
 def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
     """The connection settings to store; raises before any I/O when they cannot work."""
     password = user_input.get(CONF_PASSWORD) or None
@@ -390,7 +411,7 @@ def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
         CONF_PORT: user_input[CONF_PORT].strip(),
         CONF_BAUDRATE: int(user_input.get(CONF_BAUDRATE, BAUDRATE)),
         CONF_MODE_E: bool(user_input.get(CONF_MODE_E, False)),
-        CONF_CLIENT_ADDRESS: user_input[CONF_CLIENT_ADDRESS],
+        CONF_CLIENT_ADDRESS: client_address_from_input(user_input),
         CONF_SERVER_LOGICAL_ADDRESS: user_input[CONF_SERVER_LOGICAL_ADDRESS],
         CONF_SERVER_PHYSICAL_ADDRESS: user_input[CONF_SERVER_PHYSICAL_ADDRESS],
         CONF_ADDRESS_SIZE: user_input[CONF_ADDRESS_SIZE],
@@ -582,7 +603,10 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
                 USER_SCHEMA,
-                {k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS},
+                {
+                    CONF_CLIENT_ADDRESS_PRESET: str(DEFAULT_CLIENT_ADDRESS),
+                    **{k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS},
+                },
             ),
             errors=errors,
             description_placeholders=placeholders,

@@ -64,6 +64,10 @@ ADDRESS_SIZE_AUTO: Final = "auto"
 ADDRESS_SIZES: Final = [ADDRESS_SIZE_AUTO, "1", "2", "4"]
 
 DEFAULT_CLIENT_ADDRESS: Final = 16  # the public client
+# The usual client SAPs (public 16, management 1, reader 32) or "custom" for the numeric field.
+CONF_CLIENT_ADDRESS_PRESET: Final = "client_address_preset"  # form field only
+CLIENT_ADDRESS_CUSTOM: Final = "custom"
+CLIENT_ADDRESS_PRESETS: Final = ["16", "1", "32", CLIENT_ADDRESS_CUSTOM]
 DEFAULT_SERVER_LOGICAL_ADDRESS: Final = 1  # the management logical device
 DEFAULT_SERVER_PHYSICAL_ADDRESS: Final = 17
 DEFAULT_OBIS_CODES: Final = [

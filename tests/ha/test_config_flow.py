@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
@@ -230,6 +231,47 @@ async def test_lls_wrong_then_right_password(
     assert result["result"].state is ConfigEntryState.LOADED
 
 
+@pytest.mark.parametrize(
+    ("preset", "typed", "expected"),
+    [("16", 1, 16), ("32", 5, 32), ("custom", 32, 32), ("custom", 16, 16)],
+)
+async def test_client_address_presets(
+    hass: HomeAssistant, simulator: MeterSimulator, preset: str, typed: int, expected: int
+) -> None:
+    """A preset wins over the numeric field; "custom" takes the numeric field. The entry
+    keeps the number only."""
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {"port": simulator.url, "client_address_preset": preset, "client_address": typed},
+    )
+    result = await finish_objects_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["client_address"] == expected
+    assert "client_address_preset" not in result["data"]
+
+
+async def test_management_client_preset_with_lls(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """The management preset (1) with the LLS password, the numeric field left at 16."""
+    simulator = await simulator_factory(password=b"12345678")
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            "port": simulator.url,
+            "client_address_preset": "1",
+            "authentication": "lls",
+            "password": "12345678",
+        },
+    )
+    result = await finish_objects_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["client_address"] == 1
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
 async def test_lls_meter_without_authentication(
     hass: HomeAssistant, simulator_factory: SimulatorFactory
 ) -> None:
@@ -261,6 +303,7 @@ async def test_rest_api_flow(
         "port",
         "baudrate",
         "mode_e",
+        "client_address_preset",
         "client_address",
         "server_logical_address",
         "server_physical_address",
@@ -272,6 +315,16 @@ async def test_rest_api_flow(
     ]
     assert fields["port"]["selector"] == {"serial_port": {}}
     assert fields["client_address"]["default"] == 16
+    assert fields["client_address_preset"]["description"] == {"suggested_value": "16"}
+    assert fields["client_address_preset"]["selector"]["select"]["options"] == [
+        "16",
+        "1",
+        "32",
+        "custom",
+    ]
+    assert fields["client_address_preset"]["selector"]["select"]["translation_key"] == (
+        "client_address_preset"
+    )
     assert fields["obis_codes"]["selector"]["select"]["multiple"] is True
     assert fields["obis_codes"]["selector"]["select"]["custom_value"] is True
     assert fields["password"]["selector"]["text"]["type"] == "password"

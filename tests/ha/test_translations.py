@@ -18,6 +18,7 @@ from custom_components.dlms.config_flow import (
 from custom_components.dlms.const import (
     ADDRESS_SIZES,
     AUTHENTICATIONS,
+    CLIENT_ADDRESS_PRESETS,
     IC_SOURCES,
     SECURITY_POLICIES,
     SECURITY_SUITES,
@@ -103,6 +104,7 @@ def test_entity_names_and_icons() -> None:
 
 def test_selectors() -> None:
     assert set(EN["selector"]["address_size"]["options"]) == set(ADDRESS_SIZES)
+    assert set(EN["selector"]["client_address_preset"]["options"]) == set(CLIENT_ADDRESS_PRESETS)
     assert set(EN["selector"]["authentication"]["options"]) == set(AUTHENTICATIONS)
     assert set(EN["selector"]["security_policy"]["options"]) == set(SECURITY_POLICIES)
     assert set(EN["selector"]["security_suite"]["options"]) == set(SECURITY_SUITES)
