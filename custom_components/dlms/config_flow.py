@@ -748,23 +748,32 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[err.field] = err.key
                 placeholders.update(err.placeholders)
             else:
-                data = {**entry.data, **updates}
-                try:
-                    serial, _ = await async_probe_entry(self.hass, entry, data)
-                except Exception as err:
-                    errors["base"] = probe_error(err, data)
-                else:
-                    await self.async_set_unique_id(serial)
-                    self._abort_if_unique_id_mismatch(reason="wrong_meter")
-                    if CONF_INVOCATION_COUNTER in data:
-                        updates[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
-                    return self.async_update_reload_and_abort(entry, data_updates=updates)
+                if result := await self._async_prove_and_update(entry, updates, errors):
+                    return result
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=reauth_schema(entry.data),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def _async_prove_and_update(
+        self, entry: DlmsConfigEntry, updates: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Prove the entry's data with ``updates`` on the meter (under the port lock: the
+        coordinator's session finishes first) and save them, unless another meter answers;
+        None with ``errors`` filled when the meter could not be reached or refused."""
+        data = {**entry.data, **updates}
+        try:
+            serial, _ = await async_probe_entry(self.hass, entry, data)
+        except Exception as err:  # every failure becomes a form error (probe_error says which)
+            errors["base"] = probe_error(err, data)
+            return None
+        await self.async_set_unique_id(serial)
+        self._abort_if_unique_id_mismatch(reason="wrong_meter")
+        if CONF_INVOCATION_COUNTER in data:
+            updates[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
+        return self.async_update_reload_and_abort(entry, data_updates=updates)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -783,17 +792,8 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             except DlmsError:
                 errors["base"] = "invalid_address"
             else:
-                try:
-                    # Under the port lock: the coordinator's session finishes first.
-                    serial, _ = await async_probe_entry(self.hass, entry, data)
-                except Exception as err:
-                    errors["base"] = probe_error(err, data)
-                else:
-                    await self.async_set_unique_id(serial)
-                    self._abort_if_unique_id_mismatch(reason="wrong_meter")
-                    if CONF_INVOCATION_COUNTER in data:
-                        updates[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
-                    return self.async_update_reload_and_abort(entry, data_updates=updates)
+                if result := await self._async_prove_and_update(entry, updates, errors):
+                    return result
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
