@@ -31,7 +31,6 @@ from ..cosem.obis import Obis
 from ..cosem.objects import ASSOCIATION_LN, InterfaceClass, ObjectListElement, parse_object_list
 from ..errors import DecodeError, DlmsError, NoLinkError
 from ..security import SecurityKeys
-from ..session.association import AssociationSettings
 from ..transport import SerialTransport
 from .describe import describe
 
@@ -170,14 +169,7 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
             client_system_title=system_title,
         )
         # Check the combination now (key lengths, policy): a usage error, not a link error.
-        AssociationSettings(
-            mechanism=mechanism,
-            password=settings.password,
-            security_policy=settings.security_policy,
-            security_suite=settings.security_suite,
-            keys=keys,
-            client_system_title=system_title,
-        )
+        settings.association_settings()
     except DlmsError as err:
         raise UsageError(str(err)) from None
     return settings

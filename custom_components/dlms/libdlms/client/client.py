@@ -86,6 +86,21 @@ class ClientSettings:
     client_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA (suites 1, 2)
     server_public_key: ec.EllipticCurvePublicKey | None = None
 
+    def association_settings(self) -> AssociationSettings:
+        """The association's part of these settings; raises ``DlmsError`` when the
+        combination cannot work (key lengths, policy, missing secret), before any I/O."""
+        return AssociationSettings(
+            mechanism=self.mechanism,
+            password=self.password,
+            client_max_receive_pdu_size=self.client_max_receive_pdu_size,
+            security_policy=self.security_policy,
+            security_suite=self.security_suite,
+            keys=self.keys,
+            client_system_title=self.client_system_title,
+            client_signing_key=self.client_signing_key,
+            server_public_key=self.server_public_key,
+        )
+
     def __repr__(self) -> str:  # the password stays out of logs and tracebacks
         return (
             f"ClientSettings(client={self.client_address}, server={self.server_logical_address}/"
@@ -124,19 +139,7 @@ class DlmsClient:
             proposed,
         )
         self.association = Association(
-            AssociationSettings(
-                mechanism=settings.mechanism,
-                password=settings.password,
-                client_max_receive_pdu_size=settings.client_max_receive_pdu_size,
-                security_policy=settings.security_policy,
-                security_suite=settings.security_suite,
-                keys=settings.keys,
-                client_system_title=settings.client_system_title,
-                client_signing_key=settings.client_signing_key,
-                server_public_key=settings.server_public_key,
-            ),
-            counter=counter,
-            guard=guard,
+            settings.association_settings(), counter=counter, guard=guard
         )
         self._apdus: list[bytes] = []
         self._opened = False
