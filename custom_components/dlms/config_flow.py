@@ -117,6 +117,15 @@ from .libdlms.errors import DecodeError, DlmsError, SecurityError
 from .libdlms.security import InvocationCounter, SecurityKeys
 
 
+def _dropdown(options: list[str], translation_key: str) -> SelectSelector:
+    """A translated drop-down: the option labels come from ``selector.<translation_key>``."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options, mode=SelectSelectorMode.DROPDOWN, translation_key=translation_key
+        )
+    )
+
+
 def _address(maximum: int) -> probatio.All[int]:
     return probatio.All(
         NumberSelector(
@@ -135,12 +144,8 @@ USER_SCHEMA = probatio.Schema(
         probatio.Required(CONF_MODE_E, default=False): BooleanSelector(),
         # No default: a post without it (the REST API, older scripts) keeps the numeric
         # field; the form shows "16" as its suggested value.
-        probatio.Optional(CONF_CLIENT_ADDRESS_PRESET): SelectSelector(
-            SelectSelectorConfig(
-                options=CLIENT_ADDRESS_PRESETS,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_CLIENT_ADDRESS_PRESET,
-            )
+        probatio.Optional(CONF_CLIENT_ADDRESS_PRESET): _dropdown(
+            CLIENT_ADDRESS_PRESETS, CONF_CLIENT_ADDRESS_PRESET
         ),
         probatio.Required(CONF_CLIENT_ADDRESS, default=DEFAULT_CLIENT_ADDRESS): _address(0x7F),
         probatio.Required(
@@ -149,29 +154,17 @@ USER_SCHEMA = probatio.Schema(
         probatio.Required(
             CONF_SERVER_PHYSICAL_ADDRESS, default=DEFAULT_SERVER_PHYSICAL_ADDRESS
         ): _address(0x3FFF),
-        probatio.Required(CONF_ADDRESS_SIZE, default=ADDRESS_SIZE_AUTO): SelectSelector(
-            SelectSelectorConfig(
-                options=ADDRESS_SIZES,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_ADDRESS_SIZE,
-            )
+        probatio.Required(CONF_ADDRESS_SIZE, default=ADDRESS_SIZE_AUTO): _dropdown(
+            ADDRESS_SIZES, CONF_ADDRESS_SIZE
         ),
-        probatio.Required(CONF_AUTHENTICATION, default=AUTH_NONE): SelectSelector(
-            SelectSelectorConfig(
-                options=AUTHENTICATIONS,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_AUTHENTICATION,
-            )
+        probatio.Required(CONF_AUTHENTICATION, default=AUTH_NONE): _dropdown(
+            AUTHENTICATIONS, CONF_AUTHENTICATION
         ),
         probatio.Optional(CONF_PASSWORD): TextSelector(
             TextSelectorConfig(type=TextSelectorType.PASSWORD)
         ),
-        probatio.Required(CONF_SECURITY_POLICY, default=POLICY_NONE): SelectSelector(
-            SelectSelectorConfig(
-                options=SECURITY_POLICIES,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_SECURITY_POLICY,
-            )
+        probatio.Required(CONF_SECURITY_POLICY, default=POLICY_NONE): _dropdown(
+            SECURITY_POLICIES, CONF_SECURITY_POLICY
         ),
         probatio.Required(CONF_OBIS_CODES, default=DEFAULT_OBIS_CODES): SelectSelector(
             SelectSelectorConfig(
@@ -193,22 +186,14 @@ _SECRET_TEXT = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 SECURITY_SCHEMA = probatio.Schema(
     {
-        probatio.Required(CONF_SECURITY_SUITE, default="0"): SelectSelector(
-            SelectSelectorConfig(
-                options=SECURITY_SUITES,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_SECURITY_SUITE,
-            )
+        probatio.Required(CONF_SECURITY_SUITE, default="0"): _dropdown(
+            SECURITY_SUITES, CONF_SECURITY_SUITE
         ),
         probatio.Optional(CONF_ENCRYPTION_KEY): _SECRET_TEXT,
         probatio.Optional(CONF_AUTHENTICATION_KEY): _SECRET_TEXT,
         probatio.Required(CONF_SYSTEM_TITLE, default=DEFAULT_SYSTEM_TITLE): TextSelector(),
-        probatio.Required(CONF_IC_SOURCE, default=IC_SOURCE_PERSISTED): SelectSelector(
-            SelectSelectorConfig(
-                options=IC_SOURCES,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_IC_SOURCE,
-            )
+        probatio.Required(CONF_IC_SOURCE, default=IC_SOURCE_PERSISTED): _dropdown(
+            IC_SOURCES, CONF_IC_SOURCE
         ),
         probatio.Required(CONF_IC_OBIS, default=DEFAULT_IC_OBIS): TextSelector(),
     }
@@ -522,13 +507,7 @@ def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
         # A meter that saw higher counters refuses the association like wrong keys do.
         fields[
             probatio.Required(CONF_IC_SOURCE, default=data.get(CONF_IC_SOURCE, IC_SOURCE_PERSISTED))
-        ] = SelectSelector(
-            SelectSelectorConfig(
-                options=IC_SOURCES,
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_IC_SOURCE,
-            )
-        )
+        ] = _dropdown(IC_SOURCES, CONF_IC_SOURCE)
     return probatio.Schema(fields)
 
 
