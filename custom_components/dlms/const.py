@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from decimal import Decimal
 from typing import Final
 
 from .libdlms.cosem.obis import Obis
@@ -95,11 +94,15 @@ BAUDRATES: Final = [
 RESPONSE_TIMEOUT: Final = 5.0  # seconds per answer, not per session
 SCAN_INTERVAL: Final = timedelta(seconds=30)
 MAX_BACKOFF: Final = timedelta(minutes=15)  # the longest wait after failed sessions
+# Failed polls in a row that are retried after one interval before the wait grows: a fault
+# that clears within this many polls is over at the next poll.
+FAILURES_BEFORE_BACKOFF: Final = 3
 
-# A cumulative register that reads lower than the last published value by less than this
-# fraction is a glitch and is not published. Home Assistant's statistics treat a drop of
-# more than 10 % as a meter reset, so a larger drop is passed through as one.
-ENERGY_GLITCH_RATIO: Final = Decimal("0.1")
+# A cumulative register that reads lower than the last published value is held back (the
+# last value stays) until this many reads in a row agree on the lower value: one bad read,
+# a 0 included, is never published; a real reset (a meter's register cleared by the grid
+# operator) is, a few polls late, and Home Assistant's statistics then start a new cycle.
+RESET_CONFIRMATIONS: Final = 3
 
 SERIAL_NUMBER_OBIS: Final = Obis(0, 0, 96, 1, 0, 255)
 LOGICAL_DEVICE_NAME_OBIS: Final = Obis(0, 0, 42, 0, 0, 255)

@@ -66,7 +66,7 @@ from .const import (
     CONF_SYSTEM_TITLE,
     DEFAULT_IC_OBIS,
     DOMAIN,
-    ENERGY_GLITCH_RATIO,
+    FAILURES_BEFORE_BACKOFF,
     IC_SOURCE_METER,
     LOGGER,
     LOGICAL_DEVICE_NAME_OBIS,
@@ -74,6 +74,7 @@ from .const import (
     MAX_BACKOFF,
     POLICY_NONE,
     PUBLIC_CLIENT_ADDRESS,
+    RESET_CONFIRMATIONS,
     RESPONSE_TIMEOUT,
     SCAN_INTERVAL,
     SERIAL_NUMBER_OBIS,
@@ -367,7 +368,9 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self._last_read_listeners: list[CALLBACK_TYPE] = []
         self.identity: MeterIdentity | None = None
         self._object_errors: dict[str, str] = {}
-        self._glitching: set[str] = set()
+        # Lower readings of cumulative registers not published yet: the last one and how
+        # many reads in a row gave a value that low.
+        self._lower: dict[str, tuple[Decimal, int]] = {}
         # The last published value of each cumulative register, kept through failed reads.
         self._published: dict[str, ObisValue] = {}
 
@@ -480,10 +483,11 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
 
     def retry_after(self) -> float:
         """Seconds to the next try after ``consecutive_failures`` failed sessions in a row:
-        the update interval doubled per failure, at most MAX_BACKOFF (a meter that is away
-        is not hammered, a glitch costs one interval)."""
+        one update interval for the first FAILURES_BEFORE_BACKOFF failures (a fault that
+        clears soon is over at the next poll), then doubled per failure up to MAX_BACKOFF
+        (a meter that is away does not hold a shared bus for its timeouts every interval)."""
         interval = (self.update_interval or SCAN_INTERVAL).total_seconds()
-        exponent = min(self.consecutive_failures - 1, 16)
+        exponent = min(max(self.consecutive_failures - FAILURES_BEFORE_BACKOFF, 0), 16)
         return float(max(interval, min(interval * 2**exponent, MAX_BACKOFF.total_seconds())))
 
     @callback
@@ -507,6 +511,39 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             logical_device_name=logical_device_name,
         )
 
+    def _confirmed_reset(self, key: str, old: ObisValue, value: ObisValue) -> bool:
+        """Whether a cumulative register that reads lower than published has done so for
+        RESET_CONFIRMATIONS reads in a row, counting on from there (a real reset); logs the
+        first lower read of a run once and the accepted reset."""
+        assert isinstance(value.value, Decimal)
+        previous = self._lower.get(key)
+        if previous is None or value.value < previous[0]:
+            if previous is None:
+                LOGGER.warning(
+                    "%s: %s went backwards from %s to %s %s; keeping the last value",
+                    self.name,
+                    key,
+                    old.value,
+                    value.value,
+                    value.unit,
+                )
+            count = 1
+        else:
+            count = previous[1] + 1
+        if count < RESET_CONFIRMATIONS:
+            self._lower[key] = (value.value, count)
+            return False
+        LOGGER.warning(
+            "%s: %s reads %s %s for %d reads in a row, below %s: taken as a reset",
+            self.name,
+            key,
+            value.value,
+            value.unit,
+            count,
+            old.value,
+        )
+        return True
+
     def _publish(self, readings: list[ObjectReading]) -> MeterData:
         data: MeterData = {}
         for reading in readings:
@@ -529,21 +566,11 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                 and isinstance(old.value, Decimal)
                 and old.unit == value.unit
                 and value.value < old.value
-                and old.value - value.value < old.value * ENERGY_GLITCH_RATIO
+                and not self._confirmed_reset(key, old, value)
             ):
-                if key not in self._glitching:
-                    LOGGER.warning(
-                        "%s: %s went backwards from %s to %s %s; keeping the last value",
-                        self.name,
-                        key,
-                        old.value,
-                        value.value,
-                        value.unit,
-                    )
-                    self._glitching.add(key)
                 data[key] = old
                 continue
-            self._glitching.discard(key)
+            self._lower.pop(key, None)
             data[key] = value
             if isinstance(value.value, Decimal):
                 self._published[key] = value

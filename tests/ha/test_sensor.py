@@ -241,10 +241,27 @@ async def test_energy_never_goes_backwards(
     await poll(hass, freezer)
     assert value(hass, ENERGY_IMPORT) == 1234.767
 
-    # A drop of more than 10 % is a reset or a new meter: published, as statistics expect.
+    # A bad read of 0 is never published, however large the drop.
+    simulator.meter.start_import_wh = 0
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.767
+    simulator.meter.start_import_wh = 1234867
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.867
+
+    # A register really reset (by the grid operator) reads low in three polls in a row,
+    # counting on: then it is published, and statistics start a new cycle.
+    caplog.clear()
     simulator.meter.start_import_wh = 1000
     await poll(hass, freezer)
-    assert value(hass, ENERGY_IMPORT) == 1.0
+    simulator.meter.start_import_wh = 1100
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.867
+    assert caplog.text.count("went backwards") == 1
+    simulator.meter.start_import_wh = 1200
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1.2
+    assert "taken as a reset" in caplog.text
 
 
 async def test_object_failing_at_setup(
