@@ -126,6 +126,7 @@ class Faults:
     garbage: bytes = b""  # line noise sent before every answer
     delay: float = 0.0  # seconds of meter turnaround before each answer
     refuse: bool = False  # answer SNRM with DM (the meter will not connect)
+    reject_association: bool = False  # answer every AARQ with a rejected AARE (meter busy)
 
 
 @dataclass
@@ -359,6 +360,13 @@ class ServerSession:
             ).encode()
 
         self.associated = self.hls_pending = False
+        if self.faults.reject_association:
+            return Aare(
+                context,
+                AssociationResult.REJECTED_TRANSIENT,
+                1,
+                AcseServiceUserDiagnostic.NO_REASON_GIVEN,
+            ).encode()
         if aarq.application_context is not context:
             return reject(AcseServiceUserDiagnostic.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED)
         required = settings.mechanism
