@@ -70,6 +70,7 @@ from .const import (
     CONF_INVOCATION_COUNTER,
     CONF_LOAD_PROFILE,
     CONF_LOAD_PROFILE_IMPORT,
+    CONF_METER_PRESET,
     CONF_MODE_E,
     CONF_OBIS_CODES,
     CONF_OBJECTS,
@@ -92,6 +93,9 @@ from .const import (
     IC_SOURCE_PERSISTED,
     IC_SOURCES,
     LOGGER,
+    METER_PRESET_CUSTOM,
+    METER_PRESET_OPTIONS,
+    METER_PRESETS,
     POLICY_NONE,
     REGISTER_CLASS_IDS,
     SCAN_INTERVAL,
@@ -142,12 +146,18 @@ USER_SCHEMA = probatio.Schema(
             SelectSelectorConfig(options=BAUDRATES, mode=SelectSelectorMode.DROPDOWN)
         ),
         probatio.Required(CONF_MODE_E, default=False): BooleanSelector(),
-        # No default: a post without it (the REST API, older scripts) keeps the numeric
-        # field; the form shows "16" as its suggested value.
+    }
+)
+
+ADDRESSING_SCHEMA = probatio.Schema(
+    {
+        # No defaults for the presets: a post without them (the REST API, older scripts)
+        # keeps the numeric fields; the form shows the suggested values.
         probatio.Optional(CONF_CLIENT_ADDRESS_PRESET): _dropdown(
             CLIENT_ADDRESS_PRESETS, CONF_CLIENT_ADDRESS_PRESET
         ),
         probatio.Required(CONF_CLIENT_ADDRESS, default=DEFAULT_CLIENT_ADDRESS): _address(0x7F),
+        probatio.Optional(CONF_METER_PRESET): _dropdown(METER_PRESET_OPTIONS, CONF_METER_PRESET),
         probatio.Required(
             CONF_SERVER_LOGICAL_ADDRESS, default=DEFAULT_SERVER_LOGICAL_ADDRESS
         ): _address(0x3FFF),
@@ -157,35 +167,20 @@ USER_SCHEMA = probatio.Schema(
         probatio.Required(CONF_ADDRESS_SIZE, default=ADDRESS_SIZE_AUTO): _dropdown(
             ADDRESS_SIZES, CONF_ADDRESS_SIZE
         ),
-        probatio.Required(CONF_AUTHENTICATION, default=AUTH_NONE): _dropdown(
-            AUTHENTICATIONS, CONF_AUTHENTICATION
-        ),
-        probatio.Optional(CONF_PASSWORD): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.PASSWORD)
-        ),
-        probatio.Required(CONF_SECURITY_POLICY, default=POLICY_NONE): _dropdown(
-            SECURITY_POLICIES, CONF_SECURITY_POLICY
-        ),
-        probatio.Required(CONF_OBIS_CODES, default=DEFAULT_OBIS_CODES): SelectSelector(
-            SelectSelectorConfig(
-                options=[
-                    SelectOptionDict(value=code, label=f"{Obis.parse(code).reduced} {label}")
-                    for code, label in COMMON_OBIS_CODES.items()
-                ],
-                multiple=True,
-                custom_value=True,
-                sort=False,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        ),
     }
 )
-
 
 _SECRET_TEXT = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 SECURITY_SCHEMA = probatio.Schema(
     {
+        probatio.Required(CONF_AUTHENTICATION, default=AUTH_NONE): _dropdown(
+            AUTHENTICATIONS, CONF_AUTHENTICATION
+        ),
+        probatio.Optional(CONF_PASSWORD): _SECRET_TEXT,
+        probatio.Required(CONF_SECURITY_POLICY, default=POLICY_NONE): _dropdown(
+            SECURITY_POLICIES, CONF_SECURITY_POLICY
+        ),
         probatio.Required(CONF_SECURITY_SUITE, default="0"): _dropdown(
             SECURITY_SUITES, CONF_SECURITY_SUITE
         ),
@@ -211,13 +206,23 @@ ADDRESS_FIELDS = frozenset(
     }
 )
 
+# The security step's stored settings besides the secrets and the policy.
+SECURITY_FIELDS = frozenset({CONF_SECURITY_SUITE, CONF_SYSTEM_TITLE, CONF_IC_SOURCE, CONF_IC_OBIS})
+
 # Security fields never shown again as suggested values.
 SECRET_FIELDS = frozenset({CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY})
 
 
 # Errors found in the security step's fields before any I/O.
 FIELD_ERRORS = frozenset(
-    {"invalid_hex", "key_length", "key_required", "system_title_length", "invalid_obis"}
+    {
+        "invalid_hex",
+        "key_length",
+        "key_required",
+        "system_title_length",
+        "invalid_obis",
+        "password_required",
+    }
 )
 
 
@@ -244,16 +249,37 @@ def key_length(suite: int) -> int:
     return 32 if suite == 2 else 16
 
 
-def security_data_from_input(data: dict[str, Any], user_input: dict[str, Any]) -> dict[str, Any]:
-    """The security settings to store (keys as lower-case hex); raises ``FieldError`` before
-    any I/O when a key or the system title cannot work with the chosen suite."""
-    suite = int(user_input[CONF_SECURITY_SUITE])
-    policy = data.get(CONF_SECURITY_POLICY, POLICY_NONE)
-    gmac = data[CONF_AUTHENTICATION] == AUTH_HLS_GMAC
-    length = key_length(suite)
-    result: dict[str, Any] = {CONF_SECURITY_SUITE: suite}
+def security_data_from_input(
+    user_input: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The authentication and security settings to store (keys as lower-case hex); raises
+    ``FieldError`` before any I/O when they cannot work (a missing password, a key or system
+    title that does not fit the suite). A secret left empty is taken from ``previous`` (the
+    form shown again after a failed connection test) so it need not be typed twice."""
 
-    system_title = _parse_hex(CONF_SYSTEM_TITLE, user_input.get(CONF_SYSTEM_TITLE, ""))
+    def secret(field: str) -> str:
+        text = str(user_input.get(field) or "").strip()
+        return text or str((previous or {}).get(field) or "")
+
+    authentication = user_input.get(CONF_AUTHENTICATION, AUTH_NONE)
+    result: dict[str, Any] = {CONF_AUTHENTICATION: authentication}
+    if authentication in AUTHS_WITH_SECRET:
+        if not (password := secret(CONF_PASSWORD)):
+            raise FieldError(CONF_PASSWORD, "password_required")
+        result[CONF_PASSWORD] = password
+    policy = user_input.get(CONF_SECURITY_POLICY, POLICY_NONE)
+    if policy != POLICY_NONE:
+        result[CONF_SECURITY_POLICY] = policy
+    if not is_secured(result):
+        return result
+
+    suite = int(user_input.get(CONF_SECURITY_SUITE, 0))
+    gmac = authentication == AUTH_HLS_GMAC
+    length = key_length(suite)
+    result[CONF_SECURITY_SUITE] = suite
+    system_title = _parse_hex(
+        CONF_SYSTEM_TITLE, str(user_input.get(CONF_SYSTEM_TITLE, DEFAULT_SYSTEM_TITLE))
+    )
     if len(system_title) != SYSTEM_TITLE_LENGTH:
         raise FieldError(CONF_SYSTEM_TITLE, "system_title_length")
     result[CONF_SYSTEM_TITLE] = system_title.hex()
@@ -262,8 +288,7 @@ def security_data_from_input(data: dict[str, Any], user_input: dict[str, Any]) -
     needs_ek = policy != POLICY_NONE or gmac
     needs_ak = policy in ("authentication", "authenticated-encryption") or gmac
     for field, needed in ((CONF_ENCRYPTION_KEY, needs_ek), (CONF_AUTHENTICATION_KEY, needs_ak)):
-        text = (user_input.get(field) or "").strip()
-        if not text:
+        if not (text := secret(field)):
             if needed:
                 raise FieldError(field, "key_required")
             continue
@@ -355,10 +380,6 @@ class NoObisCodes(Exception):
     """Nothing to read."""
 
 
-class PasswordRequired(Exception):
-    """LLS without a password."""
-
-
 class InvalidAddress(Exception):
     """The addresses do not fit the chosen HDLC address size."""
 
@@ -387,28 +408,34 @@ def client_address_from_input(user_input: Mapping[str, Any]) -> int:
     return int(preset)
 
 
-def entry_data_from_input(user_input: dict[str, Any]) -> dict[str, Any]:
-    """The connection settings to store; raises before any I/O when they cannot work."""
-    password = user_input.get(CONF_PASSWORD) or None
-    if user_input[CONF_AUTHENTICATION] in AUTHS_WITH_SECRET and not password:
-        raise PasswordRequired
-    data: dict[str, Any] = {
-        CONF_PORT: user_input[CONF_PORT].strip(),
+def connection_data_from_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The connection settings to store from the first step."""
+    return {
+        CONF_PORT: str(user_input[CONF_PORT]).strip(),
         CONF_BAUDRATE: int(user_input.get(CONF_BAUDRATE, BAUDRATE)),
         CONF_MODE_E: bool(user_input.get(CONF_MODE_E, False)),
-        CONF_CLIENT_ADDRESS: client_address_from_input(user_input),
-        CONF_SERVER_LOGICAL_ADDRESS: user_input[CONF_SERVER_LOGICAL_ADDRESS],
-        CONF_SERVER_PHYSICAL_ADDRESS: user_input[CONF_SERVER_PHYSICAL_ADDRESS],
-        CONF_ADDRESS_SIZE: user_input[CONF_ADDRESS_SIZE],
-        CONF_AUTHENTICATION: user_input[CONF_AUTHENTICATION],
     }
-    if data[CONF_AUTHENTICATION] in AUTHS_WITH_SECRET:
-        data[CONF_PASSWORD] = password
-    policy = user_input.get(CONF_SECURITY_POLICY, POLICY_NONE)
-    if policy != POLICY_NONE:
-        data[CONF_SECURITY_POLICY] = policy
-    try:  # the addresses alone: the keys come in the security step
-        build_client({key: data[key] for key in data if key in ADDRESS_FIELDS})
+
+
+def addressing_data_from_input(
+    user_input: Mapping[str, Any], connection: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The HDLC addresses to store: the client preset or typed client address, the meter
+    preset's server addressing or the typed one. Raises ``InvalidAddress`` before any I/O
+    when they do not fit the address size."""
+    data: dict[str, Any] = {CONF_CLIENT_ADDRESS: client_address_from_input(user_input)}
+    preset = user_input.get(CONF_METER_PRESET, METER_PRESET_CUSTOM)
+    if preset in METER_PRESETS:
+        logical, physical, size = METER_PRESETS[preset]
+    else:
+        logical = int(user_input[CONF_SERVER_LOGICAL_ADDRESS])
+        physical = int(user_input[CONF_SERVER_PHYSICAL_ADDRESS])
+        size = str(user_input[CONF_ADDRESS_SIZE])
+    data[CONF_SERVER_LOGICAL_ADDRESS] = logical
+    data[CONF_SERVER_PHYSICAL_ADDRESS] = physical
+    data[CONF_ADDRESS_SIZE] = size
+    try:  # the addresses alone: nothing else matters for their encoding
+        build_client({**connection, **data})
     except DlmsError as err:  # an address that does not fit the address size
         raise InvalidAddress from err
     return data
@@ -533,147 +560,149 @@ def reauth_updates(data: Mapping[str, Any], user_input: dict[str, Any]) -> dict[
 
 
 RECONFIGURE_SCHEMA = probatio.Schema(
-    {key: value for key, value in USER_SCHEMA.schema.items() if str(key) in ADDRESS_FIELDS}
+    {
+        key: value
+        for key, value in (USER_SCHEMA.schema | ADDRESSING_SCHEMA.schema).items()
+        if str(key) in ADDRESS_FIELDS
+    }
 )
 
 MIN_SCAN_INTERVAL = 5
 MAX_SCAN_INTERVAL = 3600
 
 
+# Where a failed connection test sends the user back to: the step whose fields cause it.
+PROBE_ERROR_STEPS: dict[str, str] = {
+    "cannot_connect": "user",
+    "no_answer": "user",
+    "association_rejected": "addressing",
+}
+
+
 class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Set up one meter."""
+    """Set up one meter: connection, addressing, security, connection test, objects."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
-        self._obis_codes: list[Obis] = []
         self._classes: dict[Obis, int] = {}
+        # The form input of each step, shown again as suggested values (never secrets).
+        self._input: dict[str, dict[str, Any]] = {}
+        # A failed connection test's errors, shown on the step they belong to; the secrets
+        # typed before are kept when left empty the next time the security step is shown.
+        self._pending: tuple[str, dict[str, str], dict[str, str]] | None = None
+        self._keep_secrets = False
 
-    @override
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                self._obis_codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
-                data = entry_data_from_input(user_input)
-            except InvalidObis as err:
-                errors[CONF_OBIS_CODES] = "invalid_obis"
-                placeholders["obis"] = err.code
-            except NoObisCodes:
-                errors[CONF_OBIS_CODES] = "no_obis_codes"
-            except PasswordRequired:
-                errors[CONF_PASSWORD] = "password_required"
-            except InvalidAddress:
-                errors["base"] = "invalid_address"
-            else:
-                if is_secured(data):
-                    self._data = data
-                    return await self.async_step_security()
-                if (
-                    result := await self._async_probe_and_create(
-                        data, errors, placeholders, CONF_OBIS_CODES
-                    )
-                ) is not None:
-                    return result
+    def _show(
+        self,
+        step_id: str,
+        schema: probatio.Schema,
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+        suggested: Mapping[str, Any] | None = None,
+    ) -> ConfigFlowResult:
+        if self._pending is not None and self._pending[0] == step_id and not errors:
+            _, errors, pending_placeholders = self._pending
+            placeholders = {**placeholders, **pending_placeholders}
+            self._pending = None
+        values = {**(suggested or {}), **self._input.get(step_id, {})}
         return self.async_show_form(
-            step_id="user",
+            step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                USER_SCHEMA,
-                {
-                    CONF_CLIENT_ADDRESS_PRESET: str(DEFAULT_CLIENT_ADDRESS),
-                    **{k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS},
-                },
+                schema, {k: v for k, v in values.items() if k not in SECRET_FIELDS}
             ),
             errors=errors,
             description_placeholders=placeholders,
+        )
+
+    @override
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The port: a local serial device, or a bridge as socket:// or rfc2217://."""
+        if user_input is not None:
+            self._input["user"] = dict(user_input)
+            self._data.update(connection_data_from_input(user_input))
+            return await self.async_step_addressing()
+        return self._show("user", USER_SCHEMA, {}, {})
+
+    async def async_step_addressing(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Client and server HDLC addresses, or a known meter's server addressing."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._input["addressing"] = dict(user_input)
+            try:
+                self._data.update(addressing_data_from_input(user_input, self._data))
+            except InvalidAddress:
+                errors["base"] = "invalid_address"
+            else:
+                return await self.async_step_security()
+        return self._show(
+            "addressing",
+            ADDRESSING_SCHEMA,
+            errors,
+            {},
+            {
+                CONF_CLIENT_ADDRESS_PRESET: str(DEFAULT_CLIENT_ADDRESS),
+                CONF_METER_PRESET: METER_PRESET_CUSTOM,
+            },
         )
 
     async def async_step_security(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Keys, system title and invocation counter of a secured meter."""
+        """Authentication, security policy and keys; then the connection test."""
         errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {
-            "policy": self._data.get(CONF_SECURITY_POLICY, POLICY_NONE),
-            "expected": "16",
-            "suite": "0",
-        }
+        placeholders: dict[str, str] = {"expected": "16", "suite": "0"}
         if user_input is not None:
+            self._input["security"] = dict(user_input)
+            keep_secrets, self._keep_secrets = self._keep_secrets, False
             try:
-                security = security_data_from_input(self._data, user_input)
+                security = security_data_from_input(
+                    user_input, self._data if keep_secrets else None
+                )
             except FieldError as err:
                 errors[err.field] = err.key
                 placeholders.update(err.placeholders)
             else:
-                data = {**self._data, **security}
-                if (
-                    result := await self._async_probe_and_create(data, errors, placeholders, "base")
-                ) is not None:
+                for field in (*SECRET_FIELDS, CONF_SECURITY_POLICY, *SECURITY_FIELDS):
+                    self._data.pop(field, None)
+                self._data.update(security)
+                if (result := await self._async_probe(errors, placeholders)) is not None:
                     return result
-        return self.async_show_form(
-            step_id="security",
-            data_schema=self.add_suggested_values_to_schema(
-                SECURITY_SCHEMA,
-                {k: v for k, v in (user_input or {}).items() if k not in SECRET_FIELDS},
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return self._show("security", SECURITY_SCHEMA, errors, placeholders)
 
-    async def _async_probe_and_create(
-        self,
-        data: dict[str, Any],
-        errors: dict[str, str],
-        placeholders: dict[str, str],
-        objects_field: str,
+    async def _async_probe(
+        self, errors: dict[str, str], placeholders: dict[str, str]
     ) -> ConfigFlowResult | None:
-        """Prove the settings on the meter; the entry, or None with ``errors`` filled in.
-        ``objects_field``: where a missing object is shown (the security step has no OBIS
-        field, so its form shows it at the top)."""
-        port = data[CONF_PORT]
+        """Prove the settings on the meter, then the objects step; on failure the form of
+        the step the error belongs to, or None with ``errors`` filled in (security step)."""
+        data = self._data
         try:
             serial, classes = await async_probe(self.hass, data)
-        except ConfigEntryNotReady as err:  # serialx stub for an ESPHome proxy not loaded
-            LOGGER.debug("Port %s is not ready: %s", port, err)
-            errors["base"] = "cannot_connect"
-            return None
-        except DlmsError as err:
-            # str(err) never carries keys or passwords (the library keeps them out).
-            LOGGER.debug("The meter on %s did not work out: %s", port, err)
-            errors["base"] = error_key(err, data)
-            return None
-        except Exception:
-            LOGGER.exception("Unexpected exception while probing the meter on %s", port)
-            errors["base"] = "unknown"
-            return None
-        finally:
-            # The counter values this probe used are never used again by the entry.
-            if CONF_INVOCATION_COUNTER in data:
-                self._data[CONF_INVOCATION_COUNTER] = data[CONF_INVOCATION_COUNTER]
+        except Exception as err:  # every failure becomes a form error (probe_error says which)
+            key = probe_error(err, data)
+            step = PROBE_ERROR_STEPS.get(key, "security")
+            if step == "security":
+                errors["base"] = key
+                return None
+            self._pending = (step, {"base": key}, {})
+            self._keep_secrets = True
+            return await (
+                self.async_step_user() if step == "user" else self.async_step_addressing()
+            )
         await self.async_set_unique_id(serial)
         self._abort_if_unique_id_configured()
-        # The defaults the meter lacks are left out (the objects step offers what it has);
-        # a code the user chose that the meter lacks is shown.
-        self._obis_codes = [
-            obis
-            for obis in self._obis_codes
-            if obis in classes or obis.dotted not in DEFAULT_OBIS_CODES
-        ]
-        if missing := [obis.reduced for obis in self._obis_codes if obis not in classes]:
-            errors[objects_field] = "object_not_found"
-            placeholders["obis"] = ", ".join(missing)
-            return None
-        self._data = data
         self._classes = classes
         return await self.async_step_objects()
 
     async def async_step_objects(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Object selection from the meter's object list (read by the connection test)."""
+        """Object selection from the meter's object list (read by the connection test):
+        the default values the meter has are preselected; codes can still be typed."""
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
@@ -697,7 +726,10 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
                         ],
                     }
                     return self.async_create_entry(title=f"Meter {self.unique_id}", data=data)
-        schema = objects_schema(offered_objects(self._classes, self._obis_codes), self._obis_codes)
+        defaults = [
+            obis for code in DEFAULT_OBIS_CODES if (obis := Obis.parse(code)) in self._classes
+        ]
+        schema = objects_schema(offered_objects(self._classes, defaults), defaults)
         return self.async_show_form(
             step_id="objects",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),

@@ -69,6 +69,17 @@ CLIENT_ADDRESS_CUSTOM: Final = "custom"
 CLIENT_ADDRESS_PRESETS: Final = ["16", "1", "32", CLIENT_ADDRESS_CUSTOM]
 DEFAULT_SERVER_LOGICAL_ADDRESS: Final = 1  # the management logical device
 DEFAULT_SERVER_PHYSICAL_ADDRESS: Final = 17
+# Known meters' server addressing (logical, physical, address size), chosen in the
+# addressing step; the client address stays the user's choice (it is the access level the
+# grid operator granted, not a property of the meter). "custom" uses the typed fields.
+CONF_METER_PRESET: Final = "meter_preset"  # form field only
+METER_PRESET_CUSTOM: Final = "custom"
+METER_PRESETS: Final[dict[str, tuple[int, int, str]]] = {
+    # Iskraemeco AM550 (Austrian and Slovenian grid operators): management logical device 1
+    # behind physical address 17 (the combination `dlms probe` tries first).
+    "iskraemeco_am550": (1, 17, "auto"),
+}
+METER_PRESET_OPTIONS: Final = [*METER_PRESETS, METER_PRESET_CUSTOM]
 DEFAULT_OBIS_CODES: Final = [
     "1.0.1.8.0.255",
     "1.0.2.8.0.255",

@@ -17,6 +17,7 @@ from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
+from .flow import fill
 
 DEFAULT_OBJECTS = [
     {"obis": "1.0.1.8.0.255", "class_id": 3},
@@ -35,8 +36,8 @@ def closed_port() -> str:
 
 
 async def finish_objects_step(hass: HomeAssistant, result: FlowResult) -> FlowResult:
-    """The connection test passed: take the objects step's defaults (the values chosen on
-    the first step, or the defaults the meter has)."""
+    """The connection test passed: take the objects step's defaults (the default values the
+    meter has)."""
     assert result["type"] is FlowResultType.FORM, result
     assert result["step_id"] == "objects"
     assert result["errors"] == {}
@@ -56,7 +57,7 @@ async def start_flow(hass: HomeAssistant) -> str:
 async def test_port_alone_creates_the_entry(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     """What scripts/develop posts: only the port; every other field has its default."""
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    result = await fill(hass, flow_id, {"port": simulator.url})
     await hass.async_block_till_done()
 
     result = await finish_objects_step(hass, result)
@@ -81,7 +82,8 @@ async def test_port_alone_creates_the_entry(hass: HomeAssistant, simulator: Mete
 async def test_all_fields(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     """Both OBIS notations; a Data object gets its class from the object list; duplicates go."""
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
+    result = await fill(
+        hass,
         flow_id,
         {
             "port": simulator.url,
@@ -91,12 +93,13 @@ async def test_all_fields(hass: HomeAssistant, simulator: MeterSimulator) -> Non
             "address_size": "2",
             "authentication": "none",
             "password": "ignored without LLS",
-            "obis_codes": ["1-0:14.7.0*255", "0.0.96.1.0.255", "1.0.14.7.0.255"],
         },
     )
+    assert result["step_id"] == "objects"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"obis_codes": ["1-0:14.7.0*255", "0.0.96.1.0.255", "1.0.14.7.0.255"]}
+    )
     await hass.async_block_till_done()
-
-    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["address_size"] == "2"
     assert "password" not in result["data"]
@@ -110,12 +113,13 @@ async def test_cannot_connect_then_recover(
     hass: HomeAssistant, simulator_factory: SimulatorFactory
 ) -> None:
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {"port": closed_port()})
+    result = await fill(hass, flow_id, {"port": closed_port()})
+    # Back on the step the error belongs to.
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert (result["step_id"], result["errors"]) == ("user", {"base": "cannot_connect"})
 
     simulator = await simulator_factory()
-    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    result = await fill(hass, flow_id, {"port": simulator.url})
     await hass.async_block_till_done()
     result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -127,44 +131,44 @@ async def test_wrong_physical_address_no_answer(
     """A meter that ignores frames for another address stays silent: no answer (not a
     port that cannot be opened)."""
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "server_physical_address": 99}
-    )
+    result = await fill(hass, flow_id, {"port": simulator.url, "server_physical_address": 99})
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "no_answer"}
+    assert (result["step_id"], result["errors"]) == ("user", {"base": "no_answer"})
 
 
 async def test_already_configured(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     make_entry("socket://127.0.0.1:1").add_to_hass(hass)
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    result = await fill(hass, flow_id, {"port": simulator.url})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 async def test_invalid_obis_without_io(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """Typed codes are checked before the meter is asked for them."""
     flow_id = await start_flow(hass)
+    result = await fill(hass, flow_id, {"port": simulator.url})
+    assert result["step_id"] == "objects"
+    sessions = len(simulator.sessions)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255", "1.8.0"]}
+        flow_id, {"obis_codes": ["1.0.1.8.0.255", "1.8.0"]}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"obis_codes": "invalid_obis"}
     assert result["description_placeholders"] == {"obis": "1.8.0"}
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "obis_codes": []}
-    )
+    result = await hass.config_entries.flow.async_configure(flow_id, {"obis_codes": []})
     assert result["errors"] == {"obis_codes": "no_obis_codes"}
-    assert len(simulator.sessions) == 0
+    assert len(simulator.sessions) == sessions
 
 
 async def test_lls_needs_a_password(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "authentication": "lls", "password": ""}
+    result = await fill(
+        hass, flow_id, {"port": simulator.url, "authentication": "lls", "password": ""}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"password": "password_required"}
+    assert (result["step_id"], result["errors"]) == ("security", {"password": "password_required"})
     assert len(simulator.sessions) == 0
 
 
@@ -172,29 +176,28 @@ async def test_address_does_not_fit_the_size(
     hass: HomeAssistant, simulator: MeterSimulator
 ) -> None:
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "address_size": "2", "server_physical_address": 1000}
+    result = await fill(
+        hass, flow_id, {"port": simulator.url, "address_size": "2", "server_physical_address": 1000}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_address"}
+    assert (result["step_id"], result["errors"]) == ("addressing", {"base": "invalid_address"})
     assert len(simulator.sessions) == 0
 
 
 async def test_object_not_on_the_meter(hass: HomeAssistant, simulator: MeterSimulator) -> None:
     flow_id = await start_flow(hass)
+    result = await fill(hass, flow_id, {"port": simulator.url})
     result = await hass.config_entries.flow.async_configure(
-        flow_id,
-        {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255", "1.0.3.8.0.255", "1.0.52.7.0.255"]},
+        flow_id, {"obis_codes": ["1.0.1.8.0.255", "1.0.3.8.0.255", "1.0.52.7.0.255"]}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"obis_codes": "object_not_found"}
     assert result["description_placeholders"] == {"obis": "1-0:3.8.0*255, 1-0:52.7.0*255"}
 
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "obis_codes": ["1.0.1.8.0.255"]}
+        flow_id, {"obis_codes": ["1.0.1.8.0.255"]}
     )
     await hass.async_block_till_done()
-    result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -205,23 +208,19 @@ async def test_lls_wrong_then_right_password(
     flow_id = await start_flow(hass)
     user_input = {"port": simulator.url, "client_address": 1, "authentication": "lls"}
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {**user_input, "password": "wrong"}
-    )
+    result = await fill(hass, flow_id, {**user_input, "password": "wrong"})
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert (result["step_id"], result["errors"]) == ("security", {"base": "invalid_auth"})
     # The form is shown again with the user's input, but never with the password.
     suggested = {
         str(key): key.description.get("suggested_value")
         for key in result["data_schema"].schema
         if key.description
     }
-    assert suggested["client_address"] == 1
+    assert suggested["authentication"] == "lls"
     assert suggested.get("password") is None
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {**user_input, "password": "12345678"}
-    )
+    result = await fill(hass, flow_id, {**user_input, "password": "12345678"})
     await hass.async_block_till_done()
     result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -241,7 +240,8 @@ async def test_client_address_presets(
     """A preset wins over the numeric field; "custom" takes the numeric field. The entry
     keeps the number only."""
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
+    result = await fill(
+        hass,
         flow_id,
         {"port": simulator.url, "client_address_preset": preset, "client_address": typed},
     )
@@ -257,7 +257,8 @@ async def test_management_client_preset_with_lls(
     """The management preset (1) with the LLS password, the numeric field left at 16."""
     simulator = await simulator_factory(password=b"12345678")
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
+    result = await fill(
+        hass,
         flow_id,
         {
             "port": simulator.url,
@@ -278,9 +279,9 @@ async def test_lls_meter_without_authentication(
     """A meter that wants LLS refuses an association without authentication."""
     simulator = await simulator_factory(password=b"12345678")
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    result = await fill(hass, flow_id, {"port": simulator.url})
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert (result["step_id"], result["errors"]) == ("security", {"base": "invalid_auth"})
 
 
 async def test_rest_api_flow(
@@ -299,21 +300,23 @@ async def test_rest_api_flow(
     assert response.status == 200
     form = await response.json()
     fields = {field["name"]: field for field in form["data_schema"]}
+    assert list(fields) == ["port", "baudrate", "mode_e"]
+    assert fields["port"]["selector"] == {"serial_port": {}}
+    url = f"/api/config/config_entries/flow/{form['flow_id']}"
+
+    response = await client.post(url, json={"port": simulator.url})
+    assert response.status == 200
+    result = await response.json()
+    assert (result["type"], result["step_id"]) == ("form", "addressing")
+    fields = {field["name"]: field for field in result["data_schema"]}
     assert list(fields) == [
-        "port",
-        "baudrate",
-        "mode_e",
         "client_address_preset",
         "client_address",
+        "meter_preset",
         "server_logical_address",
         "server_physical_address",
         "address_size",
-        "authentication",
-        "password",
-        "security_policy",
-        "obis_codes",
     ]
-    assert fields["port"]["selector"] == {"serial_port": {}}
     assert fields["client_address"]["default"] == 16
     assert fields["client_address_preset"]["description"] == {"suggested_value": "16"}
     assert fields["client_address_preset"]["selector"]["select"]["options"] == [
@@ -325,13 +328,31 @@ async def test_rest_api_flow(
     assert fields["client_address_preset"]["selector"]["select"]["translation_key"] == (
         "client_address_preset"
     )
-    assert fields["obis_codes"]["selector"]["select"]["multiple"] is True
-    assert fields["obis_codes"]["selector"]["select"]["custom_value"] is True
-    assert fields["password"]["selector"]["text"]["type"] == "password"
+    assert fields["meter_preset"]["selector"]["select"]["options"] == [
+        "iskraemeco_am550",
+        "custom",
+    ]
 
-    response = await client.post(
-        f"/api/config/config_entries/flow/{form['flow_id']}", json={"port": simulator.url}
-    )
+    response = await client.post(url, json={})
+    assert response.status == 200
+    result = await response.json()
+    assert (result["type"], result["step_id"]) == ("form", "security")
+    fields = {field["name"]: field for field in result["data_schema"]}
+    assert list(fields) == [
+        "authentication",
+        "password",
+        "security_policy",
+        "security_suite",
+        "encryption_key",
+        "authentication_key",
+        "system_title",
+        "invocation_counter_source",
+        "invocation_counter_obis",
+    ]
+    assert fields["password"]["selector"]["text"]["type"] == "password"
+    assert fields["encryption_key"]["selector"]["text"]["type"] == "password"
+
+    response = await client.post(url, json={})
     assert response.status == 200
     result = await response.json()
     assert result["type"] == "form"
@@ -348,7 +369,7 @@ async def test_rest_api_flow(
     assert select["custom_value"] is True
     assert {"value": "1.0.14.7.0.255", "label": "1-0:14.7.0*255 Frequency"} in select["options"]
 
-    response = await client.post(f"/api/config/config_entries/flow/{form['flow_id']}", json={})
+    response = await client.post(url, json={})
     assert response.status == 200
     result = await response.json()
     await hass.async_block_till_done()
@@ -363,14 +384,79 @@ async def test_mode_e_optical_port(
     answer HDLC; with it, the sign-on switches to HDLC and the entry works."""
     simulator = await simulator_factory(settings=ServerSettings(mode_e=True))
     flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
-    assert result["errors"] == {"base": "no_answer"}
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": simulator.url, "mode_e": True, "baudrate": "19200"}
-    )
+    result = await fill(hass, flow_id, {"port": simulator.url})
+    assert (result["step_id"], result["errors"]) == ("user", {"base": "no_answer"})
+    result = await fill(hass, flow_id, {"port": simulator.url, "mode_e": True, "baudrate": "19200"})
     await hass.async_block_till_done()
     result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["mode_e"] is True
     assert result["data"]["baudrate"] == 19200
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("preset", "typed", "expected"),
+    [
+        ("iskraemeco_am550", (5, 99, "4"), (1, 17, "auto")),
+        ("custom", (1, 17, "2"), (1, 17, "2")),
+    ],
+)
+async def test_meter_presets(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    preset: str,
+    typed: tuple[int, int, str],
+    expected: tuple[int, int, str],
+) -> None:
+    """A known meter's server addressing wins over the typed fields; "custom" takes them."""
+    flow_id = await start_flow(hass)
+    logical, physical, size = typed
+    result = await fill(
+        hass,
+        flow_id,
+        {
+            "port": simulator.url,
+            "meter_preset": preset,
+            "server_logical_address": logical,
+            "server_physical_address": physical,
+            "address_size": size,
+        },
+    )
+    result = await finish_objects_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert (
+        data["server_logical_address"],
+        data["server_physical_address"],
+        data["address_size"],
+    ) == expected
+    assert "meter_preset" not in data
+
+
+async def test_wrong_port_after_the_password_keeps_the_password(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """A connection error sends the user back to the port; the steps after it come back
+    with the answers given, and a secret left empty is the one typed before."""
+    simulator = await simulator_factory(password=b"12345678")
+    flow_id = await start_flow(hass)
+    answers = {"client_address_preset": "1", "authentication": "lls", "password": "12345678"}
+    result = await fill(hass, flow_id, {"port": closed_port(), **answers})
+    assert (result["step_id"], result["errors"]) == ("user", {"base": "cannot_connect"})
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
+    assert result["step_id"] == "addressing"
+    suggested = {
+        str(key): key.description.get("suggested_value")
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert suggested["client_address_preset"] == "1"
+    result = await hass.config_entries.flow.async_configure(flow_id, {"client_address_preset": "1"})
+    assert result["step_id"] == "security"
+    result = await hass.config_entries.flow.async_configure(flow_id, {"authentication": "lls"})
+    result = await finish_objects_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["password"] == "12345678"
     assert result["result"].state is ConfigEntryState.LOADED

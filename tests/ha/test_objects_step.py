@@ -14,12 +14,12 @@ from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms.cosem.obis import Obis
 from simulator import MeterSimulator
 
+from .flow import fill
+
 
 async def objects_form(hass: HomeAssistant, simulator: MeterSimulator) -> FlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"port": simulator.url}
-    )
+    result = await fill(hass, result["flow_id"], {"port": simulator.url})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "objects"
     assert result["errors"] == {}

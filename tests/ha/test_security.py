@@ -28,6 +28,7 @@ from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
+from .flow import fill
 from .test_config_flow import closed_port, finish_objects_step
 
 EK = "000102030405060708090A0B0C0D0E0F"
@@ -50,15 +51,21 @@ GMAC_USER = {
     "client_address": 1,
     "authentication": "hls_gmac",
     "security_policy": POLICY,
-    "obis_codes": ["1.0.1.8.0.255"],
 }
-KEYS_INPUT = {"encryption_key": EK, "authentication_key": AK, "system_title": SYSTEM_TITLE}
+KEYS_INPUT = {
+    "authentication": "hls_gmac",
+    "security_policy": POLICY,
+    "encryption_key": EK,
+    "authentication_key": AK,
+    "system_title": SYSTEM_TITLE,
+}
 
 
 async def security_form(hass: HomeAssistant, port: str, **user: Any) -> str:
+    """The flow at the security step, the connection and addressing steps answered."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"port": port, **(user or GMAC_USER)}
+    result = await fill(
+        hass, result["flow_id"], {"port": port, **(user or GMAC_USER)}, stop_at="security"
     )
     assert result["type"] is FlowResultType.FORM
     assert (result["step_id"], result["errors"]) == ("security", {})
@@ -96,6 +103,12 @@ async def test_gmac_authenticated_encryption_creates_the_entry(
     data = result["data"]
     counter_after_probe = data.pop("invocation_counter")
     assert counter_after_probe > 0
+    assert [obj["obis"] for obj in data.pop("objects")] == [
+        "1.0.1.8.0.255",
+        "1.0.2.8.0.255",
+        "1.0.1.7.0.255",
+        "1.0.32.7.0.255",
+    ]
     assert data == {
         "port": simulator.url,
         "baudrate": 9600,
@@ -103,7 +116,7 @@ async def test_gmac_authenticated_encryption_creates_the_entry(
         "address_size": "auto",
         "server_logical_address": 1,
         "server_physical_address": 17,
-        **secured_entry_data(),
+        **{key: value for key, value in secured_entry_data().items() if key != "objects"},
     }
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
@@ -203,10 +216,10 @@ async def test_encryption_only_needs_no_authentication_key(
         security_policy="encryption", keys=SecurityKeys(bytes.fromhex(EK), bytes.fromhex(AK))
     )
     simulator = await simulator_factory(settings=server)
-    user = {"client_address": 1, "security_policy": "encryption", "obis_codes": ["1.0.1.8.0.255"]}
-    flow_id = await security_form(hass, simulator.url, **user)
+    flow_id = await security_form(hass, simulator.url, client_address=1)
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"encryption_key": EK, "system_title": SYSTEM_TITLE}
+        flow_id,
+        {"security_policy": "encryption", "encryption_key": EK, "system_title": SYSTEM_TITLE},
     )
     await hass.async_block_till_done()
     result = await finish_objects_step(hass, result)
@@ -220,27 +233,17 @@ async def test_hls_sha256_secret(hass: HomeAssistant, simulator_factory: Simulat
     the digest) in the security step; a wrong secret is invalid_auth."""
     server = ServerSettings(mechanism=Mechanism.HIGH_SHA256, password=SECRET.encode())
     simulator = await simulator_factory(settings=server)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    user = {"port": simulator.url, "client_address": 1, "authentication": "hls_sha256"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], user)
+    flow_id = await security_form(hass, simulator.url, client_address=1)
+    sha256 = {"authentication": "hls_sha256", "system_title": SYSTEM_TITLE}
+    result = await hass.config_entries.flow.async_configure(flow_id, sha256)
     assert result["errors"] == {"password": "password_required"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user | {"password": "not-the-secret"}
-    )
-    assert result["step_id"] == "security"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"system_title": SYSTEM_TITLE}
+        flow_id, sha256 | {"password": "not-the-secret"}
     )
     assert result["errors"] == {"base": "invalid_auth"}
 
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user | {"password": SECRET}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"system_title": SYSTEM_TITLE}
-    )
+    result = await hass.config_entries.flow.async_configure(flow_id, sha256 | {"password": SECRET})
     await hass.async_block_till_done()
     result = await finish_objects_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from custom_components.dlms.config_flow import (
+    ADDRESSING_SCHEMA,
     FIELD_ERRORS,
     REAUTH_FIELDS,
     RECONFIGURE_SCHEMA,
@@ -20,6 +21,7 @@ from custom_components.dlms.const import (
     AUTHENTICATIONS,
     CLIENT_ADDRESS_PRESETS,
     IC_SOURCES,
+    METER_PRESET_OPTIONS,
     SECURITY_POLICIES,
     SECURITY_SUITES,
 )
@@ -51,6 +53,7 @@ def string_constants_after(keyword: str, module: str) -> set[str]:
 def test_form_fields() -> None:
     steps = {
         "user": {str(key) for key in USER_SCHEMA.schema},
+        "addressing": {str(key) for key in ADDRESSING_SCHEMA.schema},
         "security": {str(key) for key in SECURITY_SCHEMA.schema},
         "objects": {str(key) for key in objects_schema([], []).schema},
         "reconfigure": {str(key) for key in RECONFIGURE_SCHEMA.schema},
@@ -77,7 +80,7 @@ def test_form_fields() -> None:
 def test_flow_errors_and_aborts() -> None:
     source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
-    errors |= SESSION_ERRORS | FIELD_ERRORS
+    errors |= SESSION_ERRORS | FIELD_ERRORS | {"unknown"}  # probe_error's last resort
     assert errors == set(EN["config"]["error"])
     assert {"already_configured", "wrong_meter"} <= set(EN["config"]["abort"])
     # The options flow shows the meter's errors and the OBIS errors.
@@ -109,6 +112,7 @@ def test_selectors() -> None:
     assert set(EN["selector"]["security_policy"]["options"]) == set(SECURITY_POLICIES)
     assert set(EN["selector"]["security_suite"]["options"]) == set(SECURITY_SUITES)
     assert set(EN["selector"]["invocation_counter_source"]["options"]) == set(IC_SOURCES)
+    assert set(EN["selector"]["meter_preset"]["options"]) == set(METER_PRESET_OPTIONS)
 
 
 def test_actions() -> None:

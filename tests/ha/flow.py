@@ -1,0 +1,36 @@
+"""Walking the setup flow's forms in tests: one dict of answers, each form gets its fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+
+from custom_components.dlms.config_flow import ADDRESSING_SCHEMA, SECURITY_SCHEMA, USER_SCHEMA
+
+# The steps before the connection test, in order, with their forms.
+SETUP_SCHEMAS = {"user": USER_SCHEMA, "addressing": ADDRESSING_SCHEMA, "security": SECURITY_SCHEMA}
+
+
+async def fill(
+    hass: HomeAssistant, flow_id: str, answers: dict[str, Any], *, stop_at: str | None = None
+) -> FlowResult:
+    """Answer the current form and the setup forms after it, each with the answers it has
+    fields for (the others take their defaults), until a form shows errors, the form
+    ``stop_at`` or the objects step is reached, or the flow ends."""
+    step = hass.config_entries.flow.async_get(flow_id)["step_id"]
+    while True:
+        fields = {str(key) for key in SETUP_SCHEMAS[step].schema}
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {key: value for key, value in answers.items() if key in fields}
+        )
+        await hass.async_block_till_done()
+        if (
+            result["type"] is not FlowResultType.FORM
+            or result["errors"]
+            or result["step_id"] not in SETUP_SCHEMAS
+            or result["step_id"] == stop_at
+        ):
+            return result
+        step = result["step_id"]
