@@ -420,6 +420,32 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             if last >= self.counter.value:
                 self.counter = InvocationCounter.after(last)
 
+    async def _async_counter_behind_meter(self, start: int) -> bool:
+        """After a refused secured association: whether the meter had already seen the
+        counter the session started with (a restored backup, another client with the same
+        keys), read from its frame counter object with the public client. Then the counter
+        goes on after the meter's, so the next session works with the same keys; wrong keys
+        stay wrong keys. A meter without a readable counter object says nothing."""
+        if self.counter is None:
+            return False
+        try:
+            last = await read_meter_invocation_counter(self.config_entry.data)
+        except DlmsError as err:
+            LOGGER.debug("%s: the meter's invocation counter is not readable: %s", self.name, err)
+            return False
+        if last < start or last == 0:  # 0: the meter has seen no counter at all
+            return False
+        LOGGER.warning(
+            "%s: the meter has seen invocation counter %d already (this session started at %d);"
+            " going on after it",
+            self.name,
+            last,
+            start,
+        )
+        if last >= self.counter.value:
+            self.counter = InvocationCounter.after(last)
+        return True
+
     async def async_session[T](self, operation: Callable[[DlmsClient], Awaitable[T]]) -> T:
         """Run ``operation`` in a session of its own (an action, the load profile import),
         under the port lock and with the entry's invocation counter. Raises ``DlmsError``."""
@@ -447,12 +473,21 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         identity = None
         try:
             async with port_lock(self.hass, data[CONF_PORT]):
+                start = self.counter.value if self.counter is not None else 0
                 try:
                     await self._async_counter_from_meter()
                     async with build_client(data, counter=self.counter, guard=self.guard) as client:
                         if self.identity is None:
                             identity = await read_identity(client)
                         readings = await self.reader.read(client, self.refs)
+                except DlmsError as err:
+                    if error_key(err, data) == "decryption_failed" and (
+                        await self._async_counter_behind_meter(start)
+                    ):
+                        raise InvocationCounterError(
+                            "the meter has seen this invocation counter before"
+                        ) from err
+                    raise
                 finally:
                     # Every session consumes values, failed ones too: never reuse them.
                     await self._async_save_counter()

@@ -360,70 +360,46 @@ async def rolled_back_persisted_entry(
     return harness, guard
 
 
-async def test_rolled_back_client_counter_is_refused_and_never_accepted_twice(
+async def test_rolled_back_client_counter_is_found_out_and_overtaken(
     hass: HomeAssistant,
     secured: SecuredStart,
     hass_storage: dict[str, Any],
 ) -> None:
     """An old backup puts the stored counter below what the meter has seen: the meter
-    refuses the association, the sensors are unavailable, no accepted value comes again,
-    the refused values are not used again either; reading the counter from the meter (the
-    way out the integration offers) brings the entry back at once."""
+    refuses the association like wrong keys; the coordinator reads the meter's frame counter
+    with the public client, finds it ahead, raises the repair issue instead of a reauth and
+    goes on after the meter's counter, so the next try works by itself. No accepted value
+    comes again; the one stale value sent is never sent again either."""
     harness, guard = await rolled_back_persisted_entry(hass, secured, hass_storage)
     entry = harness.entry
     assert entry is not None
     accepted_before = list(guard.accepted)
-    assert entry.state is not ConfigEntryState.LOADED
+    assert entry.state is ConfigEntryState.SETUP_RETRY
     assert harness.state() == STATE_UNAVAILABLE
     assert guard.accepted == accepted_before, "the meter accepted a rolled-back counter"
+    assert reauth_flows(hass, entry) == []
+    found = issue(hass, entry)
+    assert found is not None
+    assert found.translation_key == ISSUE
     # One stale value went out (the restored counter cannot be known stale without asking
-    # the meter); it and the values after it are saved as consumed: never sent again.
+    # the meter); the stored counter is now past everything the meter has seen.
     refused = guard.seen_since_mark
     assert len(refused) == 1, refused
     assert refused[0] <= accepted_before[-1]
-    assert hass_storage[STORE_KEY.format(entry.entry_id)]["data"]["next"] > max(refused)
+    assert hass_storage[STORE_KEY.format(entry.entry_id)]["data"]["next"] > accepted_before[-1]
     harness.check(guard)
 
-    # The way out: read the counter from the meter (here through the reauth the failed
-    # setup started; the repair issue points to the same setting).
-    flows = reauth_flows(hass, entry)
-    assert len(flows) == 1
-    result = await hass.config_entries.flow.async_configure(
-        flows[0]["flow_id"],
-        {"encryption_key": EK, "authentication_key": AK, "invocation_counter_source": "meter"},
-    )
+    # The next try (Home Assistant retries the setup) works with the same keys.
+    await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert result["reason"] == "reauth_successful"
     assert entry.state is ConfigEntryState.LOADED
     state = harness.state()
     assert state != STATE_UNAVAILABLE
     harness.record(state)
     assert await harness.poll() != STATE_UNAVAILABLE
+    assert issue(hass, entry) is None
     harness.check(guard)
     assert len(set(guard.accepted)) == len(guard.accepted)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a rolled-back client invocation counter is reported as wrong keys "
-        "(ConfigEntryAuthFailed 'decryption_failed' and a reauth flow), never as the "
-        "'invocation_counter_rejected' repair issue: the coordinator maps every "
-        "AssociationRejected of a secured meter to decryption_failed and only a local "
-        "InvocationCounterError to the issue"
-    ),
-)
-async def test_rolled_back_client_counter_raises_the_repair_issue(
-    hass: HomeAssistant,
-    secured: SecuredStart,
-    hass_storage: dict[str, Any],
-) -> None:
-    harness, _ = await rolled_back_persisted_entry(hass, secured, hass_storage)
-    assert harness.entry is not None
-    assert harness.state() == STATE_UNAVAILABLE
-    found = issue(hass, harness.entry)
-    assert found is not None
-    assert found.translation_key == ISSUE
 
 
 async def test_counter_read_from_the_meter_survives_a_rollback(
