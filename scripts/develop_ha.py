@@ -1,14 +1,20 @@
 """Drive a freshly started Home Assistant for scripts/develop (standard library only).
 
     python scripts/develop_ha.py wait  --url URL --pid PID [--timeout S]
+    python scripts/develop_ha.py login --url URL --auth-file FILE [--remove-entries]
     python scripts/develop_ha.py setup --url URL --meter socket://127.0.0.1:N --auth-file FILE
 
 `wait` returns once the frontend answers (which also means onboarding is loaded), failing early
-when the Home Assistant process PID has died. `setup` onboards Home Assistant through its REST API
-(only the steps not done yet) or logs in when it is already onboarded, adds a config entry for the
-meter through the integration's own config flow (unless the domain already has one), waits for the
-entry and its sensors, prints what it found and writes the tokens (in the form the frontend keeps
-in localStorage["hassTokens"]) plus the device page URL to FILE for the screenshot helper.
+when the Home Assistant process PID has died. `login` onboards or logs in like `setup`, waits for
+Home Assistant to run, with --remove-entries deletes the integration's config entries (so that the
+config flow can be walked to its end again in the frontend: a meter can only be added once), and
+writes the tokens to FILE (without a device page URL).
+
+`setup` onboards Home Assistant through its REST API (only the steps not done yet) or logs in when
+it is already onboarded, adds a config entry for the meter through the integration's own config
+flow (unless the domain already has one), waits for the entry and its sensors, prints what it
+found and writes the tokens (in the form the frontend keeps in localStorage["hassTokens"]) plus
+the device page URL to FILE for the screenshot helper.
 """
 
 from __future__ import annotations
@@ -241,6 +247,37 @@ def wait_sensors(ha: HA, timeout: float) -> tuple[list[str], list[dict[str, Any]
     )
 
 
+def write_auth(path: str, ha: HA, tokens: dict[str, Any], device_url: str | None) -> None:
+    """The tokens in the form the frontend keeps in localStorage["hassTokens"], plus the device
+    page URL; readable by the owner only (the tokens grant admin access)."""
+    stored = {
+        "hassUrl": ha.url,
+        "clientId": ha.client_id,
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "token_type": tokens.get("token_type", "Bearer"),
+        "expires_in": tokens["expires_in"],
+        "expires": int(time.time() * 1000) + int(tokens["expires_in"]) * 1000,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"tokens": stored, "device_url": device_url}, fh)
+
+
+def login_only(args: argparse.Namespace) -> None:
+    ha = HA(args.url)
+    tokens = onboard_or_login(ha)
+    wait_running(ha, 300)
+    if args.remove_entries:
+        for entry in entries(ha):
+            print(
+                f"develop: removing the {DOMAIN} config entry '{entry.get('title')}' "
+                "(the config flow in the frontend adds the meter again)"
+            )
+            ha.request("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+    write_auth(args.auth_file, ha, tokens, None)
+
+
 def setup(args: argparse.Namespace) -> None:
     ha = HA(args.url)
     tokens = onboard_or_login(ha)
@@ -259,18 +296,7 @@ def setup(args: argparse.Namespace) -> None:
         print(f"develop:   {name}: {s['state']} {unit}".rstrip())
     device_url = f"{ha.url}/config/devices/device/{devices[0]}" if devices else ha.url
     print(f"develop: device page: {device_url}")
-    stored = {
-        "hassUrl": ha.url,
-        "clientId": ha.client_id,
-        "access_token": tokens["access_token"],
-        "refresh_token": tokens["refresh_token"],
-        "token_type": tokens.get("token_type", "Bearer"),
-        "expires_in": tokens["expires_in"],
-        "expires": int(time.time() * 1000) + int(tokens["expires_in"]) * 1000,
-    }
-    fd = os.open(args.auth_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"tokens": stored, "device_url": device_url}, fh)
+    write_auth(args.auth_file, ha, tokens, device_url)
 
 
 def main() -> int:
@@ -280,6 +306,10 @@ def main() -> int:
     p_wait.add_argument("--url", required=True)
     p_wait.add_argument("--pid", type=int, required=True)
     p_wait.add_argument("--timeout", type=float, default=600)
+    p_login = sub.add_parser("login")
+    p_login.add_argument("--url", required=True)
+    p_login.add_argument("--auth-file", required=True)
+    p_login.add_argument("--remove-entries", action="store_true")
     p_setup = sub.add_parser("setup")
     p_setup.add_argument("--url", required=True)
     p_setup.add_argument("--meter", required=True)
@@ -289,6 +319,8 @@ def main() -> int:
     try:
         if args.command == "wait":
             wait(args)
+        elif args.command == "login":
+            login_only(args)
         else:
             setup(args)
     except Fail as err:
