@@ -81,6 +81,7 @@ class CosemObject:
 class SimulatedMeter:
     serial_number: str = "12345678"
     logical_device_name: str = "DLMSIM0012345678"
+    firmware: str = "SIM-2.1.0"
     import_power_w: float = 1500.0
     export_power_w: float = 0.0
     start_import_wh: int = 1_234_567
@@ -108,6 +109,9 @@ class SimulatedMeter:
             ),
             self._data(
                 "0.0.96.1.0.255", lambda: Data(DataType.OCTET_STRING, self.serial_number.encode())
+            ),
+            self._data(
+                "1.0.0.2.0.255", lambda: Data(DataType.OCTET_STRING, self.firmware.encode())
             ),
             self._data(
                 "0.0.43.1.0.255",

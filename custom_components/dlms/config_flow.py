@@ -17,7 +17,7 @@ preselected (the defaults only where the meter has them); codes can still be typ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, override
 
 import probatio
@@ -68,6 +68,7 @@ from .const import (
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
     CONF_INVOCATION_COUNTER,
+    CONF_KEEP_SESSION,
     CONF_LOAD_PROFILE,
     CONF_LOAD_PROFILE_IMPORT,
     CONF_METER_PRESET,
@@ -442,14 +443,20 @@ def addressing_data_from_input(
 
 
 async def async_probe(
-    hass: HomeAssistant, data: dict[str, Any], counter: InvocationCounter | None = None
+    hass: HomeAssistant,
+    data: dict[str, Any],
+    counter: InvocationCounter | None = None,
+    release: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[str, dict[Obis, int]]:
     """One session with the meter: its identity and its object list (OBIS -> class id).
 
     A secured session starts its invocation counter at the meter's (read with the public
     client) or at 0, and leaves the next value in ``data`` for the entry's coordinator.
+    ``release``: frees the port first, under the port lock (an entry's kept session).
     """
     async with port_lock(hass, data[CONF_PORT]):
+        if release is not None:
+            await release()
         if uses_invocation_counter(data):
             start = counter.value if counter is not None else data.get(CONF_INVOCATION_COUNTER, 0)
             if data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
@@ -467,7 +474,7 @@ async def async_probe(
                         AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2)
                     )
                 )
-                serial, logical_device_name = await read_identity(client)
+                serial, logical_device_name, _ = await read_identity(client)
         finally:
             if counter is not None:
                 data[CONF_INVOCATION_COUNTER] = counter.value
@@ -486,7 +493,10 @@ async def async_probe_entry(
     the entry's invocation counter (the running coordinator's own counter object, else the
     stored one) and stores where it left off, so the entry never reuses a value."""
     counter: InvocationCounter | None = None
+    release = None
     store = invocation_counter_store(hass, entry.entry_id)
+    if entry.state is ConfigEntryState.LOADED:
+        release = entry.runtime_data.coordinator.async_release_session
     if uses_invocation_counter(data):
         if entry.state is ConfigEntryState.LOADED and entry.runtime_data.coordinator.counter:
             counter = entry.runtime_data.coordinator.counter
@@ -498,7 +508,7 @@ async def async_probe_entry(
                 )
             )
     try:
-        return await async_probe(hass, data, counter)
+        return await async_probe(hass, data, counter, release)
     finally:
         if CONF_INVOCATION_COUNTER in data:
             await store.async_save({"next": data[CONF_INVOCATION_COUNTER]})
@@ -820,17 +830,17 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-def options_schema(entry: DlmsConfigEntry) -> probatio.Schema:
-    current = [obj["obis"] for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])]
-    options = [
-        SelectOptionDict(value=code, label=f"{Obis.parse(code).reduced} {label}")
-        for code, label in COMMON_OBIS_CODES.items()
+def options_schema(entry: DlmsConfigEntry, classes: Mapping[Obis, int]) -> probatio.Schema:
+    """Scan interval, the objects (what the meter's object list has, else the catalogue and
+    the current choice), keep-session-open and the load profile import."""
+    current = [
+        Obis.parse(obj["obis"]) for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
     ]
-    options += [
-        SelectOptionDict(value=code, label=Obis.parse(code).reduced)
-        for code in current
-        if code not in COMMON_OBIS_CODES
-    ]
+    if classes:
+        offered = offered_objects(classes, current)
+    else:  # the meter could not be asked: the catalogue, and what is chosen now
+        offered = [Obis.parse(code) for code in COMMON_OBIS_CODES]
+        offered += [obis for obis in current if obis not in offered]
     return probatio.Schema(
         {
             probatio.Required(
@@ -848,15 +858,10 @@ def options_schema(entry: DlmsConfigEntry) -> probatio.Schema:
                 ),
                 probatio.Coerce(int),
             ),
-            probatio.Required(CONF_OBIS_CODES, default=current): SelectSelector(
-                SelectSelectorConfig(
-                    options=options,
-                    multiple=True,
-                    custom_value=True,
-                    sort=False,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
+            **objects_schema(offered, current).schema,
+            probatio.Required(
+                CONF_KEEP_SESSION, default=bool(entry.options.get(CONF_KEEP_SESSION, False))
+            ): BooleanSelector(),
             probatio.Required(
                 CONF_LOAD_PROFILE_IMPORT,
                 default=bool(entry.options.get(CONF_LOAD_PROFILE_IMPORT, True)),
@@ -881,59 +886,81 @@ def options_schema(entry: DlmsConfigEntry) -> probatio.Schema:
 
 
 class DlmsOptionsFlow(OptionsFlowWithReload):
-    """Scan interval and the objects to read; new objects are looked up on the meter."""
+    """Scan interval, the objects to read (offered from the meter's object list, read when
+    the form opens), keep-session-open and the load profile import."""
 
     config_entry: DlmsConfigEntry
+
+    def __init__(self) -> None:
+        self._classes: dict[Obis, int] | None = None
+
+    async def _async_object_list(self, errors: dict[str, str]) -> dict[Obis, int]:
+        """The meter's objects, read once per options flow; {} with ``errors`` filled when
+        the meter cannot be asked now."""
+        if self._classes is None:
+            data = dict(self.config_entry.data)
+            try:
+                _, self._classes = await async_probe_entry(self.hass, self.config_entry, data)
+            except Exception as err:  # every failure becomes a form error (probe_error says which)
+                errors["base"] = probe_error(err, data)
+                return {}
+        return self._classes
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         entry = self.config_entry
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
-        if user_input is not None:
-            current = {
-                obj["obis"]: obj["class_id"]
-                for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
-            }
-            try:
-                codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
-                profile = Obis.parse(user_input[CONF_LOAD_PROFILE]).dotted
-            except InvalidObis as err:
-                errors[CONF_OBIS_CODES] = "invalid_obis"
-                placeholders["obis"] = err.code
-            except NoObisCodes:
-                errors[CONF_OBIS_CODES] = "no_obis_codes"
-            except DecodeError:
-                errors[CONF_LOAD_PROFILE] = "invalid_obis"
-                placeholders["obis"] = user_input[CONF_LOAD_PROFILE]
-            else:
-                classes = {obis: current[obis.dotted] for obis in codes if obis.dotted in current}
-                if len(classes) < len(codes):
-                    # Only new objects need the meter's object list.
-                    data = dict(entry.data)
-                    try:
-                        _, classes = await async_probe_entry(self.hass, entry, data)
-                    except Exception as err:
-                        errors["base"] = probe_error(err, data)
-                if not errors:
-                    if missing := [obis.reduced for obis in codes if obis not in classes]:
-                        errors[CONF_OBIS_CODES] = "object_not_found"
-                        placeholders["obis"] = ", ".join(missing)
-                    else:
-                        return self.async_create_entry(
-                            data={
-                                CONF_SCAN_INTERVAL: user_input[CONF_SCAN_INTERVAL],
-                                CONF_OBJECTS: [
-                                    {"obis": obis.dotted, "class_id": classes[obis]}
-                                    for obis in codes
-                                ],
-                                CONF_LOAD_PROFILE_IMPORT: user_input[CONF_LOAD_PROFILE_IMPORT],
-                                CONF_LOAD_PROFILE: profile,
-                                CONF_BACKFILL_DAYS: user_input[CONF_BACKFILL_DAYS],
-                            }
-                        )
+        if user_input is None:
+            classes = await self._async_object_list(errors)
+            return self.async_show_form(
+                step_id="init",
+                data_schema=options_schema(entry, classes),
+                errors=errors,
+                description_placeholders=placeholders,
+            )
+        current = {
+            Obis.parse(obj["obis"]): int(obj["class_id"])
+            for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
+        }
+        classes = {**current, **(self._classes or {})}
+        try:
+            codes = parse_obis_codes(user_input[CONF_OBIS_CODES])
+            profile = Obis.parse(user_input[CONF_LOAD_PROFILE]).dotted
+        except InvalidObis as err:
+            errors[CONF_OBIS_CODES] = "invalid_obis"
+            placeholders["obis"] = err.code
+        except NoObisCodes:
+            errors[CONF_OBIS_CODES] = "no_obis_codes"
+        except DecodeError:
+            errors[CONF_LOAD_PROFILE] = "invalid_obis"
+            placeholders["obis"] = user_input[CONF_LOAD_PROFILE]
+        else:
+            if any(obis not in classes for obis in codes) and not self._classes:
+                # A new code and no object list yet: ask the meter now.
+                self._classes = None
+                classes |= await self._async_object_list(errors)
+            if not errors:
+                if missing := [obis.reduced for obis in codes if obis not in classes]:
+                    errors[CONF_OBIS_CODES] = "object_not_found"
+                    placeholders["obis"] = ", ".join(missing)
+                else:
+                    return self.async_create_entry(
+                        data={
+                            CONF_SCAN_INTERVAL: user_input[CONF_SCAN_INTERVAL],
+                            CONF_OBJECTS: [
+                                {"obis": obis.dotted, "class_id": classes[obis]} for obis in codes
+                            ],
+                            CONF_KEEP_SESSION: user_input[CONF_KEEP_SESSION],
+                            CONF_LOAD_PROFILE_IMPORT: user_input[CONF_LOAD_PROFILE_IMPORT],
+                            CONF_LOAD_PROFILE: profile,
+                            CONF_BACKFILL_DAYS: user_input[CONF_BACKFILL_DAYS],
+                        }
+                    )
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(options_schema(entry), user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                options_schema(entry, self._classes or {}), user_input
+            ),
             errors=errors,
             description_placeholders=placeholders,
         )

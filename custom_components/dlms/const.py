@@ -117,6 +117,8 @@ RESET_CONFIRMATIONS: Final = 3
 
 SERIAL_NUMBER_OBIS: Final = Obis(0, 0, 96, 1, 0, 255)
 LOGICAL_DEVICE_NAME_OBIS: Final = Obis(0, 0, 42, 0, 0, 255)
+# Active firmware identifier (electricity), for the device's software version.
+FIRMWARE_OBIS: Final = Obis(1, 0, 0, 2, 0, 255)
 
 # The first three characters of the logical device name are the manufacturer's FLAG id
 # (assigned by the DLMS User Association). Only ids we are sure of are listed.
@@ -180,3 +182,5 @@ CONF_LOAD_PROFILE: Final = "load_profile"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
 DEFAULT_LOAD_PROFILE: Final = "1.0.99.1.0.255"
 DEFAULT_BACKFILL_DAYS: Final = 7
+# Keep one association open between polls (off: the port is free between polls).
+CONF_KEEP_SESSION: Final = "keep_session"

@@ -21,6 +21,7 @@ session from the meter's own frame counter object (read with the public client f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from .const import (
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
     CONF_INVOCATION_COUNTER,
+    CONF_KEEP_SESSION,
     CONF_MODE_E,
     CONF_OBJECTS,
     CONF_SECURITY_POLICY,
@@ -67,6 +69,7 @@ from .const import (
     DEFAULT_IC_OBIS,
     DOMAIN,
     FAILURES_BEFORE_BACKOFF,
+    FIRMWARE_OBIS,
     IC_SOURCE_METER,
     LOGGER,
     LOGICAL_DEVICE_NAME_OBIS,
@@ -80,7 +83,14 @@ from .const import (
     SERIAL_NUMBER_OBIS,
     UNKNOWN_MANUFACTURER,
 )
-from .libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectReading, ObjectRef
+from .libdlms.client import (
+    ClientSettings,
+    DlmsClient,
+    KeptSession,
+    MeterReader,
+    ObjectReading,
+    ObjectRef,
+)
 from .libdlms.codecs.acse import Mechanism
 from .libdlms.codecs.axdr import Data, DataType
 from .libdlms.codecs.xdlms import AttributeDescriptor
@@ -113,6 +123,7 @@ class MeterIdentity:
 
     serial_number: str
     logical_device_name: str | None
+    firmware_version: str | None = None
 
     @property
     def manufacturer(self) -> str:
@@ -304,20 +315,21 @@ def data_text(data: Data) -> str:
     return str(data.to_python())
 
 
-async def read_identity(client: DlmsClient) -> tuple[str | None, str | None]:
-    """The serial number (0-0:96.1.0) and logical device name (0-0:42.0.0), each None when
-    the meter does not give it."""
+async def read_identity(client: DlmsClient) -> tuple[str | None, str | None, str | None]:
+    """The serial number (0-0:96.1.0), logical device name (0-0:42.0.0) and active firmware
+    identifier (1-0:0.2.0), each None when the meter does not give it."""
     results = await client.get_many(
         [
             AttributeDescriptor(1, SERIAL_NUMBER_OBIS, 2),
             AttributeDescriptor(1, LOGICAL_DEVICE_NAME_OBIS, 2),
+            AttributeDescriptor(1, FIRMWARE_OBIS, 2),
         ]
     )
-    serial, name = (
+    serial, name, firmware = (
         data_text(result) if isinstance(result, Data) and result.value not in (None, b"") else None
         for result in results
     )
-    return serial, name
+    return serial, name, firmware
 
 
 def _obis_value(reading: ObjectReading) -> ObisValue:
@@ -363,6 +375,11 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self.counter: InvocationCounter | None = None
         self.guard = InvocationCounterGuard()
         self._counter_store: Store[dict[str, int]] = invocation_counter_store(hass, entry.entry_id)
+        # With the keep-session option one association serves every poll, action and load
+        # profile import; it is re-made when the meter dropped it (inactivity timeout).
+        self._kept: KeptSession | None = (
+            KeptSession(self._new_client) if entry.options.get(CONF_KEEP_SESSION, False) else None
+        )
         self.consecutive_failures = 0
         self.last_read: datetime | None = None
         self._last_read_listeners: list[CALLBACK_TYPE] = []
@@ -446,15 +463,46 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             self.counter = InvocationCounter.after(last)
         return True
 
+    def _new_client(self) -> DlmsClient:
+        return build_client(self.config_entry.data, counter=self.counter, guard=self.guard)
+
+    async def _async_run[T](self, operation: Callable[[DlmsClient], Awaitable[T]]) -> T:
+        """Run ``operation`` in the kept session, or in a session of its own. The caller
+        holds the port lock. A kept session that failed is released, whatever failed."""
+        if self._kept is None:
+            await self._async_counter_from_meter()
+            async with self._new_client() as client:
+                return await operation(client)
+        if not self._kept.is_open:
+            await self._async_counter_from_meter()
+        try:
+            return await self._kept.run(operation)
+        except BaseException:
+            await self.async_release_session()
+            raise
+
+    async def async_release_session(self) -> None:
+        """Release the kept session (RLRQ, DISC, port closed), e.g. before another session
+        on the port: a reconfigure or options probe. The caller holds the port lock."""
+        if self._kept is not None and self._kept.is_open:
+            with contextlib.suppress(DlmsError, OSError):
+                await self._kept.close()
+
+    @override
+    async def async_shutdown(self) -> None:
+        """Unload or Home Assistant stopping: the kept session is released."""
+        await super().async_shutdown()
+        if self._kept is not None and self._kept.is_open:
+            async with port_lock(self.hass, self.config_entry.data[CONF_PORT]):
+                await self.async_release_session()
+                await self._async_save_counter()
+
     async def async_session[T](self, operation: Callable[[DlmsClient], Awaitable[T]]) -> T:
-        """Run ``operation`` in a session of its own (an action, the load profile import),
+        """Run ``operation`` in this entry's session (an action, the load profile import),
         under the port lock and with the entry's invocation counter. Raises ``DlmsError``."""
-        data = self.config_entry.data
-        async with port_lock(self.hass, data[CONF_PORT]):
+        async with port_lock(self.hass, self.config_entry.data[CONF_PORT]):
             try:
-                await self._async_counter_from_meter()
-                async with build_client(data, counter=self.counter, guard=self.guard) as client:
-                    return await operation(client)
+                return await self._async_run(operation)
             finally:
                 await self._async_save_counter()
 
@@ -470,16 +518,11 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     async def _async_update_data(self) -> MeterData:
         entry = self.config_entry
         data = entry.data
-        identity = None
         try:
             async with port_lock(self.hass, data[CONF_PORT]):
                 start = self.counter.value if self.counter is not None else 0
                 try:
-                    await self._async_counter_from_meter()
-                    async with build_client(data, counter=self.counter, guard=self.guard) as client:
-                        if self.identity is None:
-                            identity = await read_identity(client)
-                        readings = await self.reader.read(client, self.refs)
+                    identity, readings = await self._async_run(self._read)
                 except DlmsError as err:
                     if error_key(err, data) == "decryption_failed" and (
                         await self._async_counter_behind_meter(start)
@@ -516,6 +559,13 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             listener()
         return published
 
+    async def _read(
+        self, client: DlmsClient
+    ) -> tuple[tuple[str | None, str | None, str | None] | None, list[ObjectReading]]:
+        """One poll's reads: the identity the first time, then every object."""
+        identity = await read_identity(client) if self.identity is None else None
+        return identity, await self.reader.read(client, self.refs)
+
     def retry_after(self) -> float:
         """Seconds to the next try after ``consecutive_failures`` failed sessions in a row:
         one update interval for the first FAILURES_BEFORE_BACKOFF failures (a fault that
@@ -532,7 +582,9 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self._last_read_listeners.append(listener)
         return lambda: self._last_read_listeners.remove(listener)
 
-    def _set_identity(self, serial: str | None, logical_device_name: str | None) -> None:
+    def _set_identity(
+        self, serial: str | None, logical_device_name: str | None, firmware: str | None
+    ) -> None:
         expected = self.config_entry.unique_id
         if serial is not None and expected is not None and serial != expected:
             # Another meter answers on this port and address: never show its values as ours.
@@ -544,6 +596,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self.identity = MeterIdentity(
             serial_number=serial or expected or self.config_entry.entry_id,
             logical_device_name=logical_device_name,
+            firmware_version=firmware,
         )
 
     def _confirmed_reset(self, key: str, old: ObisValue, value: ObisValue) -> bool:

@@ -34,6 +34,7 @@ async def async_get_config_entry_diagnostics(
             "serial_number": identity.serial_number,
             "logical_device_name": identity.logical_device_name,
             "manufacturer": identity.manufacturer,
+            "firmware_version": identity.firmware_version,
         },
         "coordinator": {
             "last_update_success": coordinator.last_update_success,

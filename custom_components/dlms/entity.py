@@ -23,4 +23,5 @@ class DlmsEntity(CoordinatorEntity[DlmsCoordinator]):
             manufacturer=identity.manufacturer,
             model=identity.logical_device_name,
             serial_number=serial,
+            sw_version=identity.firmware_version,
         )

@@ -52,6 +52,7 @@ async def test_diagnostics_redact_the_password(
         "serial_number": "12345678",
         "logical_device_name": "DLMSIM0012345678",
         "manufacturer": "Unknown",
+        "firmware_version": "SIM-2.1.0",
     }
     assert diagnostics["coordinator"]["last_update_success"] is True
     assert diagnostics["coordinator"]["scaler_units"]["3/1.0.32.7.0.255/2"] == {

@@ -115,28 +115,22 @@ async def test_reauth_with_new_keys(
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_reauth_reading_the_counter_from_the_meter(
+async def test_counter_behind_the_meter_recovers_by_itself(
     hass: HomeAssistant, simulator_factory: SimulatorFactory
 ) -> None:
     """Right keys, but the meter saw higher counters (another client): refused like wrong
-    keys; reauth offers to read the counter from the meter."""
+    keys on the wire; the meter's frame counter tells it apart, so no reauth: the setup is
+    retried and goes on after the meter's counter."""
     simulator = await simulator_factory(settings=GMAC_SERVER)
     await used_counters_up_to(simulator, 5000)
     entry = make_entry(simulator.url, **secured_entry_data())
     await setup(hass, entry)
-    assert entry.error_reason_translation_key == "decryption_failed"
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "invocation_counter"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
-    flow = reauth_flow(hass)
-    keys = {"encryption_key": EK, "authentication_key": AK}
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"], keys)
-    assert result["errors"] == {"base": "decryption_failed"}
-    result = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], keys | {"invocation_counter_source": "meter"}
-    )
+    await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert result["reason"] == "reauth_successful"
-    assert entry.data["invocation_counter_source"] == "meter"
-    assert entry.data["invocation_counter_obis"] == "0.0.43.1.0.255"
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.coordinator.counter.value > 5000
 
@@ -235,7 +229,8 @@ async def test_options_scan_interval_and_objects(
             {"obis": "1.0.1.8.0.255", "class_id": 3},
             {"obis": "0.0.96.1.0.255", "class_id": 1},
         ],
-        # The load profile import keeps its defaults.
+        # The session is not kept, the load profile import keeps its defaults.
+        "keep_session": False,
         "load_profile_import": True,
         "load_profile": "1.0.99.1.0.255",
         "backfill_days": 7,
@@ -321,3 +316,57 @@ async def test_options_load_profile_import(hass: HomeAssistant, simulator: Meter
     assert entry.options["load_profile_import"] is False
     assert entry.options["load_profile"] == "1.0.99.2.0.255"
     assert entry.options["backfill_days"] == 30
+
+
+async def test_options_offer_the_meters_objects(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    """The options form lists what the meter's object list has (read when it opens), with
+    catalogue names; a meter that cannot be asked gets the catalogue and an error."""
+    entry = make_entry(simulator.url, objects=[{"obis": "1.0.1.8.0.255", "class_id": 3}])
+    await setup(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["errors"] == {}
+    schema = result["data_schema"].schema
+    (key,) = (key for key in schema if str(key) == "obis_codes")
+    offered = {option["value"]: option["label"] for option in schema[key].config["options"]}
+    assert offered["1.0.14.7.0.255"] == "1-0:14.7.0*255 Frequency"
+    assert "1.0.3.8.0.255" not in offered  # the catalogue's reactive energy: not on this meter
+    assert key.default() == ["1.0.1.8.0.255"]
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+    await simulator.stop()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["errors"] == {"base": "cannot_connect"}
+    schema = result["data_schema"].schema
+    (key,) = (key for key in schema if str(key) == "obis_codes")
+    assert "1.0.3.8.0.255" in {option["value"] for option in schema[key].config["options"]}
+
+
+async def test_keep_session_open(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """With the option on, polls, an options probe and the unload share the port properly:
+    one association serves the polls; the options flow's probe releases it first; the
+    unload releases it."""
+    entry = make_entry(simulator.url, objects=[{"obis": "1.0.1.8.0.255", "class_id": 3}])
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={"keep_session": True})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    for _ in range(3):
+        await coordinator.async_refresh()
+        assert coordinator.last_update_success
+    assert len(simulator.sessions) == 1
+    assert simulator.sessions[0].connected  # still open between polls
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["errors"] == {}
+    assert not simulator.sessions[0].connected  # released before the probe's own session
+    hass.config_entries.options.async_abort(result["flow_id"])
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert simulator.sessions[-1].connected
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not any(session.connected for session in simulator.sessions)

@@ -128,6 +128,7 @@ async def test_entities_and_device(
     assert device.serial_number == "12345678"
     assert device.model == "DLMSIM0012345678"
     assert device.manufacturer == "Unknown"  # "DLM" is no FLAG id we know
+    assert device.sw_version == "SIM-2.1.0"  # the active firmware identifier 1-0:0.2.0
     assert {e.device_id for e in entries} == {device.id}
 
 
@@ -143,6 +144,25 @@ async def test_manufacturer_from_flag(
     assert device is not None
     assert device.manufacturer == "Landis+Gyr"
     assert device.model == "LGZ1030012345678"
+
+
+async def test_meter_without_firmware_identifier(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The firmware identifier is optional: without it the device has no software version
+    and everything else works."""
+    del simulator.meter.objects[Obis.parse("1.0.0.2.0.255")]
+    await setup_entry(hass, config_entry)
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "12345678"), config_entry.entry_id
+    )
+    assert device is not None
+    assert device.sw_version is None
+    assert device.serial_number == "12345678"
+    assert value(hass, ENERGY_IMPORT) == 1234.567
 
 
 async def test_other_obis_codes(

@@ -70,6 +70,7 @@ def test_form_fields() -> None:
         == {
             "scan_interval",
             "obis_codes",
+            "keep_session",
             "load_profile_import",
             "load_profile",
             "backfill_days",
