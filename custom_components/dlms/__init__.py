@@ -13,9 +13,14 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
+    ADDRESS_SIZE_AUTO,
+    BAUDRATE,
+    CONF_ADDRESS_SIZE,
     CONF_BACKFILL_DAYS,
+    CONF_BAUDRATE,
     CONF_LOAD_PROFILE,
     CONF_LOAD_PROFILE_IMPORT,
+    CONF_MODE_E,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_LOAD_PROFILE,
     DOMAIN,
@@ -97,6 +102,26 @@ def _start_history(
 
     schedule()
     entry.async_on_unload(async_track_time_interval(hass, schedule, HISTORY_INTERVAL))
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
+    """1.1 -> 1.2: the line settings that 1.1 entries could leave to the defaults (baud
+    rate, mode E, address size) are written into the entry, so a later change of a default
+    never changes how an existing meter is read. A newer major version (a downgrade) is
+    refused: this code cannot know what it means."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        defaults = {
+            CONF_BAUDRATE: BAUDRATE,
+            CONF_MODE_E: False,
+            CONF_ADDRESS_SIZE: ADDRESS_SIZE_AUTO,
+        }
+        hass.config_entries.async_update_entry(
+            entry, data={**defaults, **entry.data}, minor_version=2
+        )
+        LOGGER.debug("%s migrated to version 1.2", entry.title)
+    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:

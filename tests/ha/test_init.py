@@ -7,12 +7,13 @@ import logging
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
 from simulator import MeterSimulator
 
 from ..conftest import SimulatorFactory
-from .conftest import make_entry
+from .conftest import entry_data, make_entry
 
 
 async def test_setup_and_unload(hass: HomeAssistant, simulator: MeterSimulator) -> None:
@@ -92,3 +93,31 @@ async def test_another_meter_on_the_port(hass: HomeAssistant, simulator: MeterSi
         "found": "12345678",
     }
     assert hass.states.async_all("sensor") == []
+
+
+async def test_migration_from_1_1(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """A 1.1 entry that left the line settings to the defaults gets them written in, keeps
+    what it had, and is read as before."""
+    entry = make_entry(simulator.url, address_size="2")
+    assert "baudrate" not in entry.data
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.data["baudrate"] == 9600
+    assert entry.data["mode_e"] is False
+    assert entry.data["address_size"] == "2"  # what the entry had stays
+    assert entry.unique_id == "12345678"
+    assert entry.runtime_data.coordinator.last_update_success
+
+
+async def test_newer_entry_is_refused(hass: HomeAssistant, simulator: MeterSimulator) -> None:
+    """An entry from a newer major version (after a downgrade) is not guessed at."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id="12345678", data=entry_data(simulator.url), version=2
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert len(simulator.sessions) == 0
