@@ -94,7 +94,10 @@ from .libdlms.client import (
 from .libdlms.codecs.acse import Mechanism
 from .libdlms.codecs.axdr import Data, DataType
 from .libdlms.codecs.xdlms import AttributeDescriptor
+from .libdlms.cosem.clock import CosemDateTime
 from .libdlms.cosem.obis import Obis
+from .libdlms.cosem.objects import InterfaceClass
+from .libdlms.cosem.profile import CLOCK
 from .libdlms.errors import (
     AssociationRejected,
     AuthenticationFailed,
@@ -112,6 +115,10 @@ from .libdlms.transport import SerialTransport, normalize_url
 type DlmsConfigEntry = ConfigEntry[DlmsRuntimeData]
 
 DATA_PORT_LOCKS: HassKey[dict[str, asyncio.Lock]] = HassKey(f"{DOMAIN}_port_locks")
+
+# The meter's clock (0-0:1.0.0, time attribute), read with the values when its diagnostic
+# sensor is enabled.
+CLOCK_REF = ObjectRef(InterfaceClass.CLOCK, CLOCK, 2)
 
 # Units of energy registers that only ever count up (within one billing cycle at most).
 CUMULATIVE_UNITS = frozenset({"Wh", "varh", "VAh"})
@@ -388,6 +395,9 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         # Lower readings of cumulative registers not published yet: the last one and how
         # many reads in a row gave a value that low.
         self._lower: dict[str, tuple[Decimal, int]] = {}
+        # The meter's clock minus Home Assistant's, in seconds, when its sensor wants it.
+        self.read_clock = False
+        self.clock_offset: float | None = None
         # The last published value of each cumulative register, kept through failed reads.
         self._published: dict[str, ObisValue] = {}
 
@@ -564,7 +574,26 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     ) -> tuple[tuple[str | None, str | None, str | None] | None, list[ObjectReading]]:
         """One poll's reads: the identity the first time, then every object."""
         identity = await read_identity(client) if self.identity is None else None
-        return identity, await self.reader.read(client, self.refs)
+        refs = [*self.refs, CLOCK_REF] if self.read_clock else self.refs
+        readings = await self.reader.read(client, refs)
+        if self.read_clock:
+            self.clock_offset = self._clock_offset(readings.pop())
+        return identity, readings
+
+    def _clock_offset(self, reading: ObjectReading) -> float | None:
+        """The meter's clock minus Home Assistant's, to about a second (the read's round
+        trip); None when the clock could not be read or gives no complete date-time."""
+        raw = reading.value
+        if raw is None or not isinstance(raw.value, bytes):
+            return None
+        try:
+            meter_time = CosemDateTime.from_bytes(raw.value).to_datetime(
+                dt_util.get_default_time_zone()
+            )
+        except DecodeError as err:
+            LOGGER.debug("%s: the meter's clock is unusable: %s", self.name, err)
+            return None
+        return round((meter_time - dt_util.utcnow()).total_seconds(), 1)
 
     def retry_after(self) -> float:
         """Seconds to the next try after ``consecutive_failures`` failed sessions in a row:

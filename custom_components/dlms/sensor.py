@@ -30,6 +30,8 @@ from homeassistant.const import (
     UnitOfReactiveEnergy,
     UnitOfReactivePower,
     UnitOfTemperature,
+    UnitOfTime,
+    UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -95,8 +97,17 @@ UNIT_DEVICE_CLASSES: Final[dict[str, tuple[SensorDeviceClass, str | None]]] = {
     UnitOfElectricCurrent.AMPERE: (SensorDeviceClass.CURRENT, None),
     UnitOfFrequency.HERTZ: (SensorDeviceClass.FREQUENCY, None),
     UnitOfTemperature.CELSIUS: (SensorDeviceClass.TEMPERATURE, None),
+    UnitOfVolume.CUBIC_METERS: (SensorDeviceClass.VOLUME, None),
+}
+# A volume register's medium from the OBIS value group A: gas (7), water (8 cold, 9 hot).
+VOLUME_MEDIA: Final[dict[int, SensorDeviceClass]] = {
+    7: SensorDeviceClass.GAS,
+    8: SensorDeviceClass.WATER,
+    9: SensorDeviceClass.WATER,
 }
 _ENERGY_CLASSES: Final = {SensorDeviceClass.ENERGY, SensorDeviceClass.REACTIVE_ENERGY}
+# A gas or water meter's volume register is its index: it only counts up.
+_METER_INDEX_CLASSES: Final = {SensorDeviceClass.GAS, SensorDeviceClass.WATER}
 _REGISTER_CLASSES: Final = {
     InterfaceClass.REGISTER,
     InterfaceClass.EXTENDED_REGISTER,
@@ -136,11 +147,13 @@ def describe(ref: ObjectRef, first: ObisValue | None) -> SensorEntityDescription
     suggested_unit: str | None = None
     if unit is not None and unit in UNIT_DEVICE_CLASSES:
         device_class, suggested_unit = UNIT_DEVICE_CLASSES[unit]
+        if device_class is SensorDeviceClass.VOLUME:
+            device_class = VOLUME_MEDIA.get(obis.a, SensorDeviceClass.VOLUME)
     elif unit is None and obis.a == 1 and obis.c in (13, 33, 53, 73) and obis.d == 7:
         device_class = SensorDeviceClass.POWER_FACTOR
 
     state_class: SensorStateClass | None
-    if is_cumulative(obis, unit):
+    if is_cumulative(obis, unit) or device_class in _METER_INDEX_CLASSES:
         state_class = SensorStateClass.TOTAL_INCREASING
     elif device_class in _ENERGY_CLASSES:
         # Net (C=16) registers can go down; other time integrals are per-period amounts.
@@ -178,6 +191,7 @@ async def async_setup_entry(
         for ref in coordinator.refs
     ]
     entities.append(DlmsLastReadSensor(coordinator, identity))
+    entities.append(DlmsClockOffsetSensor(coordinator, identity))
     async_add_entities(entities)
 
 
@@ -213,6 +227,48 @@ class DlmsLastReadSensor(DlmsEntity, SensorEntity):
     @override
     def native_value(self) -> datetime | None:
         return self.coordinator.last_read
+
+
+class DlmsClockOffsetSensor(DlmsEntity, SensorEntity):
+    """How far the meter's clock is ahead of Home Assistant's (diagnostic, disabled by
+    default: reading the clock adds an attribute to every poll only when it is enabled).
+    Load profile entries carry the meter's time, so a drifting clock shifts them."""
+
+    entity_description = SensorEntityDescription(
+        key="clock_offset",
+        translation_key="clock_offset",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+    )
+
+    def __init__(self, coordinator: DlmsCoordinator, identity: MeterIdentity) -> None:
+        super().__init__(coordinator, identity)
+        self._attr_unique_id = f"{identity.serial_number}_clock_offset"
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Only an enabled sensor is added: from now on every poll reads the clock."""
+        await super().async_added_to_hass()
+        self.coordinator.read_clock = True
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        self.coordinator.read_clock = False
+        await super().async_will_remove_from_hass()
+
+    @property
+    @override
+    def available(self) -> bool:
+        return super().available and self.coordinator.clock_offset is not None
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        return self.coordinator.clock_offset
 
 
 class DlmsSensor(DlmsEntity, SensorEntity):

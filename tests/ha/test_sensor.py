@@ -118,7 +118,7 @@ async def test_entities_and_device(
     assert entry.translation_key == "active_energy_import"
     assert entry.options["sensor.private"]["suggested_unit_of_measurement"] == "kWh"
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
-    assert len(entries) == 8  # seven values and the last-successful-read diagnostic
+    assert len(entries) == 9  # seven values, the last-successful-read and clock diagnostics
 
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, "12345678"), config_entry.entry_id

@@ -99,7 +99,7 @@ def test_exceptions() -> None:
 
 def test_entity_names_and_icons() -> None:
     keys = {known.translation_key for known in KNOWN_OBIS.values()} | {GENERIC_TRANSLATION_KEY}
-    keys.add("last_read")
+    keys |= {"last_read", "clock_offset"}
     assert set(EN["entity"]["sensor"]) == keys
     assert EN["entity"]["sensor"][GENERIC_TRANSLATION_KEY]["name"] == "OBIS {obis}"
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
