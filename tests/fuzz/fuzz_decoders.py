@@ -302,12 +302,38 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_one(targets: dict[str, Target], data: bytes, timeout: float | None) -> set[str]:
+class Slowest:
+    """The slowest (target, input) pair seen: how long, which target, the input."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.target = ""
+        self.data = b""
+
+    def update(self, seconds: float, target: str, data: bytes) -> None:
+        if seconds > self.seconds:
+            self.seconds, self.target, self.data = seconds, target, data
+
+    def __str__(self) -> str:
+        shown = self.data[:48].hex() + ("…" if len(self.data) > 48 else "")
+        return (
+            f"slowest input: {self.seconds * 1000:.2f} ms in {self.target} "
+            f"({len(self.data)} bytes: {shown})"
+        )
+
+
+def run_one(
+    targets: dict[str, Target],
+    data: bytes,
+    timeout: float | None,
+    slowest: Slowest | None = None,
+) -> set[str]:
     """Every target on ``data``; returns the outcomes. A non-DlmsError is re-raised with
     the target's name attached."""
     dlms_error = _dlms_error()
     outcomes: set[str] = set()
     for name, target in targets.items():
+        started = time.perf_counter()
         try:
             if timeout is None:
                 target(data)
@@ -321,6 +347,9 @@ def run_one(targets: dict[str, Target], data: bytes, timeout: float | None) -> s
             raise
         else:
             outcomes.add(f"{name}|ok")
+        finally:
+            if slowest is not None:
+                slowest.update(time.perf_counter() - started, name, data)
     return outcomes
 
 
@@ -329,20 +358,21 @@ def fuzz(seconds: float, seed: int, max_length: int, timeout: float) -> int:
     rng = random.Random(seed)
     corpus = [s[:max_length] for s in seeds()]
     seen: set[str] = set()
+    slowest = Slowest()
     count = 0
     start = time.monotonic()
     deadline = start + seconds
     next_report = start + 10
     try:
         for data in corpus:  # the seeds themselves first
-            seen |= run_one(targets, data, timeout)
+            seen |= run_one(targets, data, timeout, slowest)
             count += 1
         while time.monotonic() < deadline:
             if rng.random() < 0.05:
                 data = rng.randbytes(rng.randint(0, 64))
             else:
                 data = mutate(rng, rng.choice(corpus), corpus, max_length)
-            outcomes = run_one(targets, data, timeout)
+            outcomes = run_one(targets, data, timeout, slowest)
             count += 1
             if not outcomes <= seen:
                 seen |= outcomes
@@ -370,6 +400,7 @@ def fuzz(seconds: float, seed: int, max_length: int, timeout: float) -> int:
         f"distinct outcomes {len(seen)}",
         flush=True,
     )
+    print(slowest, flush=True)
     return 0
 
 
