@@ -104,8 +104,6 @@ class ServerSettings:
     inactivity_timeout: float | None = None  # seconds of silence after which the link drops
     server_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA
     client_public_key: ec.EllipticCurvePublicKey | None = None
-    server_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA
-    client_public_key: ec.EllipticCurvePublicKey | None = None
     with_list_cap: int | None = None  # refuse longer GET with-list requests
     mechanism: Mechanism = Mechanism.NONE  # required; with only a password: LLS
     security_policy: str = "none"
