@@ -140,8 +140,11 @@ def describe(ref: ObjectRef, first: ObisValue | None) -> SensorEntityDescription
             "translation_placeholders": {"obis": obis.reduced},
         }
     )
+    # Abstract objects (value group A = 0: serial number, firmware, status, counters)
+    # describe the meter itself, not what it measures.
+    category = EntityCategory.DIAGNOSTIC if obis.a == 0 else None
     if not numeric:
-        return SensorEntityDescription(key=obis.dotted, **name_kwargs)
+        return SensorEntityDescription(key=obis.dotted, entity_category=category, **name_kwargs)
 
     device_class: SensorDeviceClass | None = None
     suggested_unit: str | None = None
@@ -174,6 +177,7 @@ def describe(ref: ObjectRef, first: ObisValue | None) -> SensorEntityDescription
         native_unit_of_measurement=unit,
         suggested_unit_of_measurement=suggested_unit,
         suggested_display_precision=precision,
+        entity_category=category,
         **name_kwargs,
     )
 

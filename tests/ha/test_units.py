@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -73,6 +74,22 @@ def test_text_objects_have_no_classes() -> None:
     assert description.device_class is None
     assert description.state_class is None
     assert description.native_unit_of_measurement is None
+    assert description.entity_category is EntityCategory.DIAGNOSTIC
+
+
+@pytest.mark.parametrize(
+    ("obis", "category"),
+    [
+        ("1.0.1.8.0.255", None),
+        ("7.0.3.0.0.255", None),
+        ("0.0.96.9.0.255", EntityCategory.DIAGNOSTIC),  # the meter's own temperature
+        ("0.0.96.10.1.255", EntityCategory.DIAGNOSTIC),  # a status word
+    ],
+)
+def test_abstract_objects_are_diagnostic(obis: str, category: EntityCategory | None) -> None:
+    ref = ObjectRef(3, Obis.parse(obis), 2)
+    description = describe(ref, ObisValue(value=Decimal(1), unit=None, scaler=0))
+    assert description.entity_category == category
 
 
 async def test_clock_offset_sensor(
