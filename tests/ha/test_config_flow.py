@@ -460,3 +460,28 @@ async def test_wrong_port_after_the_password_keeps_the_password(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["password"] == "12345678"
     assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_unexpected_error_is_unknown(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The last resort: a failure that is no DlmsError (a bug) is the form's "unknown"
+    error with the traceback in the log, and the flow can go on. The probe is replaced
+    for this one branch only; every other test talks to the simulator."""
+
+    async def broken_probe(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("custom_components.dlms.config_flow.async_probe", broken_probe)
+    flow_id = await start_flow(hass)
+    result = await fill(hass, flow_id, {"port": simulator.url})
+    assert (result["step_id"], result["errors"]) == ("security", {"base": "unknown"})
+    assert "Unexpected exception while probing the meter" in caplog.text
+
+    monkeypatch.undo()
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    result = await finish_objects_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
