@@ -9,7 +9,9 @@ the Home Assistant that is installed.
 
 from __future__ import annotations
 
+import ast
 import json
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -77,7 +79,7 @@ def test_manifest_requirements_meet_home_assistant_pins(
     constraints: dict[str, list[Requirement]],
 ) -> None:
     requirements = manifest_requirements()
-    assert [canonicalize_name(r.name) for r in requirements] == ["serialx"]
+    assert [canonicalize_name(r.name) for r in requirements] == ["cryptography", "serialx"]
     for requirement in requirements:
         assert conflicts(requirement, constraints) == []
         # And the version the tests run with is one the manifest accepts.
@@ -103,3 +105,25 @@ def test_dependencies_of_requirements_meet_home_assistant_pins(
 def test_the_check_catches_conflicts(constraints: dict[str, list[Requirement]], text: str) -> None:
     """The check is not vacuous: requirements Home Assistant could not install fail it."""
     assert conflicts(Requirement(text), constraints)
+
+
+def imported_distributions() -> set[str]:
+    """The third-party distributions the integration's code imports (not the standard
+    library, not Home Assistant, not its own modules)."""
+    modules: set[str] = set()
+    for path in MANIFEST.parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    modules -= set(sys.stdlib_module_names) | {"homeassistant", "__future__"}
+    distributions = metadata.packages_distributions()
+    return {canonicalize_name(distributions[module][0]) for module in modules}
+
+
+def test_every_import_is_declared() -> None:
+    """Dependency transparency: what the code imports beyond Home Assistant is declared
+    (probatio, the schema library, comes with Home Assistant's own helpers)."""
+    declared = {canonicalize_name(r.name) for r in manifest_requirements()}
+    assert imported_distributions() - {"probatio"} == declared
