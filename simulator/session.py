@@ -176,6 +176,7 @@ class ServerSession:
         self._rx = bytearray()
         self._rx_first = True
         self._tx_segments: list[bytes] = []
+        self._window: list[tuple[int, bytes]] = []  # the I-frames sent last, with N(S)
         self._blocks: list[bytes] = []
         self._invoke = 0xC1
 
@@ -259,6 +260,7 @@ class ServerSession:
             self._rx.clear()
             self._rx_first = True
             self._tx_segments.clear()
+            self._window.clear()
             return self._frame(FrameType.UA, information=_full_parameters(answer))
         if kind is FrameType.DISC:
             was_connected = self.connected
@@ -270,6 +272,11 @@ class ServerSession:
         if kind is FrameType.RR:
             if self._tx_segments and frame.receive_sequence == self.vs:
                 return self._next_segment()
+            # N(R) inside the window we sent last: the client lost or discarded frames
+            # from there on, so they go again (go-back-N, IEC 62056-46).
+            for position, (ns, _) in enumerate(self._window):
+                if ns == frame.receive_sequence:
+                    return b"".join(sent for _, sent in self._window[position:])
             return b""
         if kind is FrameType.I:
             return self._information(frame)
@@ -277,7 +284,8 @@ class ServerSession:
 
     def _information(self, frame: Frame) -> bytes:
         if frame.send_sequence != self.vr:
-            # The client sent it again: our answer was lost. Send the answer again.
+            # The client sent it again: our answer was lost. Send the answer again (an
+            # I-frame window, or the RR that acknowledged a segment of the request).
             return self._last_frame
         self.vr = (self.vr + 1) % 8
         info = frame.information
@@ -288,7 +296,10 @@ class ServerSession:
         self._rx += info
         if frame.segmented:
             self._rx_first = False
-            return self._frame(FrameType.RR) if frame.poll_final else b""
+            if not frame.poll_final:
+                return b""
+            self._last_frame = self._frame(FrameType.RR)
+            return self._last_frame
         apdu = bytes(self._rx)
         self._rx.clear()
         self._rx_first = True
@@ -607,20 +618,21 @@ class ServerSession:
 
     def _next_segment(self) -> bytes:
         """The next window of segments, the poll/final bit on its last frame."""
-        frames = b""
+        self._window = []
         for position in range(self.window_tx):
             if not self._tx_segments:
                 break
             segment = self._tx_segments.pop(0)
-            frames += self._frame(
+            frame = self._frame(
                 FrameType.I,
                 information=segment,
                 segmented=bool(self._tx_segments),
                 ns=self.vs,
                 poll_final=position == self.window_tx - 1 or not self._tx_segments,
             )
+            self._window.append((self.vs, frame))
             self.vs = (self.vs + 1) % 8
-        self._last_frame = frames
+        self._last_frame = frames = b"".join(sent for _, sent in self._window)
         return frames
 
     def _frame(
