@@ -4,7 +4,8 @@ security, GET normal, with-list and block transfer, release). It serves tests an
 ``scripts/develop``; it is not shipped to users (it lives outside ``custom_components/``)."""
 
 from .meter import SimulatedMeter
+from .proxy import LinkFaults, LinkProxy
 from .pty import PtyMeterSimulator
 from .server import MeterSimulator
 
-__all__ = ["MeterSimulator", "PtyMeterSimulator", "SimulatedMeter"]
+__all__ = ["LinkFaults", "LinkProxy", "MeterSimulator", "PtyMeterSimulator", "SimulatedMeter"]

@@ -29,6 +29,11 @@ from ..codecs.hdlc import (
 from ..errors import LocalProtocolError, ProtocolError
 
 MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
+# Retransmissions in a row that the meter answered only with frames we had to discard
+# (stale or out of sequence). Silence is bounded by the caller's retries; a meter that
+# keeps answering the wrong frames is not silent, so without this bound it could hold a
+# session forever.
+MAX_FUTILE_RETRANSMISSIONS = 3
 
 
 class LinkState(Enum):
@@ -88,6 +93,8 @@ class HdlcLink:
         self._rx_buffer = bytearray()
         self._rx_in_progress = False
         self._last_sent = b""
+        self._discarded_since_retransmit: int | None = None  # N(S) of the last discarded
+        self._futile_retransmissions = 0
 
     # ------------------------------------------------------------------ commands
 
@@ -101,6 +108,7 @@ class HdlcLink:
         self._rx_buffer.clear()
         self._rx_in_progress = False
         self._reader.clear()
+        self._progress()
         self._queue(self._frame(FrameType.SNRM, information=self.proposed.encode()))
         self.state = LinkState.CONNECTING
 
@@ -132,8 +140,22 @@ class HdlcLink:
 
     def retransmit(self) -> None:
         """Queue our last frame again: the meter did not answer it in time. A partial
-        frame received so far is dropped; the meter will send it whole again."""
+        frame received so far is dropped; the meter will send it whole again.
+
+        Raises ``ProtocolError`` once the meter has answered ``MAX_FUTILE_RETRANSMISSIONS``
+        retransmissions in a row with nothing but frames out of sequence: it is talking,
+        but the link makes no progress, and the caller's retries (which count silence)
+        would otherwise start afresh with every useless frame."""
         self._reader.clear()
+        discarded = self._discarded_since_retransmit
+        if discarded is not None:
+            self._discarded_since_retransmit = None
+            self._futile_retransmissions += 1
+            if self._futile_retransmissions > MAX_FUTILE_RETRANSMISSIONS:
+                raise ProtocolError(
+                    f"the meter keeps sending frames out of sequence (N(S)={discarded}, "
+                    f"expected {self._receive_sequence})"
+                )
         if self._last_sent:
             self._outgoing += self._last_sent
 
@@ -169,6 +191,7 @@ class HdlcLink:
         if self.state is LinkState.CONNECTING:
             if kind is FrameType.UA:
                 self.parameters = self._negotiated(HdlcParameters.decode(frame.information))
+                self._progress()
                 self.state = LinkState.CONNECTED
                 return LinkEstablished(self.parameters)
             if kind is FrameType.DM:
@@ -185,6 +208,7 @@ class HdlcLink:
                 return self._handle_information(frame)
             if kind is FrameType.RR:
                 if self._tx_segments and frame.receive_sequence == self._send_sequence:
+                    self._progress()
                     self._send_window()
                 return None
             if kind is FrameType.DM:
@@ -195,11 +219,18 @@ class HdlcLink:
         return None
 
     def _handle_information(self, frame: Frame) -> LinkEvent | None:
-        if frame.send_sequence != self._receive_sequence:
-            # A repeat of a frame we already have (our RR was lost): ask again.
-            if self._rx_in_progress:
+        received = frame.send_sequence
+        if received != self._receive_sequence:
+            # Not the frame we expect: discard it (IEC 62056-46). A copy of one we already
+            # have needs no answer: answering every copy makes a meter that goes back N
+            # repeat its window once per copy, and the copies multiply. A frame from
+            # further on that ends the meter's window (P/F) means the ones in between
+            # were lost or overtaken: RR with our N(R) makes the meter send from there.
+            self._discarded_since_retransmit = received
+            if self._rx_in_progress and frame.poll_final and not self._already_have(received):
                 self._queue(self._frame(FrameType.RR))
             return None
+        self._progress()
         self._receive_sequence = (self._receive_sequence + 1) % 8
         information = frame.information
         if not self._rx_in_progress:
@@ -221,6 +252,17 @@ class HdlcLink:
         return ApduReceived(apdu)
 
     # ------------------------------------------------------------------ helpers
+
+    def _already_have(self, send_sequence: int | None) -> bool:
+        """Whether N(S) is one of the last window's worth of frames we accepted (rather
+        than one from further on): within the window, modulo 8."""
+        behind = (self._receive_sequence - (send_sequence or 0)) % 8
+        return 0 < behind <= max(1, min(self.parameters.window_rx, 7))
+
+    def _progress(self) -> None:
+        """The link moved on: earlier discarded frames no longer count against it."""
+        self._discarded_since_retransmit = None
+        self._futile_retransmissions = 0
 
     def _negotiated(self, answer: HdlcParameters) -> HdlcParameters:
         """What the meter's UA says, seen from our side: its receive limit is our

@@ -1,0 +1,242 @@
+"""A TCP link proxy between a client and a meter that breaks HDLC frames on purpose.
+
+The simulator's own ``Faults`` act inside the meter (an answer not sent, a bit flipped
+before sending). Some faults belong to the line instead: a frame delivered twice, two
+frames swapped, a connection that dies half-way through a frame. Those cannot be made by
+the meter without lying about its own state, so this proxy sits on the wire, cuts the
+byte stream into frames by their format field (as a receiver must: DLMS HDLC has no byte
+stuffing) and tampers with whole frames, counting each fault down as it fires.
+
+Bytes that are not a frame (noise, a partial frame at the end of a connection) are passed
+through untouched; the proxy expects the meter to send well-formed frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit
+
+from custom_components.dlms.libdlms.codecs.hdlc import FLAG, FORMAT_TYPE_3, MAX_FRAME_LENGTH
+
+_LOGGER = logging.getLogger(__name__)
+
+READ_CHUNK = 4096
+
+
+@dataclass
+class LinkFaults:
+    """Faults for one direction of the link. Each counter is the number of frames (or
+    events) still to be hit; it counts down as the fault fires, so a test sets it and
+    later sees 0 when the fault really happened."""
+
+    duplicate_frames: int = 0  # send each of the next N frames twice in a row
+    swap_frames: int = 0  # N times: hold a frame back and send it after the next one
+    drop_mid_frame: int = 0  # send the first half of a frame, then close both connections
+    corrupt_frames: int = 0  # flip a bit covered by the FCS (a bad FCS, the header intact)
+    delay_frames: int = 0  # hold each of the next N frames for ``delay`` seconds
+    delay: float = 0.0
+
+    @property
+    def pending(self) -> bool:
+        """True while some fault has not fired yet."""
+        return any(
+            (
+                self.duplicate_frames,
+                self.swap_frames,
+                self.drop_mid_frame,
+                self.corrupt_frames,
+                self.delay_frames,
+            )
+        )
+
+
+def split_frames(buffer: bytearray) -> list[tuple[bytes, bool]]:
+    """Take complete frames (and the bytes between them) off the front of ``buffer``.
+
+    Returns ``(chunk, is_frame)`` in wire order; an incomplete frame stays in ``buffer``.
+    Frames are cut by the 11-bit length of the format field, never by looking for the
+    next flag, because 0x7E may appear inside a frame."""
+    out: list[tuple[bytes, bool]] = []
+    while buffer:
+        if buffer[0] != FLAG:
+            end = buffer.find(FLAG)
+            end = len(buffer) if end < 0 else end
+            out.append((bytes(buffer[:end]), False))
+            del buffer[:end]
+            continue
+        if len(buffer) < 3:
+            break
+        fmt = (buffer[1] << 8) | buffer[2]
+        if fmt & 0xF000 != FORMAT_TYPE_3:  # a lone or shared flag, or noise
+            out.append((bytes(buffer[:1]), False))
+            del buffer[:1]
+            continue
+        size = (fmt & MAX_FRAME_LENGTH) + 2
+        if len(buffer) < size:
+            break
+        if buffer[size - 1] != FLAG:
+            out.append((bytes(buffer[:1]), False))
+            del buffer[:1]
+            continue
+        out.append((bytes(buffer[:size]), True))
+        del buffer[:size]
+    return out
+
+
+class _LinkDropped(Exception):
+    """The proxy cut the connection on purpose (``drop_mid_frame``)."""
+
+
+class LinkProxy:
+    """Listens on ``host`` (a free port) and forwards every connection to ``target``
+    (``socket://host:port``, e.g. a ``MeterSimulator.url``), opening one connection to the
+    target per client connection, as a TCP serial bridge in front of a meter would.
+
+    ``to_client`` tampers with what the meter sends, ``to_meter`` with what the client
+    sends. ``connections`` counts the client connections accepted; ``open_connections``
+    is how many are still up (0 once every session ended, whatever way it ended)."""
+
+    def __init__(self, target: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        parts = urlsplit(target)
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"target {target!r} is not socket://host:port")
+        self.target = (parts.hostname, parts.port)
+        self.host = host
+        self.port = port
+        self.to_client = LinkFaults()
+        self.to_meter = LinkFaults()
+        self.connections = 0
+        self.frames_to_client = 0  # frames forwarded (a duplicate counts twice)
+        self.frames_to_meter = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"socket://{self.host}:{self.port}"
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._tasks)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if server is not None:
+            await server.wait_closed()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _serve(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.connections += 1
+        meter_writer: asyncio.StreamWriter | None = None
+        try:
+            try:
+                meter_reader, meter_writer = await asyncio.open_connection(*self.target)
+            except OSError:
+                return  # the meter's port is gone: the client sees the connection close
+            # Either direction ending (the client hung up, the meter closed, a drop fault)
+            # ends both: a bridge with one side gone is of no use to anybody.
+            async with asyncio.TaskGroup() as group:
+                pumps = [
+                    group.create_task(
+                        self._pump(client_reader, meter_writer, self.to_meter, to_client=False)
+                    ),
+                    group.create_task(
+                        self._pump(meter_reader, client_writer, self.to_client, to_client=True)
+                    ),
+                ]
+                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+                for pump in pumps:
+                    pump.cancel()
+        except* ConnectionError, _LinkDropped:
+            pass
+        finally:
+            self._tasks.discard(task)
+            for writer in (client_writer, meter_writer):
+                if writer is not None:
+                    writer.close()
+                    with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                        await writer.wait_closed()
+
+    async def _pump(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        faults: LinkFaults,
+        *,
+        to_client: bool,
+    ) -> None:
+        buffer = bytearray()
+        held: bytes | None = None  # a frame kept back by ``swap_frames``
+        while data := await reader.read(READ_CHUNK):
+            buffer += data
+            for piece, is_frame in split_frames(buffer):
+                chunk = piece
+                if not is_frame:
+                    writer.write(chunk)
+                    continue
+                if faults.delay_frames > 0:
+                    faults.delay_frames -= 1
+                    await writer.drain()
+                    await asyncio.sleep(faults.delay)
+                if faults.drop_mid_frame > 0:
+                    faults.drop_mid_frame -= 1
+                    writer.write(chunk[: len(chunk) // 2])
+                    await writer.drain()
+                    _LOGGER.debug("link dropped in the middle of a frame")
+                    raise _LinkDropped
+                if faults.corrupt_frames > 0:
+                    faults.corrupt_frames -= 1
+                    # The last information byte, or the control byte of a frame without
+                    # information: covered by the FCS only, so the HCS still checks.
+                    position = len(chunk) - 4
+                    chunk = chunk[:position] + bytes((chunk[position] ^ 0x10,)) + chunk[-3:]
+                if held is None and faults.swap_frames > 0:
+                    faults.swap_frames -= 1
+                    held = chunk
+                    continue
+                frames = [chunk]
+                if faults.duplicate_frames > 0:
+                    faults.duplicate_frames -= 1
+                    frames.append(chunk)
+                if held is not None:
+                    frames.append(held)
+                    held = None
+                for frame in frames:
+                    writer.write(frame)
+                if to_client:
+                    self.frames_to_client += len(frames)
+                else:
+                    self.frames_to_meter += len(frames)
+            await writer.drain()
