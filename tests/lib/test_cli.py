@@ -225,7 +225,7 @@ async def test_secured_read_with_the_meters_invocation_counter(simulated_meter: 
 
 
 @pytest.mark.parametrize(
-    "simulator_options", [["--inactivity-timeout", "0.3", "--bus", "18", "--echo"]]
+    "simulator_options", [["--inactivity-timeout", "1.0", "--bus", "18", "--echo"]]
 )
 async def test_keep_open_outlives_the_meters_inactivity_timeout(simulated_meter: str) -> None:
     """--keep-open holds one association; when the meter has dropped it between polls the
@@ -237,7 +237,7 @@ async def test_keep_open_outlives_the_meters_inactivity_timeout(simulated_meter:
         "--repeat",
         "2",
         "--interval",
-        "0.6",
+        "2.0",  # the meter (timeout 1 s) drops the idle association in between
         "--keep-open",
         "3/1.0.1.8.0.255/2",
     )
