@@ -676,6 +676,7 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             except FieldError as err:
                 errors[err.field] = err.key
                 placeholders.update(err.placeholders)
+                self._keep_secrets = keep_secrets  # still the form after the failed test
             else:
                 for field in (*SECRET_FIELDS, CONF_SECURITY_POLICY, *SECURITY_FIELDS):
                     self._data.pop(field, None)
