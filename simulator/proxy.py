@@ -34,6 +34,7 @@ class LinkFaults:
     events) still to be hit; it counts down as the fault fires, so a test sets it and
     later sees 0 when the fault really happened."""
 
+    skip_frames: int = 0  # let N frames through untouched before any fault fires
     duplicate_frames: int = 0  # send each of the next N frames twice in a row
     swap_frames: int = 0  # N times: hold a frame back and send it after the next one
     drop_mid_frame: int = 0  # send the first half of a frame, then close both connections
@@ -201,38 +202,15 @@ class LinkProxy:
         held: bytes | None = None  # a frame kept back by ``swap_frames``
         while data := await reader.read(READ_CHUNK):
             buffer += data
-            for piece, is_frame in split_frames(buffer):
-                chunk = piece
+            for chunk, is_frame in split_frames(buffer):
                 if not is_frame:
                     writer.write(chunk)
                     continue
-                if faults.delay_frames > 0:
-                    faults.delay_frames -= 1
-                    await writer.drain()
-                    await asyncio.sleep(faults.delay)
-                if faults.drop_mid_frame > 0:
-                    faults.drop_mid_frame -= 1
-                    writer.write(chunk[: len(chunk) // 2])
-                    await writer.drain()
-                    _LOGGER.debug("link dropped in the middle of a frame")
-                    raise _LinkDropped
-                if faults.corrupt_frames > 0:
-                    faults.corrupt_frames -= 1
-                    # The last information byte, or the control byte of a frame without
-                    # information: covered by the FCS only, so the HCS still checks.
-                    position = len(chunk) - 4
-                    chunk = chunk[:position] + bytes((chunk[position] ^ 0x10,)) + chunk[-3:]
-                if held is None and faults.swap_frames > 0:
-                    faults.swap_frames -= 1
-                    held = chunk
-                    continue
-                frames = [chunk]
-                if faults.duplicate_frames > 0:
-                    faults.duplicate_frames -= 1
-                    frames.append(chunk)
-                if held is not None:
-                    frames.append(held)
-                    held = None
+                if faults.skip_frames > 0:
+                    faults.skip_frames -= 1
+                    frames = [chunk]
+                else:
+                    frames, held = await self._tamper(chunk, held, faults, writer)
                 for frame in frames:
                     writer.write(frame)
                 if to_client:
@@ -240,3 +218,35 @@ class LinkProxy:
                 else:
                     self.frames_to_meter += len(frames)
             await writer.drain()
+
+    @staticmethod
+    async def _tamper(
+        frame: bytes, held: bytes | None, faults: LinkFaults, writer: asyncio.StreamWriter
+    ) -> tuple[list[bytes], bytes | None]:
+        """What goes on the wire for ``frame`` (and the frame now held back, if any)."""
+        if faults.delay_frames > 0:
+            faults.delay_frames -= 1
+            await writer.drain()
+            await asyncio.sleep(faults.delay)
+        if faults.drop_mid_frame > 0:
+            faults.drop_mid_frame -= 1
+            writer.write(frame[: len(frame) // 2])
+            await writer.drain()
+            _LOGGER.debug("link dropped in the middle of a frame")
+            raise _LinkDropped
+        if faults.corrupt_frames > 0:
+            faults.corrupt_frames -= 1
+            # The last information byte, or the control byte of a frame without
+            # information: covered by the FCS only, so the HCS still checks.
+            position = len(frame) - 4
+            frame = frame[:position] + bytes((frame[position] ^ 0x10,)) + frame[-3:]
+        if held is None and faults.swap_frames > 0:
+            faults.swap_frames -= 1
+            return [], frame
+        frames = [frame]
+        if faults.duplicate_frames > 0:
+            faults.duplicate_frames -= 1
+            frames.append(frame)
+        if held is not None:
+            frames.append(held)
+        return frames, None
