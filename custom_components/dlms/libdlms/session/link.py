@@ -34,6 +34,11 @@ MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
 # keeps answering the wrong frames is not silent, so without this bound it could hold a
 # session forever.
 MAX_FUTILE_RETRANSMISSIONS = 3
+# Copies of frames we already have that we let pass without an answer before asking
+# with RR anyway: a network copy needs none, but a meter that repeats its window by
+# itself (faster than our timeout, so we never retransmit) would otherwise never hear
+# that its frames arrived.
+MAX_UNANSWERED_COPIES = 2
 
 
 class LinkState(Enum):
@@ -95,6 +100,7 @@ class HdlcLink:
         self._last_sent = b""
         self._discarded_since_retransmit: int | None = None  # N(S) of the last discarded
         self._futile_retransmissions = 0
+        self._copies = 0  # copies of frames already received, since the last progress
 
     # ------------------------------------------------------------------ commands
 
@@ -227,7 +233,12 @@ class HdlcLink:
             # further on that ends the meter's window (P/F) means the ones in between
             # were lost or overtaken: RR with our N(R) makes the meter send from there.
             self._discarded_since_retransmit = received
-            if self._rx_in_progress and frame.poll_final and not self._already_have(received):
+            copy = self._already_have(received)
+            if copy:
+                self._copies += 1
+            ask = not copy or self._copies > MAX_UNANSWERED_COPIES
+            if self._rx_in_progress and frame.poll_final and ask:
+                self._copies = 0
                 self._queue(self._frame(FrameType.RR))
             return None
         self._progress()
@@ -263,6 +274,7 @@ class HdlcLink:
         """The link moved on: earlier discarded frames no longer count against it."""
         self._discarded_since_retransmit = None
         self._futile_retransmissions = 0
+        self._copies = 0
 
     def _negotiated(self, answer: HdlcParameters) -> HdlcParameters:
         """What the meter's UA says, seen from our side: its receive limit is our
