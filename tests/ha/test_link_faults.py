@@ -134,6 +134,35 @@ async def test_link_fault_and_recovery(
     assert proxy.open_connections == 0
 
 
+async def test_a_line_that_damages_every_answer(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    proxy: LinkProxy,
+    *,
+    meter_clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every answer fails its frame check, yet bytes keep coming: the poll still ends
+    (the link gives up after a few futile repeats), the sensor is unavailable, and it is
+    back with the first poll after the line heals."""
+    caplog.set_level(logging.INFO)
+    await _setup(hass, make_entry(proxy.url))
+    entry = hass.config_entries.async_entries("dlms")[0]
+    first = await _poll(hass, entry, proxy)
+    assert first != STATE_UNAVAILABLE
+    proxy.to_client.skip_frames = 1
+    proxy.to_client.corrupt_frames = 1000
+    meter_clock.advance(600)
+    assert await _poll(hass, entry, proxy) == STATE_UNAVAILABLE
+    assert proxy.to_client.corrupt_frames < 1000
+    proxy.to_client.corrupt_frames = 0
+    meter_clock.advance(600)
+    after = await _poll(hass, entry, proxy)
+    assert after != STATE_UNAVAILABLE
+    assert float(after) > float(first)
+    assert "Traceback" not in caplog.text
+
+
 class RecordingGuard(InvocationCounterGuard):
     """The meter's guard, noting every client invocation counter it is shown (before it
     checks it, so a repeated one is noted too)."""

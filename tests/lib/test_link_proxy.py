@@ -229,6 +229,27 @@ async def test_corrupted_requests_are_sent_again(line: Line) -> None:
     assert result == await line.reference()
 
 
+async def test_a_line_that_damages_every_answer_ends_the_session(line: Line) -> None:
+    """Every answer fails its frame check. The client hears bytes after each repeat, so
+    its retries (which count silence) would start afresh every time: the link gives up
+    after MAX_FUTILE_RETRANSMISSIONS futile repeats, with a clear error, and the next
+    session on a healed line works."""
+    loop = asyncio.get_running_loop()
+    async with line.client() as client:
+        line.proxy.to_client.corrupt_frames = 1000
+        began = loop.time()
+        with pytest.raises(CommunicationError, match="damaged"):
+            await _read_all(client)
+        elapsed = loop.time() - began
+    timeout = line.settings.response_timeout
+    assert (MAX_FUTILE_RETRANSMISSIONS + 1) * timeout <= elapsed
+    assert elapsed < (MAX_FUTILE_RETRANSMISSIONS + 3) * timeout
+    line.proxy.to_client.corrupt_frames = 0
+    async with line.client() as client:
+        result = await _read_all(client)
+    assert result == await line.reference()
+
+
 @pytest.mark.parametrize("direction", ["to_client", "to_meter"])
 async def test_link_dropped_mid_frame(line: Line, direction: str) -> None:
     """Half a frame, then the connection is gone: a clear error at once (not after the

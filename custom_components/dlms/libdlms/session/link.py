@@ -26,13 +26,13 @@ from ..codecs.hdlc import (
     HdlcParameters,
     encode_frame,
 )
-from ..errors import LocalProtocolError, ProtocolError
+from ..errors import CommunicationError, DlmsError, LocalProtocolError, ProtocolError
 
 MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
-# Retransmissions in a row that the meter answered only with frames we had to discard
-# (stale or out of sequence). Silence is bounded by the caller's retries; a meter that
-# keeps answering the wrong frames is not silent, so without this bound it could hold a
-# session forever.
+# Retransmissions in a row that were answered only with frames we had to discard (out
+# of sequence, or failing their check). Silence is bounded by the caller's retries; a
+# meter that keeps answering the wrong frames, or a line that corrupts every answer, is
+# not silent, so without this bound it could hold a session forever.
 MAX_FUTILE_RETRANSMISSIONS = 3
 # Copies of frames we already have that we let pass without an answer before asking
 # with RR anyway: a network copy needs none, but a meter that repeats its window by
@@ -98,7 +98,8 @@ class HdlcLink:
         self._rx_buffer = bytearray()
         self._rx_in_progress = False
         self._last_sent = b""
-        self._discarded_since_retransmit: int | None = None  # N(S) of the last discarded
+        # What to raise if we give up on the frames discarded since our last repeat.
+        self._discarded_since_retransmit: tuple[type[DlmsError], str] | None = None
         self._futile_retransmissions = 0
         self._copies = 0  # copies of frames already received, since the last progress
 
@@ -148,20 +149,19 @@ class HdlcLink:
         """Queue our last frame again: the meter did not answer it in time. A partial
         frame received so far is dropped; the meter will send it whole again.
 
-        Raises ``ProtocolError`` once the meter has answered ``MAX_FUTILE_RETRANSMISSIONS``
-        retransmissions in a row with nothing but frames out of sequence: it is talking,
-        but the link makes no progress, and the caller's retries (which count silence)
-        would otherwise start afresh with every useless frame."""
+        Once ``MAX_FUTILE_RETRANSMISSIONS`` retransmissions in a row were answered with
+        nothing but frames we discarded, raises ``ProtocolError`` (frames out of sequence)
+        or ``CommunicationError`` (frames failing their check): the meter is talking, but
+        the link makes no progress, and the caller's retries (which count silence) would
+        otherwise start afresh with every useless frame."""
         self._reader.clear()
         discarded = self._discarded_since_retransmit
         if discarded is not None:
             self._discarded_since_retransmit = None
             self._futile_retransmissions += 1
             if self._futile_retransmissions > MAX_FUTILE_RETRANSMISSIONS:
-                raise ProtocolError(
-                    f"the meter keeps sending frames out of sequence (N(S)={discarded}, "
-                    f"expected {self._receive_sequence})"
-                )
+                error, message = discarded
+                raise error(message)
         if self._last_sent:
             self._outgoing += self._last_sent
 
@@ -185,7 +185,13 @@ class HdlcLink:
         self._reader.feed(data)
         events: list[LinkEvent] = []
         for frame in self._reader:
-            if not frame.valid or frame.destination != self.client or frame.source != self.server:
+            if not frame.valid:
+                self._discarded_since_retransmit = (
+                    CommunicationError,
+                    "the answers keep arriving damaged (their frame check fails): check the line",
+                )
+                continue
+            if frame.destination != self.client or frame.source != self.server:
                 continue
             event = self._handle(frame)
             if event is not None:
@@ -232,7 +238,11 @@ class HdlcLink:
             # repeat its window once per copy, and the copies multiply. A frame from
             # further on that ends the meter's window (P/F) means the ones in between
             # were lost or overtaken: RR with our N(R) makes the meter send from there.
-            self._discarded_since_retransmit = received
+            self._discarded_since_retransmit = (
+                ProtocolError,
+                f"the meter keeps sending frames out of sequence (N(S)={received}, "
+                f"expected {self._receive_sequence})",
+            )
             copy = self._already_have(received)
             if copy:
                 self._copies += 1
