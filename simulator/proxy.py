@@ -36,24 +36,13 @@ class LinkFaults:
 
     skip_frames: int = 0  # let N frames through untouched before any fault fires
     duplicate_frames: int = 0  # send each of the next N frames twice in a row
-    swap_frames: int = 0  # N times: hold a frame back and send it after the next one
+    # N times: hold a frame back and send it after the next one (a frame still held when
+    # the connection ends is lost with it)
+    swap_frames: int = 0
     drop_mid_frame: int = 0  # send the first half of a frame, then close both connections
     corrupt_frames: int = 0  # flip a bit covered by the FCS (a bad FCS, the header intact)
     delay_frames: int = 0  # hold each of the next N frames for ``delay`` seconds
     delay: float = 0.0
-
-    @property
-    def pending(self) -> bool:
-        """True while some fault has not fired yet."""
-        return any(
-            (
-                self.duplicate_frames,
-                self.swap_frames,
-                self.drop_mid_frame,
-                self.corrupt_frames,
-                self.delay_frames,
-            )
-        )
 
 
 def split_frames(buffer: bytearray) -> list[tuple[bytes, bool]]:
