@@ -39,6 +39,7 @@ from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, parse_o
 from custom_components.dlms.libdlms.errors import (
     CommunicationError,
     DlmsTimeoutError,
+    NoLinkError,
     ProtocolError,
 )
 from custom_components.dlms.libdlms.session.link import (
@@ -248,6 +249,24 @@ async def test_a_line_that_damages_every_answer_ends_the_session(line: Line) -> 
     async with line.client() as client:
         result = await _read_all(client)
     assert result == await line.reference()
+
+
+async def test_a_silent_meter_behind_an_echoing_head_is_found_out(socket_enabled: None) -> None:
+    """The optical head echoes every frame we send, the meter never answers: the echo
+    is no answer, so the connection attempt ends with ``NoLinkError`` after a few
+    repeats instead of going on for as long as the echo comes back."""
+    async with MeterSimulator(_meter()) as sim:
+        sim.faults.echo = True
+        sim.faults.drop_frames = 1000
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        client = DlmsClient(SerialTransport(sim.url), FAST)
+        async with asyncio.timeout(BOUND):
+            with pytest.raises(NoLinkError, match="echo"):
+                await client.open()
+        elapsed = loop.time() - began
+    assert elapsed < (MAX_FUTILE_RETRANSMISSIONS + 2) * FAST.response_timeout
+    assert client.link.discarded_bytes == 0  # whole frames, set aside as not ours
 
 
 @pytest.mark.parametrize("direction", ["to_client", "to_meter"])

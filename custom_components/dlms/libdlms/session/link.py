@@ -26,12 +26,19 @@ from ..codecs.hdlc import (
     HdlcParameters,
     encode_frame,
 )
-from ..errors import CommunicationError, DlmsError, LocalProtocolError, ProtocolError
+from ..errors import (
+    CommunicationError,
+    DlmsError,
+    DlmsTimeoutError,
+    LocalProtocolError,
+    NoLinkError,
+    ProtocolError,
+)
 
 MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
 # Retransmissions in a row that were answered only with frames we had to discard (out
-# of sequence, or failing their check). Silence is bounded by the caller's retries; a
-# meter that keeps answering the wrong frames, or a line that corrupts every answer, is
+# of sequence, failing their check, or not for us, such as an optical head's echo).
+# Silence is bounded by the caller's retries; a line that carries only such frames is
 # not silent, so without this bound it could hold a session forever.
 MAX_FUTILE_RETRANSMISSIONS = 3
 # Copies of frames we already have that we let pass without an answer before asking
@@ -150,10 +157,11 @@ class HdlcLink:
         frame received so far is dropped; the meter will send it whole again.
 
         Once ``MAX_FUTILE_RETRANSMISSIONS`` retransmissions in a row were answered with
-        nothing but frames we discarded, raises ``ProtocolError`` (frames out of sequence)
-        or ``CommunicationError`` (frames failing their check): the meter is talking, but
-        the link makes no progress, and the caller's retries (which count silence) would
-        otherwise start afresh with every useless frame."""
+        nothing but frames we discarded, raises ``ProtocolError`` (frames out of sequence),
+        ``CommunicationError`` (frames failing their check) or ``DlmsTimeoutError`` /
+        ``NoLinkError`` (only frames for another station, e.g. our echo): bytes arrive,
+        but the link makes no progress, and the caller's retries (which count silence)
+        would otherwise start afresh with every useless frame."""
         self._reader.clear()
         discarded = self._discarded_since_retransmit
         if discarded is not None:
@@ -192,6 +200,9 @@ class HdlcLink:
                 )
                 continue
             if frame.destination != self.client or frame.source != self.server:
+                # An optical head's echo of our own frame, or another station's traffic:
+                # not an answer, however often it comes.
+                self._discarded_since_retransmit = self._no_answer()
                 continue
             event = self._handle(frame)
             if event is not None:
@@ -279,6 +290,16 @@ class HdlcLink:
         than one from further on): within the window, modulo 8."""
         behind = (self._receive_sequence - (send_sequence or 0)) % 8
         return 0 < behind <= max(1, min(self.parameters.window_rx, 7))
+
+    def _no_answer(self) -> tuple[type[DlmsError], str]:
+        if self.state is LinkState.CONNECTING:
+            return (
+                NoLinkError,
+                "no answer to the connection request (SNRM), only frames for another "
+                "station (an optical head's echo?): check the port, the probe and the "
+                "server address",
+            )
+        return DlmsTimeoutError, "no answer from the meter, only frames for another station"
 
     def _progress(self) -> None:
         """The link moved on: earlier discarded frames no longer count against it."""
