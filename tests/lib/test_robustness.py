@@ -4,6 +4,7 @@ truncated at every length and mutated at random (seeded, so failures reproduce).
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from custom_components.dlms.libdlms.cli.describe import describe
 from custom_components.dlms.libdlms.codecs import acse, xdlms
 from custom_components.dlms.libdlms.codecs.axdr import decode_data
 from custom_components.dlms.libdlms.codecs.hdlc import FrameReader, decode_frame
-from custom_components.dlms.libdlms.errors import DlmsError
+from custom_components.dlms.libdlms.errors import DecodeError, DlmsError
 from custom_components.dlms.libdlms.session.association import Association
 from custom_components.dlms.libdlms.session.link import HdlcLink
 
@@ -91,3 +92,21 @@ def test_garbage_raises_only_library_errors(decoder: Callable[[bytes], Any]) -> 
             pass
         except Exception as err:  # pragma: no cover - the failure report
             pytest.fail(f"{decoder.__qualname__}({data.hex()}) raised {err!r}")
+
+
+@pytest.mark.parametrize(
+    "hex_input",
+    [
+        # Found by the fuzzer: a compact-array whose description is an array (49,795) of
+        # arrays (49,152) of dont-care: 2.4 billion values from no content bytes at all.
+        "1301c28301c000ff05060708090a0b0c0d0e0f10111213ed15161718181a1b1c1d1e1f2021222324252627",
+        # The element itself of zero size; an array of null-data.
+        "130002",
+        "130101000000",
+    ],
+)
+def test_compact_array_of_zero_size_values_is_refused_at_once(hex_input: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(DecodeError, match=r"zero-size|zero size"):
+        decode_data(bytes.fromhex(hex_input))
+    assert time.perf_counter() - started < 0.1

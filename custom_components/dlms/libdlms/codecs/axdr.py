@@ -291,7 +291,11 @@ def _read_type_description(reader: Reader, depth: int) -> TypeDescription:
         raise DecodeError(f"unknown type tag {tag} in compact-array description") from None
     if kind is DataType.ARRAY:
         count = reader.u16()
-        return TypeDescription(kind, count, (_read_type_description(reader, depth + 1),))
+        member = _read_type_description(reader, depth + 1)
+        if count and _min_size(member) == 0:
+            # Null-data and dont-care take no bytes: the count would multiply without input.
+            raise DecodeError("compact-array description: an array of zero-size elements")
+        return TypeDescription(kind, count, (member,))
     if kind is DataType.STRUCTURE:
         count = reader.count()
         members = tuple(_read_type_description(reader, depth + 1) for _ in range(count))
@@ -299,6 +303,18 @@ def _read_type_description(reader: Reader, depth: int) -> TypeDescription:
     if kind is DataType.COMPACT_ARRAY:
         raise DecodeError("a compact-array cannot contain a compact-array")
     return TypeDescription(kind)
+
+
+def _min_size(description: TypeDescription) -> int:
+    """The fewest content bytes a value of this description takes (null-data and
+    dont-care: none)."""
+    if description.type in (DataType.NULL_DATA, DataType.DONT_CARE):
+        return 0
+    if description.type is DataType.ARRAY:
+        return description.count * _min_size(description.members[0])
+    if description.type is DataType.STRUCTURE:
+        return sum(_min_size(member) for member in description.members)
+    return 1
 
 
 def _read_described(reader: Reader, description: TypeDescription, depth: int) -> Data:
@@ -320,6 +336,8 @@ def _read_described(reader: Reader, description: TypeDescription, depth: int) ->
 
 def _read_compact_array(reader: Reader, depth: int) -> Data:
     description = _read_type_description(reader, depth + 1)
+    if _min_size(description) == 0:
+        raise DecodeError("compact-array element of zero size")
     contents = Reader(reader.take(reader.length()))
     elements: list[Data] = []
     while contents.remaining:
