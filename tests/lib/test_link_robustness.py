@@ -287,3 +287,34 @@ async def test_rfc2217_access_server(socket_enabled: None) -> None:
             (energy,) = await MeterReader().read(client, [ENERGY])
         assert len(parse_object_list(objects)) == len(sim.meter.objects)
         assert energy.scaled_value == Decimal(sim.meter.import_wh)
+
+
+async def test_endless_line_noise_ends_the_wait(socket_enabled: None) -> None:
+    """A line that carries noise more often than the response timeout, and never a frame:
+    every read resets the silence retries, so the wait is also bounded by link progress."""
+
+    async def chatter(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                writer.write(b"\x00\x55\xaa")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except ConnectionError, asyncio.CancelledError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(chatter, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = ClientSettings(response_timeout=0.3, retries=2)
+    client = DlmsClient(SerialTransport(f"socket://127.0.0.1:{port}"), settings)
+    started = asyncio.get_running_loop().time()
+    try:
+        with pytest.raises(DlmsTimeoutError, match="line noise"):
+            async with asyncio.timeout(10):
+                await client.open()
+    finally:
+        server.close()
+        await server.wait_closed()
+    # (2 retries + 3 futile retransmissions + 2) x 0.3 s = 2.1 s, then the next read.
+    assert asyncio.get_running_loop().time() - started < 4

@@ -48,7 +48,14 @@ from ..session.association import (
     GetCompleted,
     Released,
 )
-from ..session.link import ApduReceived, HdlcLink, LinkClosed, LinkEstablished, LinkState
+from ..session.link import (
+    MAX_FUTILE_RETRANSMISSIONS,
+    ApduReceived,
+    HdlcLink,
+    LinkClosed,
+    LinkEstablished,
+    LinkState,
+)
 from ..transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -142,6 +149,9 @@ class DlmsClient:
             settings.association_settings(), counter=counter, guard=guard
         )
         self._apdus: list[bytes] = []
+        # The link progress seen and when the current wait gives up without more of it.
+        self._stall_progress = 0
+        self._stall_deadline: float | None = None
         self._opened = False
         # The longest GET with-list the meter took; None until one was refused. Callers
         # that poll again (MeterReader) carry it from one session to the next.
@@ -277,12 +287,14 @@ class DlmsClient:
             await self._flush()
 
     async def _next_apdu(self) -> bytes:
+        self._stall_deadline = None
         while not self._apdus:
             await self._receive()
         return self._apdus.pop(0)
 
     async def _wait_for_link(self, wanted: type[LinkEstablished] | type[LinkClosed]) -> None:
         target = LinkState.CONNECTED if wanted is LinkEstablished else LinkState.DISCONNECTED
+        self._stall_deadline = None
         while self.link.state is not target:
             await self._receive()
         if wanted is LinkEstablished and self.link.state is not LinkState.CONNECTED:
@@ -291,17 +303,19 @@ class DlmsClient:
     async def _receive(self) -> None:
         """Wait for bytes; on silence send our last frame again (the meter may have lost it,
         or we lost its answer), up to ``retries`` times."""
+        self._check_stall()
         attempt = 0
-        mid_frame = False
+        mid_frame = mid_answer = False
         while True:
             try:
                 async with asyncio.timeout(self.settings.response_timeout):
                     data = await self.transport.read()
                 break
             except TimeoutError:
-                mid_frame |= self.link.receiving
+                mid_frame |= self.link.inside_frame
+                mid_answer |= self.link.receiving
                 if attempt >= self.settings.retries:
-                    raise self._silence_error(mid_frame) from None
+                    raise self._silence_error(mid_frame, mid_answer) from None
                 attempt += 1
                 _LOGGER.debug("no answer, sending the last frame again (%d)", attempt)
                 self.link.retransmit()
@@ -315,9 +329,29 @@ class DlmsClient:
                 self.association.abort()
                 raise CommunicationError("the meter refused or dropped the connection (DM)")
 
-    def _silence_error(self, mid_frame: bool) -> DlmsTimeoutError:
+    def _check_stall(self) -> None:
+        """Bytes that never make a frame for us (line noise, a chattering bus) reset the
+        silence retries with every read; a wait is also bounded by link progress: no
+        accepted frame for longer than the silence retries and the link's own count of
+        futile retransmissions (which names damaged or foreign frames) could take ends it."""
+        now = asyncio.get_running_loop().time()
+        if self.link.progress != self._stall_progress or self._stall_deadline is None:
+            self._stall_progress = self.link.progress
+            attempts = self.settings.retries + MAX_FUTILE_RETRANSMISSIONS + 2
+            budget = attempts * self.settings.response_timeout
+            self._stall_deadline = now + budget
+        elif now > self._stall_deadline:
+            raise DlmsTimeoutError(
+                "bytes arrive but no answer from the meter: line noise or another station?"
+            )
+
+    def _silence_error(self, mid_frame: bool, mid_answer: bool) -> DlmsTimeoutError:
         if mid_frame:
             return DlmsTimeoutError("the meter stopped answering in the middle of a frame")
+        if mid_answer:
+            return DlmsTimeoutError(
+                "the meter stopped answering between the segments of a long answer"
+            )
         if self.link.state is LinkState.CONNECTING:
             return NoLinkError(
                 "no answer to the connection request (SNRM): check the port, the baud rate, "

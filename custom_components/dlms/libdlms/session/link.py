@@ -109,6 +109,7 @@ class HdlcLink:
         self._discarded_since_retransmit: tuple[type[DlmsError], str] | None = None
         self._futile_retransmissions = 0
         self._copies = 0  # copies of frames already received, since the last progress
+        self.progress = 0  # frames that moved the link on (for the caller's stall check)
 
     # ------------------------------------------------------------------ commands
 
@@ -182,6 +183,11 @@ class HdlcLink:
     def receiving(self) -> bool:
         """True while part of a frame has arrived and the rest is still due."""
         return self._reader.pending > 0 or self._rx_in_progress
+
+    @property
+    def inside_frame(self) -> bool:
+        """True while part of one frame has arrived (not: between segments)."""
+        return self._reader.pending > 0
 
     @property
     def discarded_bytes(self) -> int:
@@ -303,6 +309,7 @@ class HdlcLink:
 
     def _progress(self) -> None:
         """The link moved on: earlier discarded frames no longer count against it."""
+        self.progress += 1
         self._discarded_since_retransmit = None
         self._futile_retransmissions = 0
         self._copies = 0
