@@ -251,3 +251,21 @@ async def test_dst_change_and_downtime_from_the_meter(
         assert after["sum"] - before["sum"] == pytest.approx(after["state"] - before["state"])
     first_state = meter.import_wh_at(starts[0].timestamp())
     assert rows[-1]["sum"] == pytest.approx(rows[-1]["state"] - first_state)
+
+
+async def test_a_meter_without_load_profile_is_left_alone(
+    hass: HomeAssistant, recorder_mock: object, simulator, meter_clock, freezer, caplog
+) -> None:
+    """The meter has no such profile: said once at INFO (and not asked again); the sensors
+    work all the same."""
+    del simulator.meter.objects[Obis(1, 0, 99, 1, 0, 255)]
+    freezer.move_to(dt.datetime.fromtimestamp(meter_clock.now, UTC))
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert caplog.text.count("no load profile to import") == 1
+    assert "Traceback" not in caplog.text
+    assert hass.states.get("sensor.meter_12345678_active_energy_import") is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
