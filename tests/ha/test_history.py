@@ -253,8 +253,8 @@ async def test_dst_change_and_downtime_from_the_meter(
     assert rows[-1]["sum"] == pytest.approx(rows[-1]["state"] - first_state)
 
 
-async def test_a_meter_without_load_profile_is_left_alone(
-    hass: HomeAssistant, recorder_mock: object, simulator, meter_clock, freezer, caplog
+async def test_a_meter_without_load_profile_is_left_alone(  # type: ignore[no-untyped-def]
+    hass: HomeAssistant, *, recorder_mock: object, simulator, meter_clock, freezer, caplog
 ) -> None:
     """The meter has no such profile: said once at INFO (and not asked again); the sensors
     work all the same."""
@@ -268,4 +268,3 @@ async def test_a_meter_without_load_profile_is_left_alone(
     assert "Traceback" not in caplog.text
     assert hass.states.get("sensor.meter_12345678_active_energy_import") is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
-
