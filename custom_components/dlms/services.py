@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
 from .coordinator import DlmsConfigEntry, error_key
+from .libdlms.codecs.axdr import BitString
 from .libdlms.codecs.xdlms import AttributeDescriptor
 from .libdlms.cosem.obis import Obis
 from .libdlms.errors import DataAccessError, DecodeError, DlmsError
@@ -44,6 +45,9 @@ def json_value(value: Any) -> Any:
     numbers as numbers, structures and arrays as lists, dates as ISO text."""
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, BitString):  # bits as "0"/"1", the first bit first
+        bits = int.from_bytes(value.data) if value.data else 0
+        return format(bits, f"0{len(value.data) * 8}b")[: value.length]
     if isinstance(value, (list, tuple)):
         return [json_value(item) for item in value]
     if isinstance(value, dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
+from custom_components.dlms.libdlms.codecs.axdr import BitString
+from custom_components.dlms.services import json_value
 from simulator import MeterSimulator
 
 from ..conftest import SimulatorFactory
@@ -98,3 +102,22 @@ async def test_read_on_a_secured_meter_keeps_the_counter(
     assert coordinator.counter.value > before
     await coordinator.async_refresh()
     assert coordinator.last_update_success
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (b"\x01\xff", "01ff"),
+        ([1, (b"\x00", -3)], [1, ["00", -3]]),
+        ({1: Decimal("1.5")}, {"1": 1.5}),
+        (datetime(2026, 3, 29, 2, 30, tzinfo=UTC), "2026-03-29T02:30:00+00:00"),
+        (date(2026, 3, 29), "2026-03-29"),
+        (time(23, 59), "23:59:00"),
+        (None, None),
+        (True, True),
+        (BitString(b"\xa0", 3), "101"),
+    ],
+)
+def test_json_value(value: object, expected: object) -> None:
+    """Every decoded COSEM value becomes plain JSON (what the action's response holds)."""
+    assert json_value(value) == expected
