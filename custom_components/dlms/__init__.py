@@ -107,10 +107,8 @@ def _start_history(
 async def async_migrate_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
     """1.1 -> 1.2: the line settings that 1.1 entries could leave to the defaults (baud
     rate, mode E, address size) are written into the entry, so a later change of a default
-    never changes how an existing meter is read. A newer major version (a downgrade) is
-    refused: this code cannot know what it means."""
-    if entry.version > 1:
-        return False
+    never changes how an existing meter is read. (An entry of a newer major version, after
+    a downgrade, Home Assistant refuses before calling this.)"""
     if entry.minor_version < 2:
         defaults = {
             CONF_BAUDRATE: BAUDRATE,

@@ -17,10 +17,13 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.dlms.const import DOMAIN
+from custom_components.dlms.libdlms.cosem.obis import Obis
 from simulator import MeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
 
+from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
+from .test_security import GMAC_SERVER, secured_entry_data
 
 
 async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -127,3 +130,78 @@ async def test_two_meters_on_one_port(
     for _ in range(3):
         await asyncio.gather(*(coordinator.async_refresh() for coordinator in coordinators))
         assert all(coordinator.last_update_success for coordinator in coordinators)
+
+
+async def test_kept_session_lost_and_made_again(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    """Keep-session-open and a meter that goes away: the broken session is released (no
+    session left open on either side), the values are unavailable, and the next poll after
+    the meter is back makes a new association."""
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={"keep_session": True})
+    await setup(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await simulator.stop()
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    state = hass.states.get("sensor.meter_12345678_active_energy_import")
+    assert state is not None
+    assert state.state == STATE_UNAVAILABLE
+    await simulator.start()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert len(simulator.sessions) == 2  # one before the meter went away, one after
+    assert simulator.sessions[1].connected  # kept open between polls
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not simulator.sessions[1].connected  # released at unload
+
+
+async def test_every_value_failing_is_a_failed_poll(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    """The meter answers but refuses every configured object: the poll failed (translated
+    read_failed), not an update with nothing in it."""
+    entry = make_entry(simulator.url, objects=[{"obis": "1.0.1.8.0.255", "class_id": 3}])
+    await setup(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    del simulator.meter.objects[Obis.parse("1.0.1.8.0.255")]
+    await coordinator.async_refresh()
+    assert isinstance(coordinator.last_exception, UpdateFailed)
+    assert coordinator.last_exception.translation_key == "read_failed"
+
+
+async def test_meter_without_logical_device_name_and_binary_serial(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """A serial number that is not text is shown as hex; without a logical device name the
+    manufacturer is unknown and the model empty."""
+    simulator = await simulator_factory(serial_number="\x01\x02\xfe")
+    del simulator.meter.objects[Obis.parse("0.0.42.0.0.255")]
+    entry = make_entry(simulator.url, unique_id="0102c3be")
+    await setup(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    identity = entry.runtime_data.identity
+    assert identity.serial_number == "0102c3be"  # UTF-8 of the simulator's text, as hex
+    assert identity.logical_device_name is None
+    assert identity.manufacturer == "Unknown"
+
+
+async def test_counter_object_that_holds_no_counter(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory
+) -> None:
+    """The invocation counter is to be read from an object that holds text: the setup
+    fails with unexpected_answer (and is retried), nothing is sent with a made-up counter."""
+    simulator = await simulator_factory(settings=GMAC_SERVER)
+    entry = make_entry(
+        simulator.url,
+        **secured_entry_data(
+            invocation_counter_source="meter", invocation_counter_obis="0.0.96.1.0.255"
+        ),
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "communication_error"
+    assert simulator.security.last_client_counter() == 0
