@@ -163,6 +163,29 @@ async def test_import_from_the_meter(
     now += dt.timedelta(hours=1)
     assert await run() == 2  # one new hour, import and export
 
+    # Home Assistant restarts: a new importer goes on from the database, imports nothing
+    # twice, and its sums continue where the stored ones end.
+    await async_wait_recording_done(hass)
+    importer = LoadProfileImporter(hass, serial="12345678", name="Meter 12345678", backfill_days=2)
+    assert await run() == 0
+    meter_clock.advance(3600)
+    now += dt.timedelta(hours=1)
+    assert await run() == 2
+    await async_wait_recording_done(hass)
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        now - dt.timedelta(hours=4),
+        None,
+        {sid},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    rows = stats[sid][-3:]
+    for a_row, b_row in pairwise(rows):
+        assert b_row["sum"] - a_row["sum"] == pytest.approx(b_row["state"] - a_row["state"])
+
 
 async def test_setup_imports_the_load_profile(
     hass: HomeAssistant, recorder_mock: object, simulator, meter_clock, freezer
