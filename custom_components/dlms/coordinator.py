@@ -628,6 +628,25 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             firmware_version=firmware,
         )
 
+    def restore_published(self, key: str, value: Decimal, unit: str | None) -> None:
+        """The value a cumulative register's sensor showed before Home Assistant restarted
+        (its restored state): a lower first reading after the restart is held back like any
+        other lower reading, so the sensor never steps back across a restart either."""
+        current = (self.data or {}).get(key)
+        if (
+            current is None
+            or current.unit != unit
+            or not isinstance(current.value, Decimal)
+            or current.value >= value
+        ):
+            return
+        if current.scaler is not None:  # the meter's resolution (the state is a float)
+            value = value.quantize(Decimal(10) ** current.scaler)
+        restored = ObisValue(value, unit, current.scaler)
+        self._published[key] = restored
+        if not self._confirmed_reset(key, restored, current):
+            self.data[key] = restored
+
     def _confirmed_reset(self, key: str, old: ObisValue, value: ObisValue) -> bool:
         """Whether a cumulative register that reads lower than published has done so for
         RESET_CONFIRMATIONS reads in a row, counting on from there (a real reset); logs the

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Final, override
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -275,8 +276,9 @@ class DlmsClockOffsetSensor(DlmsEntity, SensorEntity):
         return self.coordinator.clock_offset
 
 
-class DlmsSensor(DlmsEntity, SensorEntity):
-    """The value attribute of one COSEM object, scaled."""
+class DlmsSensor(DlmsEntity, RestoreSensor):
+    """The value attribute of one COSEM object, scaled. A cumulative register restores its
+    last value so that a lower first reading after a restart is not published."""
 
     def __init__(
         self,
@@ -288,6 +290,25 @@ class DlmsSensor(DlmsEntity, SensorEntity):
         self.entity_description = description
         self._attr_unique_id = f"{identity.serial_number}_{description.key}"
         self._unit_warned = False
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        description = self.entity_description
+        if description.state_class is not SensorStateClass.TOTAL_INCREASING:
+            return
+        last = await self.async_get_last_sensor_data()
+        if (
+            last is not None
+            and isinstance(last.native_value, (int, float, Decimal))
+            and not isinstance(last.native_value, bool)
+            and last.native_unit_of_measurement == description.native_unit_of_measurement
+        ):
+            self.coordinator.restore_published(
+                description.key,
+                Decimal(str(last.native_value)),
+                description.native_unit_of_measurement,
+            )
 
     @property
     def _reading(self) -> ObisValue | None:

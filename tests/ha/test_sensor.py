@@ -15,12 +15,13 @@ from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    mock_restore_cache_with_extra_data,
 )
 
 from custom_components.dlms.const import DOMAIN, SCAN_INTERVAL
@@ -306,3 +307,36 @@ async def test_object_failing_at_setup(
     assert state.state == "45.678"
     assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
     assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING
+
+
+async def test_energy_never_goes_backwards_across_a_restart(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before the restart the sensor showed 1,234,600 Wh; the first reading after it is
+    lower (a bad read, a meter that glitched while Home Assistant was down): the restored
+    value stays, and the lower one is published only when confirmed like any reset."""
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(ENERGY_IMPORT, "1234.6"),
+                {"native_value": 1234600.0, "native_unit_of_measurement": "Wh"},
+            ),
+            (  # a power sensor is a measurement: it is not held back
+                State(POWER_IMPORT, "99999"),
+                {"native_value": 99999.0, "native_unit_of_measurement": "W"},
+            ),
+        ],
+    )
+    await setup_entry(hass, config_entry)
+    assert value(hass, ENERGY_IMPORT) == 1234.6  # not the meter's 1234.567
+    assert "went backwards from 1234600 to 1234567 Wh" in caplog.text
+    assert value(hass, POWER_IMPORT) < 99999
+
+    simulator.meter.start_import_wh = 1234700
+    await poll(hass, freezer)
+    assert value(hass, ENERGY_IMPORT) == 1234.7  # counting on above it: published
