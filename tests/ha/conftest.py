@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from homeassistant.const import CONF_PASSWORD, CONF_PORT
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.dlms.const import (
     CONF_ADDRESS_SIZE,
@@ -71,3 +73,11 @@ def short_answer_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator answers in milliseconds: a meter that does not answer is found out
     in one second per try instead of five, which keeps the suite fast."""
     monkeypatch.setattr("custom_components.dlms.coordinator.RESPONSE_TIMEOUT", 1.0)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """The plugin's own `snapshot` (Home Assistant's serializer, files in `snapshots/`) is
+    shadowed by syrupy's fixture of the same name, which pytest registers later: without
+    this, snapshots would go to `__snapshots__/` in plain Amber format."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

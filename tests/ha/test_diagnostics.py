@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant
@@ -14,7 +13,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
@@ -75,14 +73,6 @@ SECURED_SERVER = ServerSettings(
     keys=SecurityKeys(bytes.fromhex(EK), bytes.fromhex(AK)),
 )
 REDACTED = "**REDACTED**"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """The plugin's own `snapshot` (Home Assistant's serializer, files in `snapshots/`) is
-    shadowed by syrupy's fixture of the same name, which pytest registers later: without
-    this, snapshots would go to `__snapshots__/` in plain Amber format."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 SNAPSHOT_FILE = Path(__file__).parent / "snapshots" / "test_diagnostics.ambr"
