@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
+from typing import override
 from urllib.parse import urlsplit
 
 from custom_components.dlms.libdlms.codecs.hdlc import FLAG, FORMAT_TYPE_3, MAX_FRAME_LENGTH
+
+from .tcp import TcpService
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class _LinkDropped(Exception):
     """The proxy cut the connection on purpose (``drop_mid_frame``)."""
 
 
-class LinkProxy:
+class LinkProxy(TcpService):
     """Listens on ``host`` (a free port) and forwards every connection to ``target``
     (``socket://host:port``, e.g. a ``MeterSimulator.url``), opening one connection to the
     target per client connection, as a TCP serial bridge in front of a meter would.
@@ -95,59 +96,22 @@ class LinkProxy:
         parts = urlsplit(target)
         if parts.hostname is None or parts.port is None:
             raise ValueError(f"target {target!r} is not socket://host:port")
+        super().__init__(host, port)
         self.target = (parts.hostname, parts.port)
-        self.host = host
-        self.port = port
         self.to_client = LinkFaults()
         self.to_meter = LinkFaults()
         self.connections = 0
         self.frames_to_client = 0  # frames forwarded (a duplicate counts twice)
         self.frames_to_meter = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
         return f"socket://{self.host}:{self.port}"
 
-    @property
-    def open_connections(self) -> int:
-        return len(self._tasks)
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if server is not None:
-            await server.wait_closed()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def _serve(
+    @override
+    async def _handle(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
     ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
         self.connections += 1
         meter_writer: asyncio.StreamWriter | None = None
         try:
@@ -172,7 +136,6 @@ class LinkProxy:
         except* ConnectionError, _LinkDropped:
             pass
         finally:
-            self._tasks.discard(task)
             for writer in (client_writer, meter_writer):
                 if writer is not None:
                     writer.close()

@@ -6,17 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
+from typing import override
 
 from .meter import SimulatedMeter
 from .rfc2217 import TelnetServerCodec
 from .session import Faults, SecurityState, ServerSession, ServerSettings
+from .tcp import TcpService
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class MeterSimulator:
+class MeterSimulator(TcpService):
     """Serves ``meter`` on ``host:port`` (port 0 picks a free one; after the first start
     the same port is reused, so a test can stop the meter and bring it back)."""
 
@@ -33,17 +33,14 @@ class MeterSimulator:
     ) -> None:
         """``bus``: more meters on the same line (an RS-485 bus), each at its own
         server address; every one hears every frame and answers only its own."""
+        super().__init__(host, port)
         self.meter = meter or SimulatedMeter()
-        self.host = host
-        self.port = port
         self.settings = settings or ServerSettings()
         if password is not None:
             self.settings.password = password
         self.faults = Faults()
         self.security = SecurityState()
         self.meter.frame_counter = self.security.last_client_counter
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
         self.sessions: list[ServerSession] = []  # one per TCP connection, newest last
         self.bus = list(bus)
         self.rfc2217 = rfc2217  # behind an RFC 2217 access server (rfc2217:// URLs)
@@ -58,38 +55,8 @@ class MeterSimulator:
         scheme = "rfc2217" if self.rfc2217 else "socket"
         return f"{scheme}://{self.host}:{self.port}"
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-        for task in list(self._connections):
-            task.cancel()
-        for task in list(self._connections):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if server is not None:
-            await server.wait_closed()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
+    @override
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = ServerSession(self.meter, self.settings, self.faults, self.security)
         self.sessions.append(session)
         others = [ServerSession(meter, settings) for meter, settings in self.bus]
@@ -115,7 +82,6 @@ class MeterSimulator:
         except ConnectionError, asyncio.IncompleteReadError:
             pass
         finally:
-            self._connections.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 await writer.wait_closed()
