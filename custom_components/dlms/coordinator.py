@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, override
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -596,13 +596,29 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         return round((meter_time - dt_util.utcnow()).total_seconds(), 1)
 
     def retry_after(self) -> float:
-        """Seconds to the next try after ``consecutive_failures`` failed sessions in a row:
-        one update interval for the first FAILURES_BEFORE_BACKOFF failures (a fault that
-        clears soon is over at the next poll), then doubled per failure up to MAX_BACKOFF
-        (a meter that is away does not hold a shared bus for its timeouts every interval)."""
+        """Seconds to the next try after ``consecutive_failures`` failed sessions in a row.
+
+        A meter alone on its port is tried every update interval: a failed try costs
+        nobody else anything, and the meter is back at the first poll after the fault
+        clears. On a port shared with other entries (an RS-485 bus), a silent meter holds
+        the port for its retries and timeouts; there the first FAILURES_BEFORE_BACKOFF
+        failures are retried after one interval, then the wait doubles per failure up to
+        MAX_BACKOFF, so a meter that is away does not starve its neighbours."""
         interval = (self.update_interval or SCAN_INTERVAL).total_seconds()
+        if not self._port_shared():
+            return interval
         exponent = min(max(self.consecutive_failures - FAILURES_BEFORE_BACKOFF, 0), 16)
         return float(max(interval, min(interval * 2**exponent, MAX_BACKOFF.total_seconds())))
+
+    def _port_shared(self) -> bool:
+        """Whether another loaded entry of this integration uses the same port."""
+        port = normalize_url(self.config_entry.data[CONF_PORT])
+        return any(
+            entry.entry_id != self.config_entry.entry_id
+            and entry.state is ConfigEntryState.LOADED
+            and normalize_url(entry.data[CONF_PORT]) == port
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+        )
 
     @callback
     def async_add_last_read_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:

@@ -32,26 +32,52 @@ async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
-async def test_backoff_after_failed_sessions(
+async def _waits(coordinator, count: int) -> list[float | None]:  # type: ignore[no-untyped-def]
+    waits = []
+    for _ in range(count):
+        await coordinator.async_refresh()
+        assert isinstance(coordinator.last_exception, UpdateFailed)
+        waits.append(coordinator.last_exception.retry_after)
+    return waits
+
+
+async def test_a_meter_alone_on_its_port_is_tried_every_interval(
     hass: HomeAssistant, simulator: MeterSimulator
 ) -> None:
+    """A failed try costs nobody else anything: the meter is back at the first poll after
+    the fault clears, however long it lasted."""
     entry = make_entry(simulator.url)
     await setup(hass, entry)
     coordinator = entry.runtime_data.coordinator
     await simulator.stop()
-
-    waits = []
-    for _ in range(9):
-        await coordinator.async_refresh()
-        assert isinstance(coordinator.last_exception, UpdateFailed)
-        waits.append(coordinator.last_exception.retry_after)
-    # A fault that clears within three polls is over at the next poll; then the wait grows.
-    assert waits == [30, 30, 30, 60, 120, 240, 480, 900, 900]
+    assert await _waits(coordinator, 9) == [30] * 9
 
     await simulator.start()
     await coordinator.async_refresh()
     assert coordinator.last_update_success
     assert coordinator.consecutive_failures == 0
+
+
+async def test_backoff_on_a_shared_bus(hass: HomeAssistant, bus: MeterSimulator) -> None:
+    """On a port shared with another loaded entry, a meter that stays away backs off after
+    three failures (its timeouts would hold the bus from its neighbour), up to 15 minutes;
+    the first good poll goes back to the interval."""
+    first = make_entry(bus.url)
+    second = make_entry(bus.url, unique_id="87654321", server_physical_address=18)
+    await setup(hass, first)
+    await setup(hass, second)
+    coordinator = first.runtime_data.coordinator
+    await bus.stop()
+    assert await _waits(coordinator, 9) == [30, 30, 30, 60, 120, 240, 480, 900, 900]
+    await bus.start()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert coordinator.consecutive_failures == 0
+
+    # With the neighbour unloaded the meter is alone on the port again.
+    assert await hass.config_entries.async_unload(second.entry_id)
+    await bus.stop()
+    assert await _waits(coordinator, 5) == [30] * 5
 
 
 async def test_last_read_sensor(
