@@ -105,8 +105,8 @@ BAUDRATES: Final = [
 RESPONSE_TIMEOUT: Final = 5.0  # seconds per answer, not per session
 SCAN_INTERVAL: Final = timedelta(seconds=30)
 MAX_BACKOFF: Final = timedelta(minutes=15)  # the longest wait after failed sessions
-# Failed polls in a row that are retried after one interval before the wait grows: a fault
-# that clears within this many polls is over at the next poll.
+# On a port shared with other entries: failed polls in a row that are retried after one
+# interval before the wait grows (a meter alone on its port is always tried every interval).
 FAILURES_BEFORE_BACKOFF: Final = 3
 
 # A cumulative register that reads lower than the last published value is held back (the
