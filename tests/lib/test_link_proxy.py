@@ -408,3 +408,25 @@ def _rr(link: HdlcLink) -> int | None:
     (rr,) = list(reader)
     assert rr.frame_type is FrameType.RR
     return rr.receive_sequence
+
+
+async def test_meter_stops_between_the_segments_of_an_answer(socket_enabled: None) -> None:
+    """The first segment of a long answer arrives whole, then nothing more: the error says
+    the meter stopped between segments, not inside a frame."""
+    server = ServerSettings(max_info_length=24, window=1)
+    settings = replace(FAST, max_info_length=24, window=1)
+    async with MeterSimulator(_meter(), settings=server) as sim, LinkProxy(sim.url) as proxy:
+        client = DlmsClient(SerialTransport(proxy.url), settings)
+        await client.open()
+        try:
+            # From the object list's second segment on, every frame is held past the
+            # client's patience.
+            proxy.to_client.skip_frames = 1
+            proxy.to_client.delay_frames = 1000
+            proxy.to_client.delay = BOUND
+            with pytest.raises(DlmsTimeoutError, match="between the segments"):
+                async with asyncio.timeout(BOUND):
+                    await client.get(OBJECT_LIST)
+        finally:
+            await client.transport.close()  # no release: the meter's answers are held
+            await proxy.stop()
