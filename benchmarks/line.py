@@ -23,8 +23,10 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import override
 
 from custom_components.dlms.libdlms.codecs.hdlc import FrameReader, FrameType
+from simulator.tcp import TcpService
 
 
 class Direction(Enum):
@@ -112,7 +114,7 @@ class WireModel:
         return added
 
 
-class LineProxy:
+class LineProxy(TcpService):
     """The emulated line as a TCP proxy: the client connects to ``url``, the proxy connects
     on to ``upstream`` (the simulator) and paces every byte through a ``WireModel``."""
 
@@ -125,12 +127,10 @@ class LineProxy:
         turnaround: float = 0.050,
         bits_per_byte: int = 10,
     ) -> None:
+        super().__init__("127.0.0.1", 0)
         self.upstream = (upstream_host, upstream_port)
         self.model = WireModel(baudrate, turnaround, bits_per_byte)
         self.turnaround = turnaround
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._wire_free = 0.0  # loop time when the wire is next idle
         self._last_request_end = 0.0  # loop time of the last client byte on the wire
         self._last: Direction | None = None
@@ -139,41 +139,21 @@ class LineProxy:
     def url(self) -> str:
         return f"socket://127.0.0.1:{self.port}"
 
-    async def __aenter__(self) -> LineProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if server is not None:
-            await server.wait_closed()
-
-    def start(self) -> WireStats:
+    def begin(self) -> WireStats:
         """Begin a measurement (first byte to last byte of what follows)."""
         return self.model.start()
 
-    def stop(self) -> WireStats:
+    def end(self) -> WireStats:
         return self.model.stop()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    @override
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.model.reset_direction()
         self._last = None
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
             writer.close()
-            self._tasks.discard(task)
             return
         pumps = [
             asyncio.create_task(self._pump(reader, up_writer, Direction.TO_METER)),
@@ -191,7 +171,6 @@ class LineProxy:
                 stream.close()
                 with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                     await stream.wait_closed()
-            self._tasks.discard(task)
 
     async def _pump(
         self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, direction: Direction

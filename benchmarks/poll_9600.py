@@ -181,20 +181,20 @@ async def run_benchmark(
 
         reader = MeterReader()
         # Cold start: nothing known, a session of its own.
-        line.start()
+        line.begin()
         async with make_client() as client:
             _check(await reader.read(client, REFS), len(REFS))
-        cold = [line.stop()]
+        cold = [line.end()]
         if len(reader.scaler_units) != len(REFS):
             raise RuntimeError("the cold poll did not cache every scaler_unit")
 
         # Steady state, a new session every poll.
         steady_session = []
         for _ in range(polls):
-            line.start()
+            line.begin()
             async with make_client() as client:
                 _check(await reader.read(client, REFS), len(REFS))
-            steady_session.append(line.stop())
+            steady_session.append(line.end())
 
         # Steady state, the session kept open (opened before the measured polls).
         kept = KeptSession(make_client)
@@ -202,9 +202,9 @@ async def run_benchmark(
         try:
             await kept.run(lambda client: reader.read(client, REFS))
             for _ in range(polls):
-                line.start()
+                line.begin()
                 _check(await kept.run(lambda client: reader.read(client, REFS)), len(REFS))
-                steady_kept.append(line.stop())
+                steady_kept.append(line.end())
             if kept.reopened:
                 raise RuntimeError("the kept session was dropped during the benchmark")
         finally:
@@ -213,10 +213,10 @@ async def run_benchmark(
         # The simple way: a GET per attribute, everything every time, a session per poll.
         simple = []
         for _ in range(polls):
-            line.start()
+            line.begin()
             async with make_client() as client:
                 await _simple_poll(client)
-            simple.append(line.stop())
+            simple.append(line.end())
 
     scenarios = [
         Scenario("cold", "cold start (scaler_units + values)", cold, cold_limit),
