@@ -23,7 +23,7 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { launch, loggedIn, openLoggedIn } = require("./develop_browser");
 
 const TOTAL_SECONDS = 240;
 const STEP_MS = 90000; // one step: the submit may open a session with the meter
@@ -229,36 +229,17 @@ async function main() {
     if (/^config-flow-\d+-.*\.png$/.test(name)) fs.rmSync(path.join(outDir, name));
   }
   const { tokens } = JSON.parse(fs.readFileSync(authFile, "utf8"));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    timeout: 60000,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   try {
-    const context = await browser.newContext({
+    const context = await loggedIn(browser, tokens, {
       viewport: { width: WIDTH, height: MIN_HEIGHT },
       reducedMotion: "reduce",
     });
-    await context.addInitScript((t) => {
-      window.localStorage.setItem("hassTokens", JSON.stringify(t));
-    }, tokens);
     const page = await context.newPage();
     const answers = flowAnswers(page);
     const url = `${tokens.hassUrl}/config/integrations/dashboard/add?domain=${domain}`;
     say(`opening ${url}`);
-    await page.goto(url, { waitUntil: "load", timeout: 60000 });
-    if (page.url().includes("/auth/authorize")) {
-      throw new Error("Home Assistant showed its login page: the stored tokens were not accepted");
-    }
+    await openLoggedIn(page, url);
     // "Do you want to set up <integration>?" (only for integrations without a brand page).
     const confirm = page.locator("dialog-box ha-button[slot=primaryAction]").first();
     const flowDialog = page.locator(`${DIALOG} step-flow-form, ${DIALOG} step-flow-abort`).first();

@@ -7,35 +7,16 @@
 // Uses playwright-core (from npm) with Debian's /usr/bin/chromium; gives up after 90 s.
 "use strict";
 const fs = require("fs");
-const { chromium } = require("playwright-core");
+const { launch, loggedIn, openLoggedIn } = require("./develop_browser");
 
 async function main() {
   const [authFile, out] = process.argv.slice(2);
   const { tokens, device_url: deviceUrl } = JSON.parse(fs.readFileSync(authFile, "utf8"));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    timeout: 60000,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await context.addInitScript((t) => {
-      window.localStorage.setItem("hassTokens", JSON.stringify(t));
-    }, tokens);
+    const context = await loggedIn(browser, tokens, { viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
-    await page.goto(deviceUrl, { waitUntil: "load", timeout: 60000 });
-    if (page.url().includes("/auth/authorize")) {
-      throw new Error("Home Assistant showed its login page: the stored tokens were not accepted");
-    }
+    await openLoggedIn(page, deviceUrl);
     // The device page groups entities in cards; the sensors are in the "Sensors" card.
     await page.getByText("Sensors", { exact: true }).first().waitFor({ timeout: 60000 });
     await page.waitForTimeout(3000); // let state values and icons render
