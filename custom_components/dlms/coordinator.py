@@ -479,12 +479,11 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     async def _async_run[T](self, operation: Callable[[DlmsClient], Awaitable[T]]) -> T:
         """Run ``operation`` in the kept session, or in a session of its own. The caller
         holds the port lock. A kept session that failed is released, whatever failed."""
-        if self._kept is None:
+        if self._kept is None or not self._kept.is_open:  # a new association
             await self._async_counter_from_meter()
+        if self._kept is None:
             async with self._new_client() as client:
                 return await operation(client)
-        if not self._kept.is_open:
-            await self._async_counter_from_meter()
         try:
             return await self._kept.run(operation)
         except BaseException:
