@@ -107,12 +107,12 @@ from .const import (
 from .coordinator import (
     DlmsConfigEntry,
     build_client,
+    counter_after_meter,
     error_key,
     invocation_counter_store,
     is_secured,
     port_lock,
     read_identity,
-    read_meter_invocation_counter,
     uses_invocation_counter,
 )
 from .libdlms.codecs.xdlms import AttributeDescriptor
@@ -458,13 +458,9 @@ async def async_probe(
         if release is not None:
             await release()
         if uses_invocation_counter(data):
-            start = counter.value if counter is not None else data.get(CONF_INVOCATION_COUNTER, 0)
-            if data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
-                last = await read_meter_invocation_counter(data)
-                if last >= start:
-                    counter = InvocationCounter.after(last)
-            if counter is None:
-                counter = InvocationCounter(start=start)
+            counter = await counter_after_meter(
+                data, counter or InvocationCounter(start=data.get(CONF_INVOCATION_COUNTER, 0))
+            )
         else:
             counter = None
         try:

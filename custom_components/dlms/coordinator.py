@@ -264,6 +264,17 @@ async def read_meter_invocation_counter(data: Mapping[str, Any]) -> int:
     return value
 
 
+async def counter_after_meter(
+    data: Mapping[str, Any], counter: InvocationCounter
+) -> InvocationCounter:
+    """``counter``, or one going on after the meter's own frame counter when the settings
+    read it from the meter and the meter is ahead. The caller holds the port lock."""
+    if data.get(CONF_IC_SOURCE) != IC_SOURCE_METER:
+        return counter
+    last = await read_meter_invocation_counter(data)
+    return InvocationCounter.after(last) if last >= counter.value else counter
+
+
 # Session error keys (config flow errors) -> exception translation keys. Rejected secrets
 # and keys need the user (reauth); the rest is retried.
 AUTH_FAILED_EXCEPTIONS: dict[str, str] = {
@@ -441,11 +452,8 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
 
     async def _async_counter_from_meter(self) -> None:
         """Go on from the meter's frame counter object when the entry asks for it."""
-        data = self.config_entry.data
-        if self.counter is not None and data.get(CONF_IC_SOURCE) == IC_SOURCE_METER:
-            last = await read_meter_invocation_counter(data)
-            if last >= self.counter.value:
-                self.counter = InvocationCounter.after(last)
+        if self.counter is not None:
+            self.counter = await counter_after_meter(self.config_entry.data, self.counter)
 
     async def _async_counter_behind_meter(self, start: int) -> bool:
         """After a refused secured association: whether the meter had already seen the
