@@ -35,15 +35,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from custom_components.dlms.libdlms.codecs.hdlc import HdlcAddress, HdlcParameters
-from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
-from custom_components.dlms.libdlms.session.association import (
+from libdlms.codecs.hdlc import HdlcAddress, HdlcParameters
+from libdlms.codecs.xdlms import AttributeDescriptor
+from libdlms.session.association import (
     Associated,
     Association,
     AssociationSettings,
     GetCompleted,
 )
-from custom_components.dlms.libdlms.session.link import (
+from libdlms.session.link import (
     ApduReceived,
     HdlcLink,
     LinkClosed,

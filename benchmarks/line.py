@@ -23,9 +23,8 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import override
 
-from custom_components.dlms.libdlms.codecs.hdlc import FrameReader, FrameType
+from libdlms.codecs.hdlc import FrameReader, FrameType
 from simulator.tcp import TcpService
 
 
@@ -146,7 +145,6 @@ class LineProxy(TcpService):
     def end(self) -> WireStats:
         return self.model.stop()
 
-    @override
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.model.reset_direction()
         self._last = None

@@ -22,13 +22,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
-from custom_components.dlms.libdlms.client import (
+from libdlms.client import (
     ClientSettings,
     DlmsClient,
     KeptSession,
     MeterReader,
 )
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
 
 from .poll_9600 import REFS, make_meter

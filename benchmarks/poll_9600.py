@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from custom_components.dlms.libdlms.client import (
+from libdlms.client import (
     ClientSettings,
     DlmsClient,
     KeptSession,
@@ -36,10 +36,10 @@ from custom_components.dlms.libdlms.client import (
     ObjectReading,
     ObjectRef,
 )
-from custom_components.dlms.libdlms.codecs.axdr import Data, DataType
-from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.codecs.axdr import Data, DataType
+from libdlms.codecs.xdlms import AttributeDescriptor
+from libdlms.cosem.obis import Obis
+from libdlms.transport import SerialTransport
 from simulator import MeterSimulator, SimulatedMeter
 from simulator.meter import CosemObject
 

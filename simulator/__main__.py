@@ -9,8 +9,8 @@ import logging
 import signal
 from dataclasses import replace
 
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.security import SecurityKeys
+from libdlms.codecs.acse import Mechanism
+from libdlms.security import SecurityKeys
 
 from .meter import SimulatedMeter
 from .pty import PtyMeterSimulator

@@ -20,23 +20,24 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
-from custom_components.dlms.libdlms.codecs.axdr import Data, DataType
-from custom_components.dlms.libdlms.codecs.xdlms import (
+from libdlms.codecs.axdr import Data, DataType
+from libdlms.codecs.xdlms import (
     AccessSelection,
     CaptureObjectDefinition,
     DataAccessResult,
     GetDataResult,
     RangeDescriptor,
 )
-from custom_components.dlms.libdlms.cosem.clock import CLOCK_STATUS_DST, CosemDateTime
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
-from custom_components.dlms.libdlms.cosem.profile import EntryDescriptor, to_timestamp
-from custom_components.dlms.libdlms.errors import DecodeError
+from libdlms.cosem.clock import CLOCK_STATUS_DST, CosemDateTime
+from libdlms.cosem.obis import Obis
+from libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
+from libdlms.cosem.profile import EntryDescriptor, to_timestamp
+from libdlms.errors import DecodeError
 
-type AttributeGetter = Callable[[], Data]
-type SelectiveGetter = Callable[[AccessSelection], GetDataResult]
+AttributeGetter: TypeAlias = Callable[[], Data]
+SelectiveGetter: TypeAlias = Callable[[AccessSelection], GetDataResult]
 
 # Unit codes (IEC 62056-6-2): Wh 30, W 27, V 35, A 33, Hz 44.
 WH, W, V, A, HZ = 30, 27, 35, 33, 44

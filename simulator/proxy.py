@@ -17,10 +17,9 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import override
 from urllib.parse import urlsplit
 
-from custom_components.dlms.libdlms.codecs.hdlc import FLAG, FORMAT_TYPE_3, MAX_FRAME_LENGTH
+from libdlms.codecs.hdlc import FLAG, FORMAT_TYPE_3, MAX_FRAME_LENGTH
 
 from .tcp import TcpService
 
@@ -108,7 +107,6 @@ class LinkProxy(TcpService):
     def url(self) -> str:
         return f"socket://{self.host}:{self.port}"
 
-    @override
     async def _handle(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
     ) -> None:
@@ -133,7 +131,7 @@ class LinkProxy(TcpService):
                 await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
                 for pump in pumps:
                     pump.cancel()
-        except* ConnectionError, _LinkDropped:
+        except* (ConnectionError, _LinkDropped):
             pass
         finally:
             for writer in (client_writer, meter_writer):

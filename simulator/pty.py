@@ -41,7 +41,7 @@ class PtyMeterSimulator:
     def _on_readable(self) -> None:
         try:
             data = os.read(self._master, 4096)
-        except BlockingIOError, InterruptedError:
+        except (BlockingIOError, InterruptedError):
             return
         except OSError:  # the client side closed: a new session starts with its next SNRM
             return

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import override
 
 from .meter import SimulatedMeter
 from .rfc2217 import TelnetServerCodec
@@ -55,7 +54,6 @@ class MeterSimulator(TcpService):
         scheme = "rfc2217" if self.rfc2217 else "socket"
         return f"{scheme}://{self.host}:{self.port}"
 
-    @override
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = ServerSession(self.meter, self.settings, self.faults, self.security)
         self.sessions.append(session)
@@ -79,7 +77,7 @@ class MeterSimulator(TcpService):
                 if answer:
                     writer.write(answer)
                 await writer.drain()
-        except ConnectionError, asyncio.IncompleteReadError:
+        except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from custom_components.dlms.libdlms.codecs.acse import (
+from libdlms.codecs.acse import (
     Aare,
     Aarq,
     AcseServiceUserDiagnostic,
@@ -19,8 +19,8 @@ from custom_components.dlms.libdlms.codecs.acse import (
     Mechanism,
     ReleaseResponse,
 )
-from custom_components.dlms.libdlms.codecs.axdr import Data, DataType, encode_data
-from custom_components.dlms.libdlms.codecs.hdlc import (
+from libdlms.codecs.axdr import Data, DataType, encode_data
+from libdlms.codecs.hdlc import (
     LLC_REQUEST,
     LLC_RESPONSE,
     Frame,
@@ -30,7 +30,7 @@ from custom_components.dlms.libdlms.codecs.hdlc import (
     HdlcParameters,
     encode_frame,
 )
-from custom_components.dlms.libdlms.codecs.xdlms import (
+from libdlms.codecs.xdlms import (
     CLIENT_CONFORMANCE,
     AccessSelection,
     ActionRequestNormal,
@@ -55,9 +55,9 @@ from custom_components.dlms.libdlms.codecs.xdlms import (
     decode_get_request,
     encode_get_data_results,
 )
-from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
-from custom_components.dlms.libdlms.errors import DecodeError, SecurityError
-from custom_components.dlms.libdlms.security import (
+from libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
+from libdlms.errors import DecodeError, SecurityError
+from libdlms.security import (
     InvocationCounter,
     InvocationCounterGuard,
     SecurityControl,
@@ -67,7 +67,7 @@ from custom_components.dlms.libdlms.security import (
     ecdsa,
     is_ciphered,
 )
-from custom_components.dlms.libdlms.security.hls import (
+from libdlms.security.hls import (
     gmac_response,
     md5_response,
     new_challenge,

@@ -1,18 +1,19 @@
-"""Shared fixtures: custom integrations enabled for every Home Assistant test, Home
-Assistant's blocking-call guard switched on, and the meter simulator on the test loop."""
+"""Shared fixtures: the meter simulator on the test loop, with a clock the test moves.
+
+Nothing here imports Home Assistant: the library's tests run on a plain Python too. There,
+sockets are not blocked, so ``socket_enabled`` (pytest-socket's fixture, which the Home
+Assistant harness brings and which allows 127.0.0.1) is a fixture that does nothing."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TypeAlias
 
 import pytest
-from homeassistant import block_async_io
 
 from simulator import MeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
-
-# The pytest plugin does not do this: make time.sleep and friends in the event loop raise.
-block_async_io.enable()
 
 START_TIME = 1_750_000_000.0
 
@@ -30,16 +31,11 @@ class ManualClock:
         self.now += seconds
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
-    """Enable custom integrations in every test that sets up Home Assistant (library
-    tests do not get a Home Assistant instance). A test using ``recorder_mock`` gets it set
-    up first, as the recorder requires."""
-    if "hass" not in request.fixturenames:
-        return
-    if "recorder_mock" in request.fixturenames:
-        request.getfixturevalue("recorder_mock")
-    request.getfixturevalue("enable_custom_integrations")
+if importlib.util.find_spec("pytest_socket") is None:
+
+    @pytest.fixture
+    def socket_enabled() -> None:
+        """Without pytest-socket nothing blocks sockets."""
 
 
 @pytest.fixture
@@ -47,7 +43,7 @@ def meter_clock() -> ManualClock:
     return ManualClock()
 
 
-type SimulatorFactory = Callable[..., Awaitable[MeterSimulator]]
+SimulatorFactory: TypeAlias = Callable[..., Awaitable[MeterSimulator]]
 
 
 @pytest.fixture

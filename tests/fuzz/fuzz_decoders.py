@@ -58,13 +58,13 @@ class Timeout(Exception):  # reported, never caught as a DlmsError
 
 def load_targets() -> dict[str, Target]:
     """Import the library (inside atheris' instrumentation when it is active)."""
-    from custom_components.dlms.libdlms import security
-    from custom_components.dlms.libdlms.cli import describe as describe_module
-    from custom_components.dlms.libdlms.codecs import acse, axdr, gbt, hdlc, wrapper, xdlms
-    from custom_components.dlms.libdlms.cosem.clock import CosemDateTime
-    from custom_components.dlms.libdlms.errors import DlmsError
-    from custom_components.dlms.libdlms.session.association import Association
-    from custom_components.dlms.libdlms.session.link import HdlcLink
+    from libdlms import security
+    from libdlms.cli import describe as describe_module
+    from libdlms.codecs import acse, axdr, gbt, hdlc, wrapper, xdlms
+    from libdlms.cosem.clock import CosemDateTime
+    from libdlms.errors import DlmsError
+    from libdlms.session.association import Association
+    from libdlms.session.link import HdlcLink
 
     keys = security.SecurityKeys(
         bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
@@ -138,7 +138,7 @@ def load_targets() -> dict[str, Target]:
 
 
 def _dlms_error() -> type[Exception]:
-    from custom_components.dlms.libdlms.errors import DlmsError
+    from libdlms.errors import DlmsError
 
     return DlmsError
 
@@ -148,9 +148,9 @@ def _dlms_error() -> type[Exception]:
 
 def seeds() -> list[bytes]:
     """The published vectors, and one encoding of every APDU, frame and PDU we build."""
-    from custom_components.dlms.libdlms.codecs import acse, hdlc, wrapper, xdlms
-    from custom_components.dlms.libdlms.codecs.axdr import BitString, Data, DataType
-    from custom_components.dlms.libdlms.cosem.obis import Obis
+    from libdlms.codecs import acse, hdlc, wrapper, xdlms
+    from libdlms.codecs.axdr import BitString, Data, DataType
+    from libdlms.cosem.obis import Obis
 
     from ..lib.vectors import load_vectors
 

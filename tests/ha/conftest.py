@@ -1,10 +1,12 @@
-"""Fixtures for the Home Assistant tests."""
+"""Fixtures for the Home Assistant tests: custom integrations enabled, Home Assistant's
+blocking-call guard switched on, config entries for the simulator."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from homeassistant import block_async_io
 from homeassistant.const import CONF_PASSWORD, CONF_PORT
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -20,6 +22,9 @@ from custom_components.dlms.const import (
     DOMAIN,
 )
 from simulator import MeterSimulator
+
+# The pytest plugin does not do this: make time.sleep and friends in the event loop raise.
+block_async_io.enable()
 
 SERIAL = "12345678"
 
@@ -81,3 +86,14 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     shadowed by syrupy's fixture of the same name, which pytest registers later: without
     this, snapshots would go to `__snapshots__/` in plain Amber format."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Enable custom integrations in every test that sets up Home Assistant. A test using
+    ``recorder_mock`` gets it set up first, as the recorder requires."""
+    if "hass" not in request.fixturenames:
+        return
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
+    request.getfixturevalue("enable_custom_integrations")

@@ -19,8 +19,8 @@ from syrupy.filters import props
 from syrupy.matchers import path_type
 
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.security import SecurityKeys
+from libdlms.codecs.acse import Mechanism
+from libdlms.security import SecurityKeys
 from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory

@@ -27,8 +27,8 @@ from custom_components.dlms.history import (
     statistic_id,
 )
 from custom_components.dlms.libdlms.client import DlmsClient
-from custom_components.dlms.libdlms.cosem.obis import Obis
 from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.cosem.obis import Obis
 from simulator import MeterSimulator, SimulatedMeter
 
 from .conftest import SERIAL, make_entry

@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     MockConfigEntry,
 )
 
-from custom_components.dlms.libdlms.security.counter import GLOBAL, InvocationCounterGuard
+from libdlms.security.counter import GLOBAL, InvocationCounterGuard
 from simulator import LinkProxy, MeterSimulator
 
 from ..conftest import ManualClock, SimulatorFactory

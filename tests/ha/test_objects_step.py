@@ -11,7 +11,8 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
 from custom_components.dlms.config_flow import object_label, offered_objects
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms.cosem.obis import Obis as IntegrationObis
+from libdlms.cosem.obis import Obis
 from simulator import MeterSimulator
 
 from .flow import fill
@@ -105,13 +106,13 @@ def test_offered_objects_from_an_object_list() -> None:
     """Registers (3/4/5) are all offered, catalogue ones first, the others by code with the
     code as their name; Data objects only when the catalogue names them."""
     classes = {
-        Obis.parse("1.0.99.1.0.255"): 7,  # profile generic
-        Obis.parse("1.0.15.8.0.255"): 3,  # not in the catalogue
-        Obis.parse("1.0.1.6.0.255"): 4 + 1,  # demand register
-        Obis.parse("0.0.96.1.0.255"): 1,
-        Obis.parse("0.0.96.99.0.255"): 1,  # an unnamed Data object
-        Obis.parse("1.0.2.8.1.255"): 4,
-        Obis.parse("1.0.1.8.1.255"): 3,
+        IntegrationObis.parse("1.0.99.1.0.255"): 7,  # profile generic
+        IntegrationObis.parse("1.0.15.8.0.255"): 3,  # not in the catalogue
+        IntegrationObis.parse("1.0.1.6.0.255"): 4 + 1,  # demand register
+        IntegrationObis.parse("0.0.96.1.0.255"): 1,
+        IntegrationObis.parse("0.0.96.99.0.255"): 1,  # an unnamed Data object
+        IntegrationObis.parse("1.0.2.8.1.255"): 4,
+        IntegrationObis.parse("1.0.1.8.1.255"): 3,
     }
     offered = offered_objects(classes, [])
     assert [obis.dotted for obis in offered] == [
@@ -121,12 +122,16 @@ def test_offered_objects_from_an_object_list() -> None:
         "0.0.96.1.0.255",
         "1.0.15.8.0.255",
     ]
-    assert object_label(Obis.parse("1.0.15.8.0.255")) == "1-0:15.8.0*255"
+    assert object_label(IntegrationObis.parse("1.0.15.8.0.255")) == "1-0:15.8.0*255"
     assert (
-        object_label(Obis.parse("1.0.1.8.2.255")) == "1-0:1.8.2*255 Active energy import, tariff 2"
+        object_label(IntegrationObis.parse("1.0.1.8.2.255"))
+        == "1-0:1.8.2*255 Active energy import, tariff 2"
     )
     # A code chosen earlier (typed on the first step) stays offered.
-    assert offered_objects(classes, [Obis.parse("0.0.96.99.0.255")])[-1].dotted == "0.0.96.99.0.255"
+    assert (
+        offered_objects(classes, [IntegrationObis.parse("0.0.96.99.0.255")])[-1].dotted
+        == "0.0.96.99.0.255"
+    )
 
 
 async def test_defaults_the_meter_lacks_are_left_out(

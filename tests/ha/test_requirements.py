@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 MANIFEST = Path(__file__).parents[2] / "custom_components" / "dlms" / "manifest.json"
+LIBRARY = Path(__file__).parents[2] / "libdlms"
 CONSTRAINTS = Path(homeassistant.__file__).parent / "package_constraints.txt"
 BANNED = Version("1000000000.0.0")  # how Home Assistant forbids a package
 
@@ -111,7 +112,9 @@ def imported_distributions() -> set[str]:
     """The third-party distributions the integration's code imports (not the standard
     library, not Home Assistant, not its own modules)."""
     modules: set[str] = set()
-    for path in MANIFEST.parent.rglob("*.py"):
+    # The integration's own modules and the library vendored with it (in the repository a link
+    # to libdlms/, which a directory walk does not follow).
+    for path in [*MANIFEST.parent.rglob("*.py"), *LIBRARY.rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 modules |= {alias.name.split(".")[0] for alias in node.names}

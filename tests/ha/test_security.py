@@ -19,10 +19,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.client import ClientSettings, DlmsClient
+from libdlms.codecs.acse import Mechanism
+from libdlms.security import InvocationCounter, SecurityKeys
+from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
 

@@ -25,13 +25,13 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.security import (
+from libdlms.codecs.acse import Mechanism
+from libdlms.security import (
     InvocationCounter,
     InvocationCounterGuard,
     SecurityKeys,
 )
-from custom_components.dlms.libdlms.security.counter import GLOBAL
+from libdlms.security.counter import GLOBAL
 from simulator import MeterSimulator
 from simulator.session import ServerSession, ServerSettings
 

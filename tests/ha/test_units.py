@@ -15,9 +15,9 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.coordinator import ObisValue
-from custom_components.dlms.libdlms.client import ObjectRef
-from custom_components.dlms.libdlms.cosem.obis import Obis
 from custom_components.dlms.sensor import describe
+from libdlms.client import ObjectRef
+from libdlms.cosem.obis import Obis
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock

@@ -1,5 +1,6 @@
-"""The command line as a user runs it: ``scripts/dlms simulate`` in one process,
-``scripts/dlms read`` in another, talking over a real socket.
+"""The command line as a user runs it: the simulator (``python -m simulator``, what
+``scripts/dlms simulate`` runs) in one process, ``python -m libdlms read`` in another,
+talking over a real socket; and ``scripts/dlms`` itself, the wrapper.
 
 The tests are async and use asyncio subprocesses, since Home Assistant's blocking-call
 guard (enabled for the whole suite) forbids waiting on a process in the loop's thread.
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +21,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DLMS = str(ROOT / "scripts" / "dlms")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+PYTHON = (sys.executable, "-m")
+# scripts/dlms runs on the machine's own Python in .venv-lib: there is none inside the Python 3.14
+# root (its interpreter link points outside), so the wrapper is tested on the library's run only.
+WRAPPER_RUNS = (ROOT / ".venv-lib" / "bin" / "python").exists()
 
 
 @dataclass
@@ -35,14 +34,18 @@ class Result:
     stderr: str
 
 
-async def _dlms(*args: str) -> Result:
+async def _run(*command: str) -> Result:
     process = await asyncio.create_subprocess_exec(
-        DLMS, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *command, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     async with asyncio.timeout(120):
         stdout, stderr = await process.communicate()
     assert process.returncode is not None
     return Result(process.returncode, stdout.decode(), stderr.decode())
+
+
+async def _dlms(*args: str) -> Result:
+    return await _run(*PYTHON, "libdlms", *args)
 
 
 @pytest.fixture
@@ -52,12 +55,11 @@ def simulator_options() -> list[str]:
 
 @pytest.fixture
 async def simulated_meter(socket_enabled: None, simulator_options: list[str]) -> AsyncIterator[str]:
-    port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        DLMS,
-        "simulate",
+        *PYTHON,
+        "simulator",
         "--port",
-        str(port),
+        "0",
         *simulator_options,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
@@ -66,8 +68,8 @@ async def simulated_meter(socket_enabled: None, simulator_options: list[str]) ->
         assert process.stdout is not None
         async with asyncio.timeout(120):
             line = (await process.stdout.readline()).decode()
-        assert line.strip() == f"serving on socket://127.0.0.1:{port}"
-        yield f"socket://127.0.0.1:{port}"
+        assert line.startswith("serving on socket://127.0.0.1:")
+        yield line.removeprefix("serving on ").strip()
     finally:
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):
@@ -120,7 +122,10 @@ async def test_read_failure_and_usage_exit_codes(simulated_meter: str) -> None:
     not_there = await _dlms("read", simulated_meter, "--json", "1.0.99.7.0.255")
     assert not_there.returncode == 2
     assert "not in the meter's object list" in _lines(not_there.stdout)[0]["error"]  # type: ignore[operator]
-    closed = await _dlms("read", f"socket://127.0.0.1:{_free_port()}", "--json", "1.0.1.8.0.255")
+    with socket.socket() as bound:  # bound, never listening: the connection is refused
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        closed = await _dlms("read", f"socket://127.0.0.1:{port}", "--json", "1.0.1.8.0.255")
     assert closed.returncode == 2
     assert "Traceback" not in closed.stderr
 
@@ -248,3 +253,42 @@ async def test_keep_open_outlives_the_meters_inactivity_timeout(simulated_meter:
     )
     assert other.returncode == 0, other.stderr
     assert _lines(other.stdout)[0]["value"] == {"type": "octet-string", "value": b"00000001".hex()}
+
+
+@pytest.mark.skipif(not WRAPPER_RUNS, reason="scripts/dlms runs on the machine's own Python")
+async def test_scripts_dlms_reads_a_serial_device_anywhere(
+    socket_enabled: None, tmp_path: Path
+) -> None:
+    """The wrapper runs on this machine's Python, not in a root of its own: a serial device
+    outside /dev (here a link in a temporary folder to the simulator's pseudo-terminal) and a
+    relative path from another working directory are what they are here."""
+    wrapper = str(ROOT / "scripts" / "dlms")
+    process = await asyncio.create_subprocess_exec(
+        wrapper, "simulate", "--pty", stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(120):
+            line = (await process.stdout.readline()).decode()
+        assert line.startswith("serving on /dev/")
+        (tmp_path / "ttyMETER").symlink_to(line.removeprefix("serving on ").strip())
+        reader = await asyncio.create_subprocess_exec(
+            wrapper,
+            "read",
+            "ttyMETER",
+            "--json",
+            "1-0:1.8.0*255",
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": ""},
+        )
+        async with asyncio.timeout(120):
+            stdout, stderr = await reader.communicate()
+        assert reader.returncode == 0, stderr.decode()
+        (energy,) = _lines(stdout.decode())
+        assert energy["unit"] == "Wh"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            assert await process.wait() == 0

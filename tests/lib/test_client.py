@@ -11,25 +11,25 @@ from decimal import Decimal
 
 import pytest
 
-from custom_components.dlms.libdlms.client import (
+from libdlms.client import (
     ClientSettings,
     DlmsClient,
     MeterReader,
     ObjectRef,
 )
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
-from custom_components.dlms.libdlms.errors import (
+from libdlms.codecs.acse import Mechanism
+from libdlms.codecs.xdlms import AttributeDescriptor
+from libdlms.cosem.obis import Obis
+from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
+from libdlms.errors import (
     AuthenticationFailed,
     CommunicationError,
     DataAccessError,
     DlmsTimeoutError,
 )
-from custom_components.dlms.libdlms.session.association import AssociationState
-from custom_components.dlms.libdlms.session.link import LinkState
-from custom_components.dlms.libdlms.transport import SerialTransport, normalize_url
+from libdlms.session.association import AssociationState
+from libdlms.session.link import LinkState
+from libdlms.transport import SerialTransport, normalize_url
 from simulator import MeterSimulator, SimulatedMeter
 from simulator.pty import PtyMeterSimulator
 from simulator.session import ServerSettings

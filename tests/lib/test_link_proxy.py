@@ -18,14 +18,14 @@ from decimal import Decimal
 
 import pytest
 
-from custom_components.dlms.libdlms.client import (
+from libdlms.client import (
     ClientSettings,
     DlmsClient,
     MeterReader,
     ObjectRef,
 )
-from custom_components.dlms.libdlms.codecs.axdr import Data
-from custom_components.dlms.libdlms.codecs.hdlc import (
+from libdlms.codecs.axdr import Data
+from libdlms.codecs.hdlc import (
     LLC_RESPONSE,
     FrameReader,
     FrameType,
@@ -33,23 +33,23 @@ from custom_components.dlms.libdlms.codecs.hdlc import (
     HdlcParameters,
     encode_frame,
 )
-from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
-from custom_components.dlms.libdlms.errors import (
+from libdlms.codecs.xdlms import AttributeDescriptor
+from libdlms.cosem.obis import Obis
+from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
+from libdlms.errors import (
     CommunicationError,
     DlmsTimeoutError,
     NoLinkError,
     ProtocolError,
 )
-from custom_components.dlms.libdlms.session.link import (
+from libdlms.session.link import (
     MAX_FUTILE_RETRANSMISSIONS,
     MAX_UNANSWERED_COPIES,
     ApduReceived,
     HdlcLink,
     LinkEstablished,
 )
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.transport import SerialTransport
 from simulator import LinkProxy, MeterSimulator, SimulatedMeter
 from simulator.proxy import split_frames
 from simulator.session import ServerSettings

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from custom_components.dlms.libdlms.client import (
+from libdlms.client import (
     ClientSettings,
     DlmsClient,
     KeptSession,
@@ -16,18 +16,18 @@ from custom_components.dlms.libdlms.client import (
     ObjectRef,
     read_invocation_counter,
 )
-from custom_components.dlms.libdlms.codecs import iec62056_21 as iec
-from custom_components.dlms.libdlms.codecs.xdlms import AttributeDescriptor
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
-from custom_components.dlms.libdlms.errors import (
+from libdlms.codecs import iec62056_21 as iec
+from libdlms.codecs.xdlms import AttributeDescriptor
+from libdlms.cosem.obis import Obis
+from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
+from libdlms.errors import (
     CommunicationError,
     DecodeError,
     DlmsTimeoutError,
     EncodeError,
 )
-from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.security import InvocationCounter, SecurityKeys
+from libdlms.transport import SerialTransport
 from simulator import MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
 
@@ -299,7 +299,7 @@ async def test_endless_line_noise_ends_the_wait(socket_enabled: None) -> None:
                 writer.write(b"\x00\x55\xaa")
                 await writer.drain()
                 await asyncio.sleep(0.05)
-        except ConnectionError, asyncio.CancelledError:
+        except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custom_components.dlms.libdlms.cli.describe import describe
-from custom_components.dlms.libdlms.codecs import acse, xdlms
-from custom_components.dlms.libdlms.codecs.axdr import (
+from libdlms.cli.describe import describe
+from libdlms.codecs import acse, xdlms
+from libdlms.codecs.axdr import (
     BitString,
     Data,
     DataType,
@@ -31,8 +31,8 @@ from custom_components.dlms.libdlms.codecs.axdr import (
     encode_data,
     encode_length,
 )
-from custom_components.dlms.libdlms.codecs.gbt import GbtReceiver, split_blocks
-from custom_components.dlms.libdlms.codecs.hdlc import (
+from libdlms.codecs.gbt import GbtReceiver, split_blocks
+from libdlms.codecs.hdlc import (
     Frame,
     FrameReader,
     FrameType,
@@ -41,14 +41,14 @@ from custom_components.dlms.libdlms.codecs.hdlc import (
     decode_frame,
     encode_frame,
 )
-from custom_components.dlms.libdlms.codecs.wrapper import (
+from libdlms.codecs.wrapper import (
     WrapperPdu,
     WrapperReader,
     split_wrapper,
 )
-from custom_components.dlms.libdlms.cosem.clock import CosemDateTime
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.errors import DlmsError
+from libdlms.cosem.clock import CosemDateTime
+from libdlms.cosem.obis import Obis
+from libdlms.errors import DlmsError
 
 settings.register_profile(
     "default",

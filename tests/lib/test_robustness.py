@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from custom_components.dlms.libdlms.cli.describe import describe
-from custom_components.dlms.libdlms.codecs import acse, xdlms
-from custom_components.dlms.libdlms.codecs.axdr import decode_data
-from custom_components.dlms.libdlms.codecs.hdlc import FrameReader, decode_frame
-from custom_components.dlms.libdlms.errors import DecodeError, DlmsError
-from custom_components.dlms.libdlms.session.association import Association
-from custom_components.dlms.libdlms.session.link import HdlcLink
+from libdlms.cli.describe import describe
+from libdlms.codecs import acse, xdlms
+from libdlms.codecs.axdr import decode_data
+from libdlms.codecs.hdlc import FrameReader, decode_frame
+from libdlms.errors import DecodeError, DlmsError
+from libdlms.session.association import Association
+from libdlms.session.link import HdlcLink
 
 from .vectors import load_vectors
 
@@ -36,7 +36,7 @@ def _association(data: bytes) -> None:
 
 
 def _link(data: bytes) -> None:
-    from custom_components.dlms.libdlms.codecs.hdlc import HdlcAddress
+    from libdlms.codecs.hdlc import HdlcAddress
 
     link = HdlcLink(HdlcAddress.client(16), HdlcAddress.server(1, 17))
     link.connect()

@@ -8,14 +8,14 @@ import logging
 
 import pytest
 
-from custom_components.dlms.libdlms.cli.describe import describe
-from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.errors import DlmsError
-from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys
-from custom_components.dlms.libdlms.session.association import AssociationSettings
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.cli.describe import describe
+from libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from libdlms.codecs.acse import Mechanism
+from libdlms.cosem.obis import Obis
+from libdlms.errors import DlmsError
+from libdlms.security import InvocationCounter, SecurityKeys
+from libdlms.session.association import AssociationSettings
+from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
 

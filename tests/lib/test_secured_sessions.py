@@ -8,17 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from custom_components.dlms.libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
-from custom_components.dlms.libdlms.codecs.acse import Mechanism
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.errors import (
+from libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from libdlms.codecs.acse import Mechanism
+from libdlms.cosem.obis import Obis
+from libdlms.errors import (
     AssociationRejected,
     AuthenticationFailed,
     DlmsError,
 )
-from custom_components.dlms.libdlms.security import InvocationCounter, SecurityKeys, ecdsa
-from custom_components.dlms.libdlms.session.association import AssociationState
-from custom_components.dlms.libdlms.transport import SerialTransport
+from libdlms.security import InvocationCounter, SecurityKeys, ecdsa
+from libdlms.session.association import AssociationState
+from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
 

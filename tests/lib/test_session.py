@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.dlms.libdlms.codecs.acse import (
+from libdlms.codecs.acse import (
     Aare,
     ApplicationContext,
     AssociationResult,
     Mechanism,
 )
-from custom_components.dlms.libdlms.codecs.axdr import Data, DataType, encode_data
-from custom_components.dlms.libdlms.codecs.hdlc import (
+from libdlms.codecs.axdr import Data, DataType, encode_data
+from libdlms.codecs.hdlc import (
     LLC_RESPONSE,
     FrameType,
     HdlcAddress,
@@ -20,7 +20,7 @@ from custom_components.dlms.libdlms.codecs.hdlc import (
     decode_frame,
     encode_frame,
 )
-from custom_components.dlms.libdlms.codecs.xdlms import (
+from libdlms.codecs.xdlms import (
     AttributeDescriptor,
     Conformance,
     DataAccessResult,
@@ -28,22 +28,22 @@ from custom_components.dlms.libdlms.codecs.xdlms import (
     GetResponseWithDatablock,
     decode_get_request,
 )
-from custom_components.dlms.libdlms.cosem.obis import Obis
-from custom_components.dlms.libdlms.errors import (
+from libdlms.cosem.obis import Obis
+from libdlms.errors import (
     AssociationRejected,
     AuthenticationFailed,
     LocalProtocolError,
     ProtocolError,
     ServiceError,
 )
-from custom_components.dlms.libdlms.session.association import (
+from libdlms.session.association import (
     Associated,
     Association,
     AssociationSettings,
     AssociationState,
     GetCompleted,
 )
-from custom_components.dlms.libdlms.session.link import (
+from libdlms.session.link import (
     ApduReceived,
     HdlcLink,
     LinkClosed,

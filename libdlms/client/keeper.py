@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from ..errors import CommunicationError, ServiceError
 from .client import DlmsClient
 
 _LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class KeptSession:
@@ -29,7 +31,7 @@ class KeptSession:
     def is_open(self) -> bool:
         return self._client is not None
 
-    async def run[T](self, operation: Callable[[DlmsClient], Awaitable[T]]) -> T:
+    async def run(self, operation: Callable[[DlmsClient], Awaitable[_T]]) -> _T:
         """Run ``operation`` on the open session, opening one first when needed."""
         if self._client is None:
             return await operation(await self._open())

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import TypeAlias
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -180,7 +181,7 @@ class Released:
     pass
 
 
-type AssociationEvent = Associated | GetCompleted | Released
+AssociationEvent: TypeAlias = Associated | GetCompleted | Released
 
 
 class Association:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, TypeAlias, TypeVar
 
 from ..codecs.axdr import NUMERIC_TYPES, BitString, Data, DataType
 from ..codecs.xdlms import CaptureObjectDefinition
@@ -27,7 +27,8 @@ from .obis import Obis
 from .objects import InterfaceClass, ObjectListElement, parse_object_list
 from .units import ScalerUnit
 
-type Parser = Callable[[Data], Any]
+Parser: TypeAlias = Callable[[Data], Any]
+_E = TypeVar("_E", bound=IntEnum)
 
 # "CHOICE of simple types": anything but the constructed types.
 SIMPLE_TYPES: Final = frozenset(DataType) - {
@@ -155,8 +156,8 @@ def parse_buffer_rows(data: Data) -> tuple[tuple[Data, ...], ...]:
     return tuple(rows)
 
 
-def _enum[E: IntEnum](kind: type[E]) -> Callable[[Data], E | int]:
-    def parse(data: Data) -> E | int:
+def _enum(kind: type[_E]) -> Callable[[Data], _E | int]:
+    def parse(data: Data) -> _E | int:
         value: int = expect(data, DataType.ENUM, what=kind.__name__)
         try:
             return kind(value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import TypeAlias
 
 from ..codecs.hdlc import (
     LLC_REQUEST,
@@ -76,7 +77,7 @@ class LinkClosed:
     by_peer: bool
 
 
-type LinkEvent = LinkEstablished | ApduReceived | LinkClosed
+LinkEvent: TypeAlias = LinkEstablished | ApduReceived | LinkClosed
 
 
 class HdlcLink:

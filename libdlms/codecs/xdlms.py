@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeAlias, TypeVar
 
 from ..cosem.obis import Obis
 from ..errors import DecodeError, EncodeError
@@ -679,7 +679,10 @@ def _check_tag(reader: Reader, tag: int, name: str) -> tuple[int, int]:
     return reader.byte(), reader.byte()
 
 
-def _expect[T](apdu: object, cls: type[T]) -> T:
+_T = TypeVar("_T")
+
+
+def _expect(apdu: object, cls: type[_T]) -> _T:
     if not isinstance(apdu, cls):
         raise DecodeError(f"not a {cls.__name__}: {type(apdu).__name__}")
     return apdu
@@ -747,7 +750,7 @@ class GetRequestWithList:
         return _expect(decode_get_request(data), cls)
 
 
-type GetRequest = GetRequestNormal | GetRequestNext | GetRequestWithList
+GetRequest: TypeAlias = GetRequestNormal | GetRequestNext | GetRequestWithList
 
 
 def decode_get_request(data: bytes) -> GetRequest:
@@ -768,7 +771,7 @@ def decode_get_request(data: bytes) -> GetRequest:
     return request
 
 
-type GetDataResult = Data | DataAccessResult | int
+GetDataResult: TypeAlias = Data | DataAccessResult | int
 """A value, or the data-access-result the meter gave instead (an int if not in our enum)."""
 
 
@@ -857,7 +860,7 @@ def _read_get_data_results(reader: Reader) -> tuple[GetDataResult, ...]:
     return tuple(_read_get_data_result(reader) for _ in range(count))
 
 
-type GetResponse = GetResponseNormal | GetResponseWithDatablock | GetResponseWithList
+GetResponse: TypeAlias = GetResponseNormal | GetResponseWithDatablock | GetResponseWithList
 
 
 def decode_get_response(data: bytes) -> GetResponse:
@@ -997,7 +1000,7 @@ class SetRequestWithListAndFirstDatablock:
         return _expect(decode_set_request(data), cls)
 
 
-type SetRequest = (
+SetRequest: TypeAlias = (
     SetRequestNormal
     | SetRequestWithFirstDatablock
     | SetRequestWithDatablock
@@ -1040,7 +1043,7 @@ def decode_set_request(data: bytes) -> SetRequest:
     return request
 
 
-type AccessResult = DataAccessResult | int
+AccessResult: TypeAlias = DataAccessResult | int
 """A data-access-result (an int if not in our enum)."""
 
 
@@ -1138,7 +1141,7 @@ class SetResponseWithList:
         return _expect(decode_set_response(data), cls)
 
 
-type SetResponse = (
+SetResponse: TypeAlias = (
     SetResponseNormal
     | SetResponseDatablock
     | SetResponseLastDatablock
@@ -1316,7 +1319,7 @@ class ActionRequestWithPblock:
         return _expect(decode_action_request(data), cls)
 
 
-type ActionRequest = (
+ActionRequest: TypeAlias = (
     ActionRequestNormal
     | ActionRequestNextPblock
     | ActionRequestWithList
@@ -1444,7 +1447,7 @@ class ActionResponseNextPblock:
         return _expect(decode_action_response(data), cls)
 
 
-type ActionResponse = (
+ActionResponse: TypeAlias = (
     ActionResponseNormal
     | ActionResponseWithPblock
     | ActionResponseWithList
@@ -1623,7 +1626,7 @@ class GeneralBlockTransfer:
 # ---------------------------------------------------------------------------- any APDU
 
 
-type Apdu = (
+Apdu: TypeAlias = (
     InitiateRequest
     | InitiateResponse
     | ConfirmedServiceError

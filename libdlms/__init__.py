@@ -10,3 +10,5 @@ Layers, bottom up (each imports only those below it):
 
 Nothing in this package imports Home Assistant, so it can be published on its own.
 """
+
+__version__ = "0.2.0"

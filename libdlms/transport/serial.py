@@ -98,7 +98,7 @@ class SerialTransport:
             return
         try:
             await serial.close()
-        except serialx.SerialException, OSError:
+        except (serialx.SerialException, OSError):
             serial.abort()
 
     def _require_open(self) -> serialx.AsyncSerial:

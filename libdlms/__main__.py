@@ -1,0 +1,5 @@
+"""``python -m libdlms``: the command line (read, objects, probe, decode)."""
+
+from .cli.app import main
+
+raise SystemExit(main())
