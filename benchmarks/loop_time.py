@@ -22,13 +22,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
-from libdlms.client import (
-    ClientSettings,
-    DlmsClient,
-    KeptSession,
-    MeterReader,
-)
-from libdlms.transport import SerialTransport
+from libdlms import ClientSettings, DlmsClient, KeptSession, MeterReader, SerialTransport
 from simulator import MeterSimulator
 
 from .poll_9600 import REFS, make_meter

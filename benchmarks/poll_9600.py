@@ -28,18 +28,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from libdlms.client import (
+from libdlms import (
+    AttributeDescriptor,
     ClientSettings,
+    Data,
+    DataType,
     DlmsClient,
     KeptSession,
     MeterReader,
+    Obis,
     ObjectReading,
-    ObjectRef,
+    SerialTransport,
 )
-from libdlms.codecs.axdr import Data, DataType
-from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.obis import Obis
-from libdlms.transport import SerialTransport
 from simulator import MeterSimulator, SimulatedMeter
 from simulator.meter import CosemObject
 
@@ -78,7 +78,7 @@ EXTRA_REGISTERS: tuple[tuple[str, DataType, int, int, int], ...] = (
     ("1.0.13.7.0.255", DataType.LONG, 987, -3, COUNT),
 )
 REFS = tuple(
-    ObjectRef(REGISTER, Obis.parse(obis))
+    AttributeDescriptor(REGISTER, Obis.parse(obis))
     for obis in (*SIMULATOR_REGISTERS, *(extra[0] for extra in EXTRA_REGISTERS))
 )
 
@@ -146,8 +146,8 @@ def _check(readings: list[ObjectReading], count: int) -> None:
 
 async def _simple_poll(client: DlmsClient) -> None:
     for ref in REFS:
-        value = await client.get(ref.descriptor)
-        scaler_unit = await client.get(AttributeDescriptor(REGISTER, ref.obis, 3))
+        value = await client.get(ref)
+        scaler_unit = await client.get(AttributeDescriptor(REGISTER, ref.instance, 3))
         if value.type is DataType.NULL_DATA or scaler_unit.type is not DataType.STRUCTURE:
             raise RuntimeError(f"{ref}: unexpected answer")
 
@@ -156,8 +156,8 @@ async def run_benchmark(
     *, baudrate: int = 9600, turnaround: float = 0.050, polls: int = 5
 ) -> Report:
     byte_time = 10 / baudrate
-    values = [ref.descriptor for ref in REFS]
-    scalers = [AttributeDescriptor(REGISTER, ref.obis, 3) for ref in REFS]
+    values = [ref for ref in REFS]
+    scalers = [AttributeDescriptor(REGISTER, ref.instance, 3) for ref in REFS]
     interleaved = [d for pair in zip(scalers, values, strict=True) for d in pair]
 
     def limit(orders: list[list[AttributeDescriptor]], session: bool) -> Limit:

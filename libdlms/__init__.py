@@ -1,14 +1,126 @@
-"""libdlms: a sans-IO DLMS/COSEM client core with a thin asyncio client on top.
+"""libdlms: a DLMS/COSEM (IEC 62056) client library, sans-IO at its core.
 
-Layers, bottom up (each imports only those below it):
+This module is the public API a client needs: the asyncio client and its settings, what to
+read (``AttributeDescriptor``, ``Obis``), the values that come back (``Data``, ``ScalerUnit``,
+``CosemDateTime``), security (``Mechanism``, ``SecurityPolicy``, ``SecurityKeys``, the
+invocation counters) and the errors. ::
 
-- ``codecs``: HDLC frames, A-XDR data, ACSE (BER) and xDLMS APDUs. Pure functions.
-- ``cosem``: OBIS codes, units and ScalerUnit, date-time.
+    from libdlms import AttributeDescriptor, ClientSettings, DlmsClient, MeterReader, Obis
+    from libdlms import SerialTransport
+
+    energy = AttributeDescriptor(3, Obis.parse("1-0:1.8.0*255"))
+    async with DlmsClient(SerialTransport("/dev/ttyUSB0"), ClientSettings()) as client:
+        (reading,) = await MeterReader().read(client, [energy])
+        print(reading.scaled_value, reading.unit)
+
+Layers, bottom up; each imports only those below it. The subpackages' own ``__init__``
+modules are public too, for servers, translators and tests that need the wire formats or the
+state machines; the modules inside them are not.
+
+- ``errors``, ``obis``: the error tree and the OBIS code, used by every layer.
+- ``codecs``: HDLC frames, A-XDR data, ACSE (BER) and xDLMS APDUs, the wrapper, IEC 62056-21.
+- ``security``: security suites, ciphering, HLS, invocation counters.
+- ``cosem``: interface classes, units and ScalerUnit, date-time, profile buffers.
 - ``session``: sans-IO state machines (HDLC link, application association).
-- ``transport`` / ``client``: the asyncio side, on serialx.
-- ``cli``: the ``scripts/dlms`` command line.
+- ``transport``, ``client``: the asyncio side, on serialx.
+- ``cli``: the command line (``python -m libdlms``).
 
-Nothing in this package imports Home Assistant, so it can be published on its own.
+Nothing here imports Home Assistant; the Home Assistant integration vendors this package.
 """
 
+from .client import (
+    ClientSettings,
+    DlmsClient,
+    KeptSession,
+    MeterReader,
+    ObjectReading,
+    read_invocation_counter,
+    read_object_list,
+)
+from .client.profile import read_profile
+from .codecs.acse import Mechanism
+from .codecs.axdr import BitString, Data, DataType
+from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
+from .cosem.clock import CosemDateTime
+from .cosem.objects import InterfaceClass, ObjectListElement, parse_object_list
+from .cosem.profile import Profile
+from .cosem.units import ScalerUnit
+from .errors import (
+    AssociationRejected,
+    AuthenticationFailed,
+    CommunicationError,
+    ConfigurationError,
+    DataAccessError,
+    DecipheringError,
+    DecipheringRefused,
+    DecodeError,
+    DlmsError,
+    DlmsTimeoutError,
+    EncodeError,
+    FrameError,
+    InvocationCounterError,
+    InvocationCounterRefused,
+    LocalProtocolError,
+    NoLinkError,
+    ProtocolError,
+    RemoteProtocolError,
+    SecurityError,
+    ServiceError,
+)
+from .obis import Obis
+from .security import InvocationCounter, InvocationCounterGuard, SecurityKeys, SecurityPolicy
+from .transport import SerialTransport, Transport, normalize_url
+
 __version__ = "0.2.0"
+
+__all__ = [
+    "AssociationRejected",
+    "AttributeDescriptor",
+    "AuthenticationFailed",
+    "BitString",
+    "ClientSettings",
+    "CommunicationError",
+    "ConfigurationError",
+    "CosemDateTime",
+    "Data",
+    "DataAccessError",
+    "DataType",
+    "DecipheringError",
+    "DecipheringRefused",
+    "DecodeError",
+    "DlmsClient",
+    "DlmsError",
+    "DlmsTimeoutError",
+    "EncodeError",
+    "FrameError",
+    "InterfaceClass",
+    "InvocationCounter",
+    "InvocationCounterError",
+    "InvocationCounterGuard",
+    "InvocationCounterRefused",
+    "KeptSession",
+    "LocalProtocolError",
+    "Mechanism",
+    "MeterReader",
+    "MethodDescriptor",
+    "NoLinkError",
+    "Obis",
+    "ObjectListElement",
+    "ObjectReading",
+    "Profile",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "ScalerUnit",
+    "SecurityError",
+    "SecurityKeys",
+    "SecurityPolicy",
+    "SerialTransport",
+    "ServiceError",
+    "Transport",
+    "__version__",
+    "normalize_url",
+    "parse_object_list",
+    "read_invocation_counter",
+    "read_object_list",
+    "read_profile",
+]

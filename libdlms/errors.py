@@ -1,8 +1,32 @@
-"""One exception hierarchy for the whole library.
+"""One exception hierarchy for the whole library, arranged by what a caller does about it.
 
-Callers (the Home Assistant glue, the command line) catch ``DlmsError`` and map its
-subclasses to user-facing messages; nothing else should escape the library. Messages
-never contain key material or passwords.
+::
+
+    DlmsError
+    ├── ConfigurationError        settings that cannot work (fix them; raised before any I/O)
+    ├── EncodeError               a value that does not fit its type on the wire
+    ├── DecodeError               bytes that do not decode
+    │   └── FrameError            an HDLC frame that is malformed or fails its checks
+    ├── ProtocolError             a rule of the protocol broken
+    │   ├── LocalProtocolError    by us: a call the state machine does not allow (a bug)
+    │   └── RemoteProtocolError   by the meter: an answer the state does not allow
+    ├── CommunicationError        the link failed: port missing, connection lost
+    │   └── DlmsTimeoutError      the meter did not answer in time
+    │       └── NoLinkError       nobody answered the connection request (SNRM)
+    ├── AssociationRejected       the meter refused the association (AARE)
+    │   └── AuthenticationFailed  the password, secret or keys were wrong
+    ├── DataAccessError           a GET or SET answered with a data-access-result
+    ├── ServiceError              the meter refused a request (exception-response,
+    │   │                         confirmed-service-error), with the standard's codes
+    │   ├── DecipheringRefused    ... because it could not decipher or authenticate it
+    │   └── InvocationCounterRefused ... because our invocation counter was too low
+    └── SecurityError             a security check failed here
+        ├── DecipheringError      a tag, f(CtoS) or signature does not verify
+        └── InvocationCounterError a counter that cannot be used
+
+``DecipheringRefused`` is also a ``SecurityError`` and ``InvocationCounterRefused`` also an
+``InvocationCounterError``: the meter's word and our own check mean the same to a caller.
+Messages never contain key material or passwords.
 """
 
 from __future__ import annotations
@@ -10,6 +34,11 @@ from __future__ import annotations
 
 class DlmsError(Exception):
     """Base class of every error raised by libdlms."""
+
+
+class ConfigurationError(DlmsError, ValueError):
+    """Settings that cannot work, found before any I/O: a key of the wrong length for the
+    suite, a mechanism without its secret, an address that does not fit its size."""
 
 
 class DecodeError(DlmsError):
@@ -25,11 +54,15 @@ class FrameError(DecodeError):
 
 
 class ProtocolError(DlmsError):
-    """The peer did something the protocol state does not allow."""
+    """A rule of the protocol was broken; the subclass says by whom."""
 
 
 class LocalProtocolError(ProtocolError):
-    """We were asked to do something the protocol state does not allow."""
+    """We were asked to do something the protocol state does not allow (a caller's bug)."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The meter did something the protocol state does not allow."""
 
 
 class AssociationRejected(DlmsError):
@@ -46,7 +79,7 @@ class AuthenticationFailed(AssociationRejected):
 
 
 class DataAccessError(DlmsError):
-    """The meter answered a GET with a data-access-result other than success."""
+    """The meter answered a GET or SET with a data-access-result other than success."""
 
     def __init__(self, message: str, *, result: int) -> None:
         super().__init__(message)
@@ -54,7 +87,31 @@ class DataAccessError(DlmsError):
 
 
 class ServiceError(DlmsError):
-    """The meter answered with an Exception-Response or Confirmed-Service-Error."""
+    """The meter refused a request. An Exception-Response carries ``state_error``
+    (1 service-not-allowed, 2 service-unknown) and ``service_error`` (1 operation-not-possible,
+    2 service-not-supported, 3 other-reason, 4 pdu-too-long, 5 deciphering-error,
+    6 invocation-counter-error, then with the meter's ``invocation_counter``); a
+    Confirmed-Service-Error carries ``confirmed_service``, ``error_class`` (the ServiceError
+    CHOICE: 6 initiate, 5 access, …) and ``error``. Fields the answer does not have are None."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        state_error: int | None = None,
+        service_error: int | None = None,
+        invocation_counter: int | None = None,
+        confirmed_service: int | None = None,
+        error_class: int | None = None,
+        error: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.state_error = state_error
+        self.service_error = service_error
+        self.invocation_counter = invocation_counter
+        self.confirmed_service = confirmed_service
+        self.error_class = error_class
+        self.error = error
 
 
 class CommunicationError(DlmsError):
@@ -65,9 +122,15 @@ class DlmsTimeoutError(CommunicationError, TimeoutError):
     """The meter did not answer in time."""
 
 
+class NoLinkError(DlmsTimeoutError):
+    """Nobody answered the connection request (SNRM): wrong port, baud rate, probe
+    orientation or server address."""
+
+
 class SecurityError(DlmsError):
-    """A security misconfiguration or failure: wrong key length for the suite, a missing key,
-    an unsupported security control. Messages name the problem, never the key material."""
+    """A security failure found here: a ciphered APDU that cannot be handled (compression,
+    a counter outside 32 bits, a challenge or system title the meter did not send). Keys
+    missing or of the wrong length are a ``ConfigurationError``."""
 
 
 class DecipheringError(SecurityError):
@@ -81,6 +144,11 @@ class InvocationCounterError(SecurityError):
     used), or the peer sent a counter not above the last one accepted from it."""
 
 
-class NoLinkError(DlmsTimeoutError):
-    """Nobody answered the connection request (SNRM): wrong port, baud rate, probe
-    orientation or server address."""
+class DecipheringRefused(ServiceError, SecurityError):
+    """The meter could not decipher or authenticate our request (exception-response
+    deciphering-error): the keys, the suite or the system title differ from the meter's."""
+
+
+class InvocationCounterRefused(ServiceError, InvocationCounterError):
+    """The meter refused our invocation counter as too low (exception-response
+    invocation-counter-error); ``invocation_counter`` is the one it expects, when it says."""

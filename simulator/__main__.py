@@ -9,22 +9,12 @@ import logging
 import signal
 from dataclasses import replace
 
-from libdlms.codecs.acse import Mechanism
-from libdlms.security import SecurityKeys
+from libdlms import Mechanism, SecurityKeys, SecurityPolicy
 
 from .meter import SimulatedMeter
 from .pty import PtyMeterSimulator
 from .server import MeterSimulator
 from .session import Faults, ServerSettings
-
-_AUTH = {
-    "none": Mechanism.NONE,
-    "lls": Mechanism.LOW,
-    "hls-md5": Mechanism.HIGH_MD5,
-    "hls-sha1": Mechanism.HIGH_SHA1,
-    "hls-gmac": Mechanism.HIGH_GMAC,
-    "hls-sha256": Mechanism.HIGH_SHA256,
-}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,14 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", help="the LLS password or HLS secret to require")
     parser.add_argument(
         "--auth",
-        choices=("none", "lls", "hls-md5", "hls-sha1", "hls-gmac", "hls-sha256"),
+        choices=[m.cli_name for m in Mechanism if m not in (Mechanism.HIGH, Mechanism.HIGH_ECDSA)],
         default="none",
         help="the authentication to require (lls is implied by --password alone)",
     )
     parser.add_argument(
         "--security",
-        choices=("none", "authentication", "encryption", "authenticated-encryption"),
-        default="none",
+        choices=[policy.value for policy in SecurityPolicy],
+        default=SecurityPolicy.NONE.value,
     )
     parser.add_argument("--security-suite", type=int, choices=(0, 1, 2), default=0)
     parser.add_argument("--ek", help="global unicast encryption key (hex)")
@@ -90,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         max_info_length=args.max_info_length,
         max_pdu_size=args.max_pdu_size,
         mode_e=args.mode_e,
-        mechanism=_AUTH[args.auth],
-        security_policy=args.security,
+        mechanism=Mechanism.from_name(args.auth),
+        security_policy=SecurityPolicy(args.security),
         security_suite=args.security_suite,
         keys=SecurityKeys.from_hex(args.ek, args.ak) if args.ek else None,
         system_title=bytes.fromhex(args.system_title),

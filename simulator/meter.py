@@ -31,10 +31,10 @@ from libdlms.codecs.xdlms import (
     RangeDescriptor,
 )
 from libdlms.cosem.clock import CLOCK_STATUS_DST, CosemDateTime
-from libdlms.cosem.obis import Obis
 from libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
 from libdlms.cosem.profile import EntryDescriptor, to_timestamp
 from libdlms.errors import DecodeError
+from libdlms.obis import Obis
 
 AttributeGetter: TypeAlias = Callable[[], Data]
 SelectiveGetter: TypeAlias = Callable[[AccessSelection], GetDataResult]

@@ -62,13 +62,12 @@ from libdlms.security import (
     InvocationCounterGuard,
     SecurityControl,
     SecurityKeys,
+    SecurityPolicy,
     cipher_apdu,
     decipher_apdu,
     ecdsa,
-    is_ciphered,
-)
-from libdlms.security.hls import (
     gmac_response,
+    is_ciphered,
     md5_response,
     new_challenge,
     sha1_response,
@@ -81,13 +80,6 @@ from .meter import SimulatedMeter
 _LOGGER = logging.getLogger(__name__)
 
 PUBLIC_CLIENT = 16
-_HLS = (
-    Mechanism.HIGH_MD5,
-    Mechanism.HIGH_SHA1,
-    Mechanism.HIGH_GMAC,
-    Mechanism.HIGH_SHA256,
-    Mechanism.HIGH_ECDSA,
-)
 REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
 SERVER_CONFORMANCE = CLIENT_CONFORMANCE | Conformance.SELECTIVE_ACCESS
 
@@ -106,7 +98,7 @@ class ServerSettings:
     client_public_key: ec.EllipticCurvePublicKey | None = None
     with_list_cap: int | None = None  # refuse longer GET with-list requests
     mechanism: Mechanism = Mechanism.NONE  # required; with only a password: LLS
-    security_policy: str = "none"
+    security_policy: SecurityPolicy = SecurityPolicy.NONE
     security_suite: int = 0
     keys: SecurityKeys | None = None
     system_title: bytes = b"DLMSIM01"
@@ -349,7 +341,7 @@ class ServerSession:
 
     @property
     def ciphered(self) -> bool:
-        return self.settings.security_policy != "none" and not self.public
+        return self.settings.security_policy != SecurityPolicy.NONE and not self.public
 
     def _associate(self, aarq: Aarq) -> bytes:
         settings = self.settings
@@ -381,7 +373,9 @@ class ServerSession:
         required = settings.mechanism
         if required is Mechanism.NONE and settings.password is not None:
             required = Mechanism.LOW
-        if self.public and (required in _HLS or self.settings.security_policy != "none"):
+        if self.public and (
+            required.is_hls or self.settings.security_policy != SecurityPolicy.NONE
+        ):
             required = Mechanism.NONE
         if required is not Mechanism.NONE and aarq.mechanism is not required:
             return reject(AcseServiceUserDiagnostic.AUTHENTICATION_MECHANISM_NAME_REQUIRED)
@@ -417,7 +411,7 @@ class ServerSession:
         )
         diagnostic = AcseServiceUserDiagnostic.NULL
         stoc = None
-        if required in _HLS:
+        if required.is_hls:
             self.hls_pending = True
             self._ctos = aarq.calling_authentication_value or b""
             self._stoc = stoc = new_challenge(16)

@@ -33,8 +33,11 @@ from .coordinator import (
     invocation_counter_store,
 )
 from .history import LoadProfileImporter
-from .libdlms.cosem.obis import Obis
-from .libdlms.errors import DataAccessError, DlmsError
+from .libdlms import (
+    DataAccessError,
+    DlmsError,
+    Obis,
+)
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]

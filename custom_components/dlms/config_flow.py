@@ -51,7 +51,6 @@ from .const import (
     AUTH_HLS_GMAC,
     AUTH_NONE,
     AUTHENTICATIONS,
-    AUTHS_WITH_SECRET,
     BAUDRATE,
     BAUDRATES,
     CLIENT_ADDRESS_CUSTOM,
@@ -115,11 +114,16 @@ from .coordinator import (
     read_identity,
     uses_invocation_counter,
 )
-from .libdlms.codecs.xdlms import AttributeDescriptor
-from .libdlms.cosem.obis import Obis
-from .libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass, parse_object_list
-from .libdlms.errors import DecodeError, DlmsError, SecurityError
-from .libdlms.security import InvocationCounter, SecurityKeys
+from .libdlms import (
+    ConfigurationError,
+    DecodeError,
+    DlmsError,
+    InvocationCounter,
+    Mechanism,
+    Obis,
+    SecurityKeys,
+    read_object_list,
+)
 
 
 def _dropdown(options: list[str], translation_key: str) -> SelectSelector:
@@ -264,7 +268,7 @@ def security_data_from_input(
 
     authentication = user_input.get(CONF_AUTHENTICATION, AUTH_NONE)
     result: dict[str, Any] = {CONF_AUTHENTICATION: authentication}
-    if authentication in AUTHS_WITH_SECRET:
+    if Mechanism.from_name(authentication).needs_secret:
         if not (password := secret(CONF_PASSWORD)):
             raise FieldError(CONF_PASSWORD, "password_required")
         result[CONF_PASSWORD] = password
@@ -304,7 +308,7 @@ def security_data_from_input(
             SecurityKeys(keys[CONF_ENCRYPTION_KEY], keys.get(CONF_AUTHENTICATION_KEY)).validate(
                 suite
             )
-        except SecurityError:
+        except ConfigurationError:
             raise FieldError(
                 CONF_ENCRYPTION_KEY, "key_length", expected=str(length), suite=str(suite)
             ) from None
@@ -465,11 +469,7 @@ async def async_probe(
             counter = None
         try:
             async with build_client(data, counter=counter) as client:
-                object_list = parse_object_list(
-                    await client.get(
-                        AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2)
-                    )
-                )
+                object_list = await read_object_list(client)
                 serial, logical_device_name, _ = await read_identity(client)
         finally:
             if counter is not None:
@@ -530,7 +530,7 @@ REAUTH_FIELDS = (CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY, CO
 def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
     """The secrets this entry uses: the password or HLS secret, and its keys."""
     fields: dict[Any, Any] = {}
-    if data.get(CONF_AUTHENTICATION) in AUTHS_WITH_SECRET:
+    if Mechanism.from_name(data.get(CONF_AUTHENTICATION, AUTH_NONE)).needs_secret:
         fields[probatio.Required(CONF_PASSWORD)] = _SECRET_TEXT
     if data.get(CONF_ENCRYPTION_KEY):
         fields[probatio.Required(CONF_ENCRYPTION_KEY)] = _SECRET_TEXT

@@ -6,7 +6,9 @@ import logging
 from datetime import timedelta
 from typing import Final
 
-from .libdlms.cosem.obis import Obis
+from .libdlms import (
+    Obis,
+)
 
 DOMAIN: Final = "dlms"
 LOGGER = logging.getLogger(__package__)
@@ -35,8 +37,6 @@ AUTHENTICATIONS: Final = [
     AUTH_HLS_GMAC,
     AUTH_HLS_SHA256,
 ]
-# HLS mechanisms whose secret is a password-like shared secret (GMAC uses the AK instead).
-AUTHS_WITH_SECRET: Final = frozenset({AUTH_LLS, AUTH_HLS_MD5, AUTH_HLS_SHA1, AUTH_HLS_SHA256})
 
 # Security (IEC 62056-5-3 security setup): the policy, the suite and the keys.
 CONF_SECURITY_POLICY: Final = "security_policy"

@@ -42,12 +42,8 @@ from homeassistant.util.hass_dict import HassKey
 from .const import (
     ADDRESS_SIZE_AUTO,
     AUTH_HLS_GMAC,
-    AUTH_HLS_MD5,
-    AUTH_HLS_SHA1,
     AUTH_HLS_SHA256,
-    AUTH_LLS,
     AUTH_NONE,
-    AUTHS_WITH_SECRET,
     BAUDRATE,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
@@ -83,34 +79,35 @@ from .const import (
     SERIAL_NUMBER_OBIS,
     UNKNOWN_MANUFACTURER,
 )
-from .libdlms.client import (
-    ClientSettings,
-    DlmsClient,
-    KeptSession,
-    MeterReader,
-    ObjectReading,
-    ObjectRef,
-)
-from .libdlms.codecs.acse import Mechanism
-from .libdlms.codecs.axdr import Data, DataType
-from .libdlms.codecs.xdlms import AttributeDescriptor
-from .libdlms.cosem.clock import CosemDateTime
-from .libdlms.cosem.obis import Obis
-from .libdlms.cosem.objects import InterfaceClass
-from .libdlms.cosem.profile import CLOCK
-from .libdlms.errors import (
+from .libdlms import (
     AssociationRejected,
+    AttributeDescriptor,
     AuthenticationFailed,
+    ClientSettings,
     CommunicationError,
+    CosemDateTime,
+    Data,
+    DataType,
     DecipheringError,
+    DecipheringRefused,
     DecodeError,
+    DlmsClient,
     DlmsError,
+    InterfaceClass,
+    InvocationCounter,
     InvocationCounterError,
+    InvocationCounterGuard,
+    KeptSession,
+    Mechanism,
+    MeterReader,
     NoLinkError,
-    ServiceError,
+    Obis,
+    ObjectReading,
+    SecurityKeys,
+    SecurityPolicy,
+    SerialTransport,
+    normalize_url,
 )
-from .libdlms.security import InvocationCounter, InvocationCounterGuard, SecurityKeys
-from .libdlms.transport import SerialTransport, normalize_url
 
 type DlmsConfigEntry = ConfigEntry[DlmsRuntimeData]
 
@@ -118,7 +115,7 @@ DATA_PORT_LOCKS: HassKey[dict[str, asyncio.Lock]] = HassKey(f"{DOMAIN}_port_lock
 
 # The meter's clock (0-0:1.0.0, time attribute), read with the values when its diagnostic
 # sensor is enabled.
-CLOCK_REF = ObjectRef(InterfaceClass.CLOCK, CLOCK, 2)
+CLOCK_REF = AttributeDescriptor(InterfaceClass.CLOCK, Obis(0, 0, 1, 0, 0, 255), 2)
 
 # Units of energy registers that only ever count up (within one billing cycle at most).
 CUMULATIVE_UNITS = frozenset({"Wh", "varh", "VAh"})
@@ -164,16 +161,6 @@ def is_cumulative(obis: Obis, unit: str | None) -> bool:
     measurement) and time integral 2 (D=9, since the start of the billing period, which only
     resets). The net register (C=16, import minus export) can go down."""
     return unit in CUMULATIVE_UNITS and obis.d in (8, 9) and obis.c != 16
-
-
-MECHANISMS: dict[str, Mechanism] = {
-    AUTH_NONE: Mechanism.NONE,
-    AUTH_LLS: Mechanism.LOW,
-    AUTH_HLS_MD5: Mechanism.HIGH_MD5,
-    AUTH_HLS_SHA1: Mechanism.HIGH_SHA1,
-    AUTH_HLS_GMAC: Mechanism.HIGH_GMAC,
-    AUTH_HLS_SHA256: Mechanism.HIGH_SHA256,
-}
 
 
 ISSUE_PORT_MISSING = "port_missing"
@@ -224,7 +211,8 @@ def build_client(
     size_text = data.get(CONF_ADDRESS_SIZE, ADDRESS_SIZE_AUTO)
     address_size = None if size_text == ADDRESS_SIZE_AUTO else int(size_text)
     authentication = AUTH_NONE if public else data.get(CONF_AUTHENTICATION, AUTH_NONE)
-    password = data.get(CONF_PASSWORD) if authentication in AUTHS_WITH_SECRET else None
+    mechanism = Mechanism.from_name(authentication)
+    password = data.get(CONF_PASSWORD) if mechanism.needs_secret else None
     # With mode E the line starts at 300 Bd and this is the fastest speed accepted.
     baudrate = int(data.get(CONF_BAUDRATE, BAUDRATE))
     settings = ClientSettings(
@@ -236,10 +224,12 @@ def build_client(
             None if address_size == 1 else int(data[CONF_SERVER_PHYSICAL_ADDRESS])
         ),
         address_size=address_size,
-        mechanism=MECHANISMS[authentication],
+        mechanism=mechanism,
         password=password.encode() if password else None,
         response_timeout=RESPONSE_TIMEOUT,
-        security_policy=POLICY_NONE if public else data.get(CONF_SECURITY_POLICY, POLICY_NONE),
+        security_policy=SecurityPolicy.NONE
+        if public
+        else SecurityPolicy.from_name(data.get(CONF_SECURITY_POLICY, POLICY_NONE)),
         security_suite=0 if public else int(data.get(CONF_SECURITY_SUITE, 0)),
         keys=None if public else security_keys(data),
         client_system_title=None if public else _hex(data, CONF_SYSTEM_TITLE),
@@ -297,9 +287,7 @@ def error_key(err: DlmsError, data: Mapping[str, Any]) -> str:
         return "invalid_auth"
     if isinstance(err, InvocationCounterError):
         return "invocation_counter"
-    if isinstance(err, DecipheringError) or (
-        isinstance(err, ServiceError) and "decipher" in str(err)
-    ):
+    if isinstance(err, (DecipheringError, DecipheringRefused)):
         return "decryption_failed"
     if isinstance(err, AssociationRejected):
         # A secured meter refuses an AARQ it cannot decipher or authenticate.
@@ -384,7 +372,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             always_update=False,
         )
         self.refs = [
-            ObjectRef(int(obj["class_id"]), Obis.parse(obj["obis"]), 2)
+            AttributeDescriptor(int(obj["class_id"]), Obis.parse(obj["obis"]), 2)
             for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
         ]
         self.reader = MeterReader()  # keeps scaler_units across sessions
@@ -706,7 +694,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     def _publish(self, readings: list[ObjectReading]) -> MeterData:
         data: MeterData = {}
         for reading in readings:
-            key = reading.ref.obis.dotted
+            key = reading.ref.instance.dotted
             if reading.error is not None:
                 if self._object_errors.get(key) != reading.error:
                     LOGGER.warning("%s: reading %s failed: %s", self.name, key, reading.error)
@@ -715,7 +703,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             if self._object_errors.pop(key, None) is not None:
                 LOGGER.info("%s: reading %s recovered", self.name, key)
             value = _obis_value(reading)
-            if not is_cumulative(reading.ref.obis, value.unit):
+            if not is_cumulative(reading.ref.instance, value.unit):
                 data[key] = value
                 continue
             old = self._published.get(key)

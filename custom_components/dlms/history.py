@@ -42,10 +42,12 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN, LOGGER
-from .libdlms.client import DlmsClient
-from .libdlms.client.profile import read_profile
-from .libdlms.cosem.obis import Obis
-from .libdlms.cosem.units import ScalerUnit
+from .libdlms import (
+    DlmsClient,
+    Obis,
+    ScalerUnit,
+    read_profile,
+)
 
 HOUR = dt.timedelta(hours=1)
 LOAD_PROFILE = Obis(1, 0, 99, 1, 0, 255)

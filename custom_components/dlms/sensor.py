@@ -41,9 +41,11 @@ from homeassistant.helpers.typing import StateType
 from .const import LOGGER
 from .coordinator import DlmsConfigEntry, DlmsCoordinator, MeterIdentity, ObisValue, is_cumulative
 from .entity import DlmsEntity
-from .libdlms.client import ObjectRef
-from .libdlms.cosem.obis import Obis
-from .libdlms.cosem.objects import InterfaceClass
+from .libdlms import (
+    AttributeDescriptor,
+    InterfaceClass,
+    Obis,
+)
 
 # Coordinator entities: no per-entity update semaphore.
 PARALLEL_UPDATES = 0
@@ -122,10 +124,10 @@ def known_obis(obis: Obis) -> KnownObis | None:
     return KNOWN_OBIS.get((obis.c, obis.d, obis.e))
 
 
-def describe(ref: ObjectRef, first: ObisValue | None) -> SensorEntityDescription:
+def describe(ref: AttributeDescriptor, first: ObisValue | None) -> SensorEntityDescription:
     """The description of one object's sensor, from its OBIS code and its first reading
     (None when that failed: then the standard's unit for a well-known code is assumed)."""
-    obis = ref.obis
+    obis = ref.instance
     known = known_obis(obis)
     if first is not None:
         unit = first.unit
@@ -192,7 +194,7 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     identity = entry.runtime_data.identity
     entities: list[SensorEntity] = [
-        DlmsSensor(coordinator, identity, describe(ref, coordinator.data.get(ref.obis.dotted)))
+        DlmsSensor(coordinator, identity, describe(ref, coordinator.data.get(ref.instance.dotted)))
         for ref in coordinator.refs
     ]
     entities.append(DlmsLastReadSensor(coordinator, identity))

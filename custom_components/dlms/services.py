@@ -15,10 +15,14 @@ from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
 from .coordinator import DlmsConfigEntry, error_key
-from .libdlms.codecs.axdr import BitString
-from .libdlms.codecs.xdlms import AttributeDescriptor
-from .libdlms.cosem.obis import Obis
-from .libdlms.errors import DataAccessError, DecodeError, DlmsError
+from .libdlms import (
+    AttributeDescriptor,
+    BitString,
+    DataAccessError,
+    DecodeError,
+    DlmsError,
+    Obis,
+)
 
 SERVICE_READ_ATTRIBUTE = "read_attribute"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"

@@ -21,30 +21,22 @@ from ..client import (
     KeptSession,
     MeterReader,
     ObjectReading,
-    ObjectRef,
     read_invocation_counter,
+    read_object_list,
 )
 from ..codecs.acse import Mechanism
 from ..codecs.xdlms import AttributeDescriptor
 from ..cosem.clock import CosemDateTime
-from ..cosem.obis import Obis
-from ..cosem.objects import ASSOCIATION_LN, InterfaceClass, ObjectListElement, parse_object_list
 from ..errors import DecodeError, DlmsError, NoLinkError
-from ..security import SecurityKeys
+from ..obis import Obis
+from ..security import SecurityKeys, SecurityPolicy
 from ..transport import SerialTransport
 from .describe import describe
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
 SERIAL_NUMBER = Obis(0, 0, 96, 1, 0, 255)
-_AUTH = {
-    "none": Mechanism.NONE,
-    "lls": Mechanism.LOW,
-    "hls-md5": Mechanism.HIGH_MD5,
-    "hls-sha1": Mechanism.HIGH_SHA1,
-    "hls-gmac": Mechanism.HIGH_GMAC,
-    "hls-sha256": Mechanism.HIGH_SHA256,
-    "hls-ecdsa": Mechanism.HIGH_ECDSA,
-}
+# The mechanisms the command line offers (manufacturer-specific HLS is no one's to offer).
+AUTH_NAMES = [m.cli_name for m in Mechanism if m is not Mechanism.HIGH]
 
 
 class UsageError(Exception):
@@ -63,13 +55,13 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server-logical", type=int, default=1)
     parser.add_argument("--server-physical", type=int, default=17)
     parser.add_argument("--address-size", type=int, choices=(1, 2, 4))
-    parser.add_argument("--auth", choices=sorted(_AUTH), default="none")
+    parser.add_argument("--auth", choices=AUTH_NAMES, default="none")
     parser.add_argument("--password")
     parser.add_argument("--security-suite", type=int, choices=(0, 1, 2), default=0)
     parser.add_argument(
         "--security",
-        choices=("none", "authentication", "encryption", "authenticated-encryption"),
-        default="none",
+        choices=[policy.value for policy in SecurityPolicy],
+        default=SecurityPolicy.NONE.value,
     )
     parser.add_argument("--ek")
     parser.add_argument("--ak")
@@ -134,18 +126,17 @@ def _hex_option(value: str | None, name: str) -> bytes | None:
 
 
 def _settings(args: argparse.Namespace) -> ClientSettings:
-    mechanism = _AUTH[args.auth]
+    mechanism = Mechanism.from_name(args.auth)
     if mechanism is Mechanism.HIGH_ECDSA:
         raise UsageError("not supported yet: --auth hls-ecdsa (needs certificates)")
-    with_secret = (Mechanism.LOW, Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_SHA256)
-    if mechanism in with_secret and not args.password:
+    if mechanism.needs_secret and not args.password:
         raise UsageError(f"--auth {args.auth} needs --password (the LLS password or HLS secret)")
     ek = _hex_option(args.ek, "--ek")
     ak = _hex_option(args.ak, "--ak")
     keys = None
     if ek is not None:
         keys = SecurityKeys(ek, ak)
-    elif args.security != "none" or mechanism is Mechanism.HIGH_GMAC:
+    elif args.security != SecurityPolicy.NONE or mechanism is Mechanism.HIGH_GMAC:
         raise UsageError("--security and --auth hls-gmac need --ek (and usually --ak)")
     system_title = _hex_option(args.system_title, "--system-title") or DEFAULT_CLIENT_SYSTEM_TITLE
     try:
@@ -163,7 +154,7 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
             retries=args.retries,
             mode_e=args.mode_e,
             mode_e_max_baudrate=args.baudrate,
-            security_policy=args.security,
+            security_policy=SecurityPolicy(args.security),
             security_suite=args.security_suite,
             keys=keys,
             client_system_title=system_title,
@@ -189,9 +180,9 @@ async def _client(args: argparse.Namespace) -> DlmsClient:
     return DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings, counter=counter)
 
 
-def _parse_object(text: str) -> ObjectRef | Obis:
+def _parse_object(text: str) -> AttributeDescriptor | Obis:
     if "/" in text:
-        return ObjectRef.parse(text)
+        return AttributeDescriptor.parse(text)
     return Obis.parse(text)
 
 
@@ -231,7 +222,7 @@ async def _read(args: argparse.Namespace, out: _Output) -> int:
     def make_client() -> DlmsClient:
         return DlmsClient(template.transport, template.settings, counter=counter)
 
-    refs: list[ObjectRef] = []
+    refs: list[AttributeDescriptor] = []
 
     async def poll(client: DlmsClient) -> list[ObjectReading]:
         if not refs:
@@ -255,30 +246,27 @@ async def _read(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_READ_FAILED if failed else EXIT_OK
 
 
-async def _resolve(client: DlmsClient, wanted: Sequence[ObjectRef | Obis]) -> list[ObjectRef]:
+async def _resolve(
+    client: DlmsClient, wanted: Sequence[AttributeDescriptor | Obis]
+) -> list[AttributeDescriptor]:
     """Bare OBIS codes take their class from the association's object list, attribute 2."""
     classes: dict[Obis, int] | None = None
     refs = []
     for item in wanted:
-        if isinstance(item, ObjectRef):
+        if isinstance(item, AttributeDescriptor):
             refs.append(item)
             continue
         if classes is None:
-            classes = {e.logical_name: e.class_id for e in await _object_list(client)}
+            classes = {e.logical_name: e.class_id for e in await read_object_list(client)}
         if item not in classes:
             raise UsageError(f"{item.dotted} is not in the meter's object list")
-        refs.append(ObjectRef(classes[item], item, 2))
+        refs.append(AttributeDescriptor(classes[item], item, 2))
     return refs
-
-
-async def _object_list(client: DlmsClient) -> list[ObjectListElement]:
-    descriptor = AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2)
-    return parse_object_list(await client.get(descriptor))
 
 
 async def _objects(args: argparse.Namespace, out: _Output) -> int:
     async with await _client(args) as client:
-        for element in await _object_list(client):
+        for element in await read_object_list(client):
             out.line(
                 element.to_json(),
                 f"{element.class_id:>3}  {element.logical_name.reduced:<18} v{element.version}",
@@ -324,7 +312,7 @@ async def _probe(args: argparse.Namespace, out: _Output) -> int:
                 "client_address": client_address,
                 "server_logical": settings.server_logical_address,
                 "server_physical": physical,
-                "auth": "lls" if mechanism is Mechanism.LOW else "none",
+                "auth": mechanism.cli_name,
             }
             client = DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings)
             try:
@@ -337,7 +325,9 @@ async def _probe(args: argparse.Namespace, out: _Output) -> int:
                 out.line({**attempt, "result": str(err)}, _probe_text(attempt, str(err)))
                 continue
             found += 1
-            serial_text = ObjectReading(ObjectRef(1, SERIAL_NUMBER), serial).display_value()
+            serial_text = ObjectReading(
+                AttributeDescriptor(1, SERIAL_NUMBER), serial
+            ).display_value()
             out.line(
                 {**attempt, "result": "accepted", "serial_number": serial_text},
                 _probe_text(attempt, f"accepted, serial number {serial_text}"),

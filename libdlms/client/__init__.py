@@ -2,7 +2,7 @@
 
 from .client import ClientSettings, DlmsClient, read_invocation_counter
 from .keeper import KeptSession
-from .reader import MeterReader, ObjectReading, ObjectRef
+from .reader import MeterReader, ObjectReading, read_object_list
 
 __all__ = [
     "ClientSettings",
@@ -10,6 +10,6 @@ __all__ = [
     "KeptSession",
     "MeterReader",
     "ObjectReading",
-    "ObjectRef",
     "read_invocation_counter",
+    "read_object_list",
 ]

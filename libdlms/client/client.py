@@ -28,17 +28,17 @@ from ..codecs.xdlms import (
     GetDataResult,
     data_access_result_name,
 )
-from ..cosem.obis import Obis
 from ..errors import (
     CommunicationError,
     DataAccessError,
     DlmsError,
     DlmsTimeoutError,
     NoLinkError,
-    ProtocolError,
+    RemoteProtocolError,
     ServiceError,
 )
-from ..security import InvocationCounter, InvocationCounterGuard, SecurityKeys
+from ..obis import Obis
+from ..security import InvocationCounter, InvocationCounterGuard, SecurityKeys, SecurityPolicy
 from ..session.association import (
     Associated,
     Association,
@@ -86,7 +86,7 @@ class ClientSettings:
     release_with_rlrq: bool = True
     mode_e: bool = False
     mode_e_max_baudrate: int = 19200
-    security_policy: str = "none"
+    security_policy: SecurityPolicy = SecurityPolicy.NONE
     security_suite: int = 0
     keys: SecurityKeys | None = None
     client_system_title: bytes | None = None
@@ -184,7 +184,7 @@ class DlmsClient:
             _LOGGER.debug("link up: %s", self.link.parameters)
             event = await self._exchange(self.association.associate())
             if not isinstance(event, Associated):
-                raise ProtocolError("association did not complete")
+                raise RemoteProtocolError("association did not complete")
         except BaseException:
             await self.close()
             raise
@@ -236,7 +236,7 @@ class DlmsClient:
         parameters, e.g. a range descriptor); the value or the meter's data-access-result."""
         event = await self._exchange(self.association.get([descriptor], (access_selection,)))
         if not isinstance(event, GetCompleted) or len(event.results) != 1:
-            raise ProtocolError("GET with selective access did not complete")
+            raise RemoteProtocolError("GET with selective access did not complete")
         return event.results[0]
 
     async def get_many(self, descriptors: Sequence[AttributeDescriptor]) -> list[GetDataResult]:
@@ -259,7 +259,7 @@ class DlmsClient:
                 pending = batch + pending
                 continue
             if not isinstance(event, GetCompleted):
-                raise ProtocolError("GET did not complete")
+                raise RemoteProtocolError("GET did not complete")
             results.extend(event.results)
         return results
 
@@ -282,7 +282,7 @@ class DlmsClient:
                 return event
             follow_up = self.association.next_apdu()
             if follow_up is None:
-                raise ProtocolError("association stalled")
+                raise RemoteProtocolError("association stalled")
             self.link.send_apdu(follow_up)
             await self._flush()
 
@@ -420,10 +420,10 @@ async def read_invocation_counter(
         client_address=PUBLIC_CLIENT,
         mechanism=Mechanism.NONE,
         password=None,
-        security_policy="none",
+        security_policy=SecurityPolicy.NONE,
     )
     async with DlmsClient(transport, public) as client:
         value = (await client.get(AttributeDescriptor(1, obis, 2))).value
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ProtocolError(f"{obis.dotted} does not hold an invocation counter")
+        raise RemoteProtocolError(f"{obis.dotted} does not hold an invocation counter")
     return InvocationCounter.after(value)

@@ -30,7 +30,6 @@ from ..cosem.interface_classes import (
     parse_scaler_unit,
     scaler_unit_attribute,
 )
-from ..cosem.obis import Obis
 from ..cosem.objects import InterfaceClass
 from ..cosem.profile import (
     CLOCK,
@@ -42,6 +41,7 @@ from ..cosem.profile import (
 )
 from ..cosem.units import ScalerUnit
 from ..errors import DataAccessError, DecodeError, EncodeError
+from ..obis import Obis
 from .client import DlmsClient
 
 _LOGGER = logging.getLogger(__name__)

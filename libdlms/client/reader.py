@@ -17,53 +17,23 @@ from typing import Any
 from ..codecs.axdr import NUMERIC_TYPES, Data, DataType
 from ..codecs.xdlms import AttributeDescriptor, DataAccessResult, data_access_result_name
 from ..cosem.clock import CosemDateTime
-from ..cosem.obis import Obis
-from ..cosem.objects import VALUE_ATTRIBUTES, InterfaceClass
+from ..cosem.interface_classes import scaler_unit_attribute
+from ..cosem.objects import (
+    ASSOCIATION_LN,
+    InterfaceClass,
+    ObjectListElement,
+    parse_object_list,
+)
 from ..cosem.units import ScalerUnit
-from ..errors import DecodeError
 from .client import DlmsClient
 
 # Values shown as numbers: the numeric types, and enums (status codes) as their number.
 _NUMERIC = NUMERIC_TYPES | {DataType.ENUM}
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ObjectRef:
-    """Which attribute of which object: ``CLASS/OBIS/ATTRIBUTE``."""
-
-    class_id: int
-    obis: Obis
-    attribute: int = 2
-
-    @classmethod
-    def parse(cls, text: str) -> ObjectRef:
-        """``3/1.0.1.8.0.255/2`` or ``3/1-0:1.8.0*255`` (attribute defaults to 2)."""
-        parts = text.strip().split("/")
-        if len(parts) not in (2, 3):
-            raise DecodeError(f"not CLASS/OBIS/ATTRIBUTE: {text!r}")
-        try:
-            class_id = int(parts[0])
-            attribute = int(parts[2]) if len(parts) == 3 else 2
-        except ValueError:
-            raise DecodeError(f"not CLASS/OBIS/ATTRIBUTE: {text!r}") from None
-        return cls(class_id, Obis.parse(parts[1]), attribute)
-
-    @property
-    def descriptor(self) -> AttributeDescriptor:
-        return AttributeDescriptor(self.class_id, self.obis, self.attribute)
-
-    @property
-    def scaler_unit_attribute(self) -> int | None:
-        value_attribute, scaler_attribute = VALUE_ATTRIBUTES.get(self.class_id, (None, None))
-        return scaler_attribute if self.attribute == value_attribute else None
-
-    def __str__(self) -> str:
-        return f"{self.class_id}/{self.obis.dotted}/{self.attribute}"
-
-
 @dataclass(frozen=True, slots=True)
 class ObjectReading:
-    ref: ObjectRef
+    ref: AttributeDescriptor
     value: Data | None
     scaler_unit: ScalerUnit | None = None
     error: str | None = None
@@ -102,7 +72,7 @@ class ObjectReading:
     def to_json(self) -> dict[str, Any]:
         base: dict[str, Any] = {
             "object": str(self.ref),
-            "obis": self.ref.obis.dotted,
+            "obis": self.ref.instance.dotted,
             "class_id": self.ref.class_id,
             "attribute": self.ref.attribute,
         }
@@ -122,30 +92,41 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+async def read_object_list(client: DlmsClient) -> list[ObjectListElement]:
+    """The objects the association may see: the object list of the current Association LN
+    (0-0:40.0.0.255, attribute 2)."""
+    descriptor = AttributeDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 2)
+    return parse_object_list(await client.get(descriptor))
+
+
 class MeterReader:
     """Reads objects over a client session, caching scaler_units across sessions."""
 
     def __init__(self) -> None:
-        self.scaler_units: dict[ObjectRef, ScalerUnit] = {}
+        self.scaler_units: dict[AttributeDescriptor, ScalerUnit] = {}
         self.list_cap: int | None = None  # learnt from the meter, kept across sessions
 
-    async def read(self, client: DlmsClient, refs: Sequence[ObjectRef]) -> list[ObjectReading]:
-        missing = [
-            ref
+    async def read(
+        self, client: DlmsClient, refs: Sequence[AttributeDescriptor]
+    ) -> list[ObjectReading]:
+        scaler_attributes = {
+            ref: attribute
             for ref in refs
-            if ref.scaler_unit_attribute is not None and ref not in self.scaler_units
-        ]
+            if ref not in self.scaler_units
+            and (attribute := scaler_unit_attribute(ref.class_id, ref.attribute)) is not None
+        }
+        missing = list(scaler_attributes)
         descriptors = [
-            AttributeDescriptor(ref.class_id, ref.obis, ref.scaler_unit_attribute or 0)
-            for ref in missing
-        ] + [ref.descriptor for ref in refs]
+            AttributeDescriptor(ref.class_id, ref.instance, attribute)
+            for ref, attribute in scaler_attributes.items()
+        ] + list(refs)
         if client.list_cap is None:
             client.list_cap = self.list_cap
         try:
             results = await client.get_many(descriptors)
         finally:
             self.list_cap = client.list_cap
-        scaler_errors: dict[ObjectRef, str] = {}
+        scaler_errors: dict[AttributeDescriptor, str] = {}
         for ref, result in zip(missing, results[: len(missing)], strict=True):
             scaler_unit = _scaler_unit(result)
             if scaler_unit is None:

@@ -1,1 +1,11 @@
-"""Pure encoders and decoders: bytes in, values out, and back. No state, no I/O."""
+"""The wire formats: bytes in, values out, and back. No I/O; the only state is a frame
+reader's receive buffer (``hdlc.FrameReader``).
+
+Public modules: ``hdlc`` (frames, addresses, SNRM/UA parameters), ``axdr`` (data values),
+``acse`` (AARQ/AARE/RLRQ/RLRE), ``xdlms`` (the xDLMS APDUs), ``wrapper`` (IEC 62056-47) and
+``iec62056_21`` (mode E sign-on messages).
+"""
+
+from . import acse, axdr, hdlc, iec62056_21, wrapper, xdlms
+
+__all__ = ["acse", "axdr", "hdlc", "iec62056_21", "wrapper", "xdlms"]

@@ -33,16 +33,57 @@ class ApplicationContext(IntEnum):
 
 
 class Mechanism(IntEnum):
-    """Authentication mechanism names (the last arc of 2.16.756.5.8.2.x)."""
+    """Authentication mechanism names (the last arc of 2.16.756.5.8.2.x): none, low level
+    security (a password) and the high level security mechanisms (a challenge each way)."""
 
     NONE = 0
     LOW = 1
-    HIGH = 2
+    HIGH = 2  # manufacturer specific
     HIGH_MD5 = 3
     HIGH_SHA1 = 4
     HIGH_GMAC = 5
     HIGH_SHA256 = 6
     HIGH_ECDSA = 7
+
+    @property
+    def is_hls(self) -> bool:
+        """A four-pass mechanism: the client proves itself after the AARE, with an ACTION."""
+        return self >= Mechanism.HIGH
+
+    @property
+    def needs_secret(self) -> bool:
+        """The LLS password or an HLS secret (MD5, SHA-1, SHA-256) shared with the meter;
+        GMAC uses the authentication key instead and ECDSA the client's signing key."""
+        return self in _WITH_SECRET
+
+    @property
+    def cli_name(self) -> str:
+        """The command line's ``--auth`` name: ``none``, ``lls``, ``hls``, ``hls-md5``, …"""
+        return _CLI_NAMES[self]
+
+    @classmethod
+    def from_name(cls, name: str) -> Mechanism:
+        """The mechanism for a command-line name (``hls-md5``; ``hls_md5`` is taken too)."""
+        wanted = name.strip().lower().replace("_", "-")
+        for mechanism, cli_name in _CLI_NAMES.items():
+            if cli_name == wanted:
+                return mechanism
+        raise ValueError(f"unknown authentication mechanism {name!r}")
+
+
+_CLI_NAMES: Final = {
+    Mechanism.NONE: "none",
+    Mechanism.LOW: "lls",
+    Mechanism.HIGH: "hls",
+    Mechanism.HIGH_MD5: "hls-md5",
+    Mechanism.HIGH_SHA1: "hls-sha1",
+    Mechanism.HIGH_GMAC: "hls-gmac",
+    Mechanism.HIGH_SHA256: "hls-sha256",
+    Mechanism.HIGH_ECDSA: "hls-ecdsa",
+}
+_WITH_SECRET: Final = frozenset(
+    {Mechanism.LOW, Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_SHA256}
+)
 
 
 class AssociationResult(IntEnum):

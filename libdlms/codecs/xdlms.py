@@ -20,8 +20,14 @@ from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import Any, ClassVar, Final, TypeAlias, TypeVar
 
-from ..cosem.obis import Obis
-from ..errors import DecodeError, EncodeError
+from ..errors import (
+    DecipheringRefused,
+    DecodeError,
+    EncodeError,
+    InvocationCounterRefused,
+    ServiceError,
+)
+from ..obis import Obis
 from .acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
 from .axdr import Data, DataType, Reader, encode_data, encode_length, read_data
 
@@ -384,6 +390,20 @@ class ExceptionResponse:
             text += f" (expected invocation counter {self.invocation_counter})"
         return text
 
+    def to_error(self) -> ServiceError:
+        """The error a client raises for this answer, carrying its codes."""
+        kind: type[ServiceError] = ServiceError
+        if self.service_error == ServiceErrorChoice.DECIPHERING_ERROR:
+            kind = DecipheringRefused
+        elif self.service_error == ServiceErrorChoice.INVOCATION_COUNTER_ERROR:
+            kind = InvocationCounterRefused
+        return kind(
+            str(self),
+            state_error=self.state_error,
+            service_error=self.service_error,
+            invocation_counter=self.invocation_counter,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ConfirmedServiceError:
@@ -418,6 +438,15 @@ class ConfirmedServiceError:
             return f"initiate error: {initiate.get(self.error, self.error)}"
         return f"confirmed-service-error {self.service}/{self.error_class}/{self.error}"
 
+    def to_error(self) -> ServiceError:
+        """The error a client raises for this answer, carrying its codes."""
+        return ServiceError(
+            str(self),
+            confirmed_service=self.service,
+            error_class=self.error_class,
+            error=self.error,
+        )
+
 
 # ---------------------------------------------------------------------------- descriptors
 
@@ -435,11 +464,25 @@ def _read_descriptor(reader: Reader) -> tuple[int, Obis, int]:
 
 @dataclass(frozen=True, slots=True, order=True)
 class AttributeDescriptor:
-    """Cosem-Attribute-Descriptor: which attribute of which object."""
+    """Cosem-Attribute-Descriptor: which attribute (by default the value, 2) of which object,
+    written ``CLASS/OBIS/ATTRIBUTE``."""
 
     class_id: int
     instance: Obis
-    attribute: int
+    attribute: int = 2
+
+    @classmethod
+    def parse(cls, text: str) -> AttributeDescriptor:
+        """``3/1.0.1.8.0.255/2`` or ``3/1-0:1.8.0*255`` (the attribute defaults to 2)."""
+        parts = text.strip().split("/")
+        if len(parts) not in (2, 3):
+            raise DecodeError(f"not CLASS/OBIS/ATTRIBUTE: {text!r}")
+        try:
+            class_id = int(parts[0])
+            attribute = int(parts[2]) if len(parts) == 3 else 2
+        except ValueError:
+            raise DecodeError(f"not CLASS/OBIS/ATTRIBUTE: {text!r}") from None
+        return cls(class_id, Obis.parse(parts[1]), attribute)
 
     def encode(self) -> bytes:
         return _encode_descriptor(self.class_id, self.instance, self.attribute, "attribute id")

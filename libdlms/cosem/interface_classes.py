@@ -22,8 +22,8 @@ from typing import Any, Final, TypeAlias, TypeVar
 from ..codecs.axdr import NUMERIC_TYPES, BitString, Data, DataType
 from ..codecs.xdlms import CaptureObjectDefinition
 from ..errors import DecodeError
+from ..obis import Obis
 from .clock import CosemDateTime
-from .obis import Obis
 from .objects import InterfaceClass, ObjectListElement, parse_object_list
 from .units import ScalerUnit
 

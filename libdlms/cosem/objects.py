@@ -1,5 +1,5 @@
-"""Interface classes we read, which attribute holds their value and which their
-scaler_unit, and the Association LN object list (attribute 2 of 0-0:40.0.0.255)."""
+"""Interface classes we read and the Association LN object list (attribute 2 of
+0-0:40.0.0.255)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Final
 
 from ..codecs.axdr import Data, DataType
 from ..errors import DecodeError
-from .obis import Obis
+from ..obis import Obis
 
 ASSOCIATION_LN: Final = Obis(0, 0, 40, 0, 0, 255)
 
@@ -23,16 +23,6 @@ class InterfaceClass(IntEnum):
     CLOCK = 8
     ASSOCIATION_LN = 15
     SECURITY_SETUP = 64
-
-
-# class id -> (value attribute, scaler_unit attribute or None)
-VALUE_ATTRIBUTES: Final[dict[int, tuple[int, int | None]]] = {
-    InterfaceClass.DATA: (2, None),
-    InterfaceClass.REGISTER: (2, 3),
-    InterfaceClass.EXTENDED_REGISTER: (2, 3),
-    InterfaceClass.DEMAND_REGISTER: (2, 4),
-    InterfaceClass.CLOCK: (2, None),
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final
 from ..codecs.axdr import Data, DataType
 from ..codecs.xdlms import AccessSelection, CaptureObjectDefinition, RangeDescriptor
 from ..errors import DecodeError, EncodeError
+from ..obis import Obis
 from .clock import CLOCK_STATUS_DST, CosemDateTime
 from .interface_classes import (
     NUMERIC_TYPES,
@@ -41,7 +42,6 @@ from .interface_classes import (
     parse_capture_objects,
     scaler_unit_attribute,
 )
-from .obis import Obis
 from .objects import InterfaceClass
 from .units import ScalerUnit
 

@@ -27,7 +27,7 @@ and the server's 8-byte system titles; ``control = SecurityControl.for_policy(
                              counter_guard=guard).plaintext
 
     # HLS-GMAC (mechanism 5)
-    params = HlsParameters(HlsMechanism.GMAC, keys=keys, client_system_title=ours,
+    params = HlsParameters(Mechanism.HIGH_GMAC, keys=keys, client_system_title=ours,
                            server_system_title=theirs)
     f_stoc = client_response(params, stoc=stoc, ctos=ctos, invocation_counter=counter.next())
     server_ic = verify_server_response(params, f_ctos, stoc=stoc, ctos=ctos)
@@ -40,6 +40,7 @@ and the server's 8-byte system titles; ``control = SecurityControl.for_policy(
 
 from __future__ import annotations
 
+from . import ecdsa
 from .ciphering import (
     CIPHERING_KINDS,
     GENERAL_DED_CIPHERING,
@@ -54,18 +55,22 @@ from .ciphering import (
     is_ciphered,
     parse_ciphered_apdu,
 )
-from .control import SUITES, SecurityControl
+from .control import SUITES, SecurityControl, SecurityPolicy
 from .counter import IC_MAX, InvocationCounter, InvocationCounterGuard
 from .gcm import Deciphered, decrypt, encrypt, make_iv
 from .hls import (
-    HlsMechanism,
     HlsParameters,
     client_response,
+    gmac_response,
+    md5_response,
     new_challenge,
+    sha1_response,
+    sha256_response,
+    verify_gmac_response,
     verify_server_response,
 )
 from .keywrap import unwrap_key, wrap_key
-from .suite import TAG_LENGTH, SecurityKeys, key_length
+from .suite import TAG_LENGTH, SecurityKeys, check_system_title, key_length
 
 __all__ = [
     "CIPHERING_KINDS",
@@ -78,25 +83,32 @@ __all__ = [
     "CipheredApdu",
     "CipheringKind",
     "Deciphered",
-    "HlsMechanism",
     "HlsParameters",
     "InvocationCounter",
     "InvocationCounterGuard",
     "SecurityControl",
     "SecurityKeys",
+    "SecurityPolicy",
     "apdu_name",
+    "check_system_title",
     "cipher_apdu",
     "ciphered_tag",
     "client_response",
     "decipher_apdu",
     "decrypt",
+    "ecdsa",
     "encrypt",
+    "gmac_response",
     "is_ciphered",
     "key_length",
     "make_iv",
+    "md5_response",
     "new_challenge",
     "parse_ciphered_apdu",
+    "sha1_response",
+    "sha256_response",
     "unwrap_key",
+    "verify_gmac_response",
     "verify_server_response",
     "wrap_key",
 ]

@@ -8,11 +8,38 @@ encryption 0x3s (s = suite).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final, Self
 
-from ..errors import SecurityError
+from ..errors import ConfigurationError
 
 SUITES: Final = (0, 1, 2)
+
+
+class SecurityPolicy(StrEnum):
+    """What protects each xDLMS APDU of an association (the command line's ``--security``
+    names, which are also what config entries store)."""
+
+    NONE = "none"
+    AUTHENTICATION = "authentication"
+    ENCRYPTION = "encryption"
+    AUTHENTICATED_ENCRYPTION = "authenticated-encryption"
+
+    @property
+    def authentication(self) -> bool:
+        return self in (SecurityPolicy.AUTHENTICATION, SecurityPolicy.AUTHENTICATED_ENCRYPTION)
+
+    @property
+    def encryption(self) -> bool:
+        return self in (SecurityPolicy.ENCRYPTION, SecurityPolicy.AUTHENTICATED_ENCRYPTION)
+
+    @classmethod
+    def from_name(cls, name: str) -> SecurityPolicy:
+        try:
+            return cls(name)
+        except ValueError:
+            raise ConfigurationError(f"unknown security policy {name!r}") from None
+
 
 _AUTHENTICATION: Final = 0x10
 _ENCRYPTION: Final = 0x20
@@ -32,12 +59,12 @@ class SecurityControl:
 
     def __post_init__(self) -> None:
         if not 0 <= self.suite <= 0x0F:
-            raise SecurityError(f"security suite {self.suite} does not fit in 4 bits")
+            raise ConfigurationError(f"security suite {self.suite} does not fit in 4 bits")
 
     @classmethod
     def from_byte(cls, value: int) -> Self:
         if not 0 <= value <= 0xFF:
-            raise SecurityError(f"security control {value} is not a byte")
+            raise ConfigurationError(f"security control {value} is not a byte")
         return cls(
             suite=value & 0x0F,
             authentication=bool(value & _AUTHENTICATION),
@@ -56,26 +83,19 @@ class SecurityControl:
         )
 
     @property
-    def policy(self) -> str:
-        """``none``, ``authentication``, ``encryption`` or ``authenticated-encryption``
-        (the command line's ``--security`` names)."""
+    def policy(self) -> SecurityPolicy:
         if self.authentication and self.encryption:
-            return "authenticated-encryption"
+            return SecurityPolicy.AUTHENTICATED_ENCRYPTION
         if self.authentication:
-            return "authentication"
+            return SecurityPolicy.AUTHENTICATION
         if self.encryption:
-            return "encryption"
-        return "none"
+            return SecurityPolicy.ENCRYPTION
+        return SecurityPolicy.NONE
 
     @classmethod
-    def for_policy(cls, policy: str, *, suite: int = 0) -> Self:
-        """The control for a ``--security`` name: ``authentication``, ``encryption`` or
-        ``authenticated-encryption``."""
-        flags = {
-            "authentication": (True, False),
-            "encryption": (False, True),
-            "authenticated-encryption": (True, True),
-        }.get(policy)
-        if flags is None:
-            raise SecurityError(f"unknown security policy {policy!r}")
-        return cls(suite=suite, authentication=flags[0], encryption=flags[1])
+    def for_policy(cls, policy: SecurityPolicy | str, *, suite: int = 0) -> Self:
+        """The control that protects APDUs under ``policy`` (not ``none``) with ``suite``."""
+        policy = SecurityPolicy.from_name(policy)
+        if policy is SecurityPolicy.NONE:
+            raise ConfigurationError("the security policy none has no security control")
+        return cls(suite=suite, authentication=policy.authentication, encryption=policy.encryption)

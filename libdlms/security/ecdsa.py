@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from ..errors import DecipheringError, SecurityError
+from ..errors import ConfigurationError, DecipheringError
 
 _CURVES: Final[dict[int, tuple[type[ec.EllipticCurve], type[hashes.HashAlgorithm], int]]] = {
     1: (ec.SECP256R1, hashes.SHA256, 32),
@@ -28,10 +28,12 @@ _NAMES: Final = {1: "secp256r1 (P-256)", 2: "secp384r1 (P-384)"}
 def _suite(suite: int, curve: ec.EllipticCurve) -> tuple[hashes.HashAlgorithm, int]:
     entry = _CURVES.get(suite)
     if entry is None:
-        raise SecurityError(f"security suite {suite} has no digital signature (suites 1 and 2)")
+        raise ConfigurationError(
+            f"security suite {suite} has no digital signature (only suites 1 and 2)"
+        )
     curve_type, hash_type, size = entry
     if not isinstance(curve, curve_type):
-        raise SecurityError(
+        raise ConfigurationError(
             f"security suite {suite} signs with {_NAMES[suite]}, not with {curve.name}"
         )
     return hash_type(), size
@@ -41,7 +43,9 @@ def generate_private_key(suite: int) -> ec.EllipticCurvePrivateKey:
     """A fresh signing key on the suite's curve (tests, simulators)."""
     entry = _CURVES.get(suite)
     if entry is None:
-        raise SecurityError(f"security suite {suite} has no digital signature (suites 1 and 2)")
+        raise ConfigurationError(
+            f"security suite {suite} has no digital signature (only suites 1 and 2)"
+        )
     return ec.generate_private_key(entry[0]())
 
 

@@ -35,12 +35,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ..errors import DecipheringError, SecurityError
+from ..codecs.acse import Mechanism
+from ..errors import ConfigurationError, DecipheringError, SecurityError
 from . import ecdsa
 from .control import SecurityControl
 from .gcm import HEADER_LENGTH, check_invocation_counter, gmac_tag, make_iv, verify_gmac_tag
@@ -51,20 +51,10 @@ CHALLENGE_MAX: Final = 64
 DEFAULT_CHALLENGE_LENGTH: Final = 16  # dlms-cosem uses 32; some meters (TI-based) accept only 16
 
 
-class HlsMechanism(IntEnum):
-    """The mechanism-name ids (the last arc of 2.16.756.5.8.2.x) for HLS."""
-
-    MD5 = 3
-    SHA1 = 4
-    GMAC = 5
-    SHA256 = 6
-    ECDSA = 7
-
-
 def new_challenge(length: int = DEFAULT_CHALLENGE_LENGTH) -> bytes:
     """A fresh CtoS: ``length`` (8-64) bytes from the operating system's CSPRNG."""
     if not CHALLENGE_MIN <= length <= CHALLENGE_MAX:
-        raise SecurityError(
+        raise ConfigurationError(
             f"an HLS challenge is {CHALLENGE_MIN}-{CHALLENGE_MAX} bytes, not {length}"
         )
     return secrets.token_bytes(length)
@@ -173,7 +163,7 @@ class HlsParameters:
     ``repr()`` hides the secret and keys.
     """
 
-    mechanism: HlsMechanism
+    mechanism: Mechanism
     secret: bytes | None = None
     keys: SecurityKeys | None = None
     client_system_title: bytes | None = None
@@ -189,7 +179,7 @@ class HlsParameters:
         )
         client_st, server_st = titles
         return (
-            f"HlsParameters(mechanism={self.mechanism.name}, secret={_hidden(self.secret)}, "
+            f"HlsParameters(mechanism={self.mechanism.cli_name}, secret={_hidden(self.secret)}, "
             f"keys={self.keys!r}, client_system_title={client_st}, "
             f"server_system_title={server_st}, suite={self.suite}, "
             f"client_signing_key={_hidden(self.client_signing_key)}, "
@@ -200,19 +190,19 @@ class HlsParameters:
 
     def _secret(self) -> bytes:
         if not self.secret:
-            raise SecurityError(f"HLS {self.mechanism.name} needs the HLS secret")
+            raise ConfigurationError(f"{self.mechanism.cli_name} needs the HLS secret")
         return self.secret
 
     def _keys(self) -> SecurityKeys:
         if self.keys is None:
-            raise SecurityError("HLS GMAC needs the encryption and authentication keys")
+            raise ConfigurationError("HLS GMAC needs the encryption and authentication keys")
         return self.keys
 
     def _titles(self) -> tuple[bytes, bytes]:
         client, server = self.client_system_title, self.server_system_title
         if client is None or server is None:
             raise SecurityError(
-                f"HLS {self.mechanism.name} needs the client's and the server's system titles"
+                f"{self.mechanism.cli_name} needs the client's and the server's system titles"
             )
         check_system_title(client, what="client system title")
         check_system_title(server, what="server system title")
@@ -223,7 +213,7 @@ def _check_challenges(stoc: bytes, ctos: bytes) -> None:
     if not stoc:
         raise SecurityError("the server sent no challenge (StoC)")
     if not CHALLENGE_MIN <= len(ctos) <= CHALLENGE_MAX:
-        raise SecurityError(f"CtoS is {CHALLENGE_MIN}-{CHALLENGE_MAX} bytes, not {len(ctos)}")
+        raise ConfigurationError(f"CtoS is {CHALLENGE_MIN}-{CHALLENGE_MAX} bytes, not {len(ctos)}")
 
 
 def client_response(
@@ -240,17 +230,18 @@ def client_response(
     """
     _check_challenges(stoc, ctos)
     match params.mechanism:
-        case HlsMechanism.MD5:
+        case Mechanism.HIGH_MD5:
             return md5_response(stoc, params._secret())
-        case HlsMechanism.SHA1:
+        case Mechanism.HIGH_SHA1:
             return sha1_response(stoc, params._secret())
-        case HlsMechanism.SHA256:
+        case Mechanism.HIGH_SHA256:
+            secret = params._secret()
             client, server = params._titles()
-            return sha256_response(params._secret(), client, server, stoc, ctos)
-        case HlsMechanism.GMAC:
+            return sha256_response(secret, client, server, stoc, ctos)
+        case Mechanism.HIGH_GMAC:
             client, _ = params._titles()
             if invocation_counter is None:
-                raise SecurityError("HLS GMAC needs the client's invocation counter")
+                raise ConfigurationError("HLS GMAC needs the client's invocation counter")
             check_invocation_counter(invocation_counter)
             return gmac_response(
                 stoc,
@@ -259,14 +250,16 @@ def client_response(
                 invocation_counter=invocation_counter,
                 suite=params.suite,
             )
-        case HlsMechanism.ECDSA:
+        case Mechanism.HIGH_ECDSA:
             client, server = params._titles()
             if params.client_signing_key is None:
-                raise SecurityError("HLS ECDSA needs the client's signing key")
+                raise ConfigurationError("HLS ECDSA needs the client's signing key")
             return ecdsa.sign(
                 params.client_signing_key, client + server + stoc + ctos, suite=params.suite
             )
-    raise SecurityError(f"HLS mechanism {params.mechanism} is not supported")
+    raise ConfigurationError(
+        f"authentication mechanism {params.mechanism.cli_name} is not supported"
+    )
 
 
 def verify_server_response(
@@ -285,20 +278,20 @@ def verify_server_response(
     _check_challenges(stoc, ctos)
     expected: bytes
     match params.mechanism:
-        case HlsMechanism.MD5:
+        case Mechanism.HIGH_MD5:
             expected = md5_response(ctos, params._secret())
-        case HlsMechanism.SHA1:
+        case Mechanism.HIGH_SHA1:
             expected = sha1_response(ctos, params._secret())
-        case HlsMechanism.SHA256:
+        case Mechanism.HIGH_SHA256:
             client, server = params._titles()
             expected = sha256_response(params._secret(), server, client, ctos, stoc)
-        case HlsMechanism.GMAC:
+        case Mechanism.HIGH_GMAC:
             _, server = params._titles()
             return verify_gmac_response(response, ctos, keys=params._keys(), system_title=server)
-        case HlsMechanism.ECDSA:
+        case Mechanism.HIGH_ECDSA:
             client, server = params._titles()
             if params.server_public_key is None:
-                raise SecurityError("HLS ECDSA needs the server's public signing key")
+                raise ConfigurationError("HLS ECDSA needs the server's public signing key")
             ecdsa.verify(
                 params.server_public_key,
                 server + client + ctos + stoc,
@@ -307,7 +300,9 @@ def verify_server_response(
             )
             return None
         case _:
-            raise SecurityError(f"HLS mechanism {params.mechanism} is not supported")
+            raise ConfigurationError(
+                f"authentication mechanism {params.mechanism.cli_name} is not supported"
+            )
     if not hmac.compare_digest(expected, response):
         raise DecipheringError(f"the meter's HLS {params.mechanism.name} response does not verify")
     return None

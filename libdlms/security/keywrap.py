@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from ..errors import DecipheringError, SecurityError
+from ..errors import ConfigurationError, DecipheringError
 from .suite import check_key
 
 
 def _check_wrapped_length(name: str, data: bytes) -> None:
     if not isinstance(data, bytes) or len(data) < 16 or len(data) % 8:
-        raise SecurityError(f"the {name} must be a multiple of 8 bytes, at least 16")
+        raise ConfigurationError(f"the {name} must be a multiple of 8 bytes, at least 16")
 
 
 def wrap_key(kek: bytes, key: bytes, *, suite: int = 0) -> bytes:

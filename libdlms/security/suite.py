@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Self
 
-from ..errors import SecurityError
+from ..errors import ConfigurationError
 from .control import SecurityControl
 
 TAG_LENGTH: Final = 12
@@ -30,17 +30,17 @@ def key_length(suite: int) -> int:
     try:
         return _KEY_LENGTHS[suite]
     except KeyError:
-        raise SecurityError(f"security suite {suite} is not supported (0, 1 or 2)") from None
+        raise ConfigurationError(f"security suite {suite} is not supported (0, 1 or 2)") from None
 
 
 def check_key(name: str, key: bytes, suite: int) -> None:
-    """Raise ``SecurityError`` unless ``key`` has the length ``suite`` requires. The message
+    """Raise ``ConfigurationError`` unless ``key`` has the length ``suite`` requires. The message
     names the key and the lengths, never its bytes."""
     expected = key_length(suite)
     if not isinstance(key, bytes):
-        raise SecurityError(f"the {name} must be bytes")
+        raise ConfigurationError(f"the {name} must be bytes")
     if len(key) != expected:
-        raise SecurityError(
+        raise ConfigurationError(
             f"the {name} is {len(key)} bytes; security suite {suite} needs {expected}"
         )
 
@@ -70,7 +70,7 @@ class SecurityKeys:
         for name in ("encryption_key", "authentication_key", "broadcast_key", "dedicated_key"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bytes):
-                raise SecurityError(f"{name.replace('_', ' ')} must be bytes")
+                raise ConfigurationError(f"{name.replace('_', ' ')} must be bytes")
 
     def __repr__(self) -> str:
         return (
@@ -92,7 +92,7 @@ class SecurityKeys:
         dedicated_key: str | None = None,
     ) -> Self:
         """Keys typed by a user (the key letter, ``--ek``/``--ak``): hexadecimal, spaces
-        allowed. A bad digit is a ``SecurityError`` that does not repeat the input."""
+        allowed. A bad digit is a ``ConfigurationError`` that does not repeat the input."""
         return cls(
             _from_hex("encryption key", encryption_key),
             None
@@ -117,11 +117,13 @@ class SecurityKeys:
         for ``ded-`` ciphering, the broadcast key when the broadcast bit is set, else EK."""
         if dedicated:
             if self.dedicated_key is None:
-                raise SecurityError("dedicated ciphering needs the dedicated key")
+                raise ConfigurationError("dedicated ciphering needs the dedicated key")
             key, name = self.dedicated_key, "dedicated key"
         elif control.broadcast_key:
             if self.broadcast_key is None:
-                raise SecurityError("the broadcast key bit is set but no broadcast key is given")
+                raise ConfigurationError(
+                    "the broadcast key bit is set but no broadcast key is given"
+                )
             key, name = self.broadcast_key, "broadcast key"
         else:
             key, name = self.encryption_key, "encryption key"
@@ -131,7 +133,7 @@ class SecurityKeys:
     def auth_key(self, suite: int) -> bytes:
         """The authentication key, checked against ``suite``."""
         if self.authentication_key is None:
-            raise SecurityError("authentication needs the authentication key (AK)")
+            raise ConfigurationError("authentication needs the authentication key (AK)")
         check_key("authentication key", self.authentication_key, suite)
         return self.authentication_key
 
@@ -140,11 +142,11 @@ def _from_hex(name: str, text: str) -> bytes:
     try:
         return bytes.fromhex(text.replace(":", "").replace(" ", ""))
     except ValueError:
-        raise SecurityError(f"the {name} is not hexadecimal") from None
+        raise ConfigurationError(f"the {name} is not hexadecimal") from None
 
 
 def check_system_title(system_title: bytes, *, what: str = "system title") -> None:
     """A system title is 8 bytes (it is the first 8 bytes of the 12-byte GCM IV)."""
     if not isinstance(system_title, bytes) or len(system_title) != SYSTEM_TITLE_LENGTH:
         size = len(system_title) if isinstance(system_title, bytes) else "?"
-        raise SecurityError(f"the {what} must be {SYSTEM_TITLE_LENGTH} bytes, not {size}")
+        raise ConfigurationError(f"the {what} must be {SYSTEM_TITLE_LENGTH} bytes, not {size}")

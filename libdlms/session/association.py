@@ -61,24 +61,24 @@ from ..cosem.objects import ASSOCIATION_LN, InterfaceClass
 from ..errors import (
     AssociationRejected,
     AuthenticationFailed,
+    ConfigurationError,
     DataAccessError,
     DecodeError,
     DlmsError,
     LocalProtocolError,
-    ProtocolError,
-    ServiceError,
+    RemoteProtocolError,
 )
 from ..security import (
     InvocationCounter,
     InvocationCounterGuard,
     SecurityControl,
     SecurityKeys,
+    SecurityPolicy,
     cipher_apdu,
     decipher_apdu,
     is_ciphered,
 )
 from ..security.hls import (
-    HlsMechanism,
     HlsParameters,
     client_response,
     new_challenge,
@@ -100,14 +100,6 @@ class AssociationState(Enum):
     RELEASED = auto()
 
 
-NO_SECURITY = "none"
-_HLS = {
-    Mechanism.HIGH_MD5: HlsMechanism.MD5,
-    Mechanism.HIGH_SHA1: HlsMechanism.SHA1,
-    Mechanism.HIGH_GMAC: HlsMechanism.GMAC,
-    Mechanism.HIGH_SHA256: HlsMechanism.SHA256,
-    Mechanism.HIGH_ECDSA: HlsMechanism.ECDSA,
-}
 # reply_to_HLS_authentication: method 1 of the current Association LN.
 REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
 
@@ -123,7 +115,7 @@ class AssociationSettings:
     password: bytes | None = None
     client_max_receive_pdu_size: int = 0xFFFF
     conformance: Conformance = CLIENT_CONFORMANCE
-    security_policy: str = NO_SECURITY
+    security_policy: SecurityPolicy = SecurityPolicy.NONE
     security_suite: int = 0
     keys: SecurityKeys | None = None
     client_system_title: bytes | None = None
@@ -132,21 +124,21 @@ class AssociationSettings:
     server_public_key: ec.EllipticCurvePublicKey | None = None
 
     def __post_init__(self) -> None:
+        # A policy's name is taken too (as the command line and config entries store it).
+        object.__setattr__(self, "security_policy", SecurityPolicy.from_name(self.security_policy))
         if self.mechanism is Mechanism.HIGH:
-            raise LocalProtocolError(
+            raise ConfigurationError(
                 "manufacturer-specific HLS (mechanism 2) is not supported: ask the meter's "
                 "vendor, or use mechanism 5 (GMAC)"
             )
-        if self.mechanism is Mechanism.LOW and not self.password:
-            raise LocalProtocolError("low level security needs a password")
-        hashed = (Mechanism.HIGH_MD5, Mechanism.HIGH_SHA1, Mechanism.HIGH_SHA256)
-        if self.mechanism in hashed and not self.password:
-            raise LocalProtocolError(f"{self.mechanism.name} needs the HLS secret")
+        if self.mechanism.needs_secret and not self.password:
+            what = "a password" if self.mechanism is Mechanism.LOW else "the HLS secret"
+            raise ConfigurationError(f"{self.mechanism.cli_name} needs {what}")
         if self.ciphered or self.mechanism in (Mechanism.HIGH_GMAC, Mechanism.HIGH_SHA256):
             if self.keys is None and self.mechanism is not Mechanism.HIGH_SHA256:
-                raise LocalProtocolError("ciphering and HLS-GMAC need the EK and AK")
+                raise ConfigurationError("ciphering and HLS-GMAC need the EK and AK")
             if self.client_system_title is None:
-                raise LocalProtocolError("ciphering and HLS need the client system title")
+                raise ConfigurationError("ciphering and HLS need the client system title")
             check_system_title(self.client_system_title, what="client system title")
         if self.keys is not None and (self.ciphered or self.mechanism is Mechanism.HIGH_GMAC):
             self.keys.validate(self.security_suite)
@@ -155,12 +147,12 @@ class AssociationSettings:
 
     @property
     def ciphered(self) -> bool:
-        return self.security_policy != NO_SECURITY
+        return self.security_policy is not SecurityPolicy.NONE
 
     def __repr__(self) -> str:  # never show the password or keys
         return (
             f"AssociationSettings(mechanism={self.mechanism.name}, "
-            f"security={self.security_policy}, suite={self.security_suite})"
+            f"security={self.security_policy.value}, suite={self.security_suite})"
         )
 
 
@@ -231,7 +223,7 @@ class Association:
         authentication_value: bytes | None = None
         if settings.mechanism is Mechanism.LOW:
             authentication_value = settings.password
-        elif settings.mechanism in _HLS:
+        elif settings.mechanism.is_hls:
             self._ctos = new_challenge(settings.challenge_length)
             authentication_value = self._ctos
         aarq = Aarq(
@@ -309,10 +301,10 @@ class Association:
         tag = apdu[0]
         if tag == EXCEPTION_RESPONSE_TAG:
             self._back_to_associated()
-            raise ServiceError(str(ExceptionResponse.decode(apdu)))
+            raise ExceptionResponse.decode(apdu).to_error()
         if tag == CONFIRMED_SERVICE_ERROR_TAG:
             self._back_to_associated()
-            raise ServiceError(str(ConfirmedServiceError.decode(apdu)))
+            raise ConfirmedServiceError.decode(apdu).to_error()
         if self.state is AssociationState.AWAITING_AARE and tag == AARE_TAG:
             return self._receive_aare(Aare.decode(apdu))
         if self.state is AssociationState.AWAITING_HLS_RESPONSE and tag == ACTION_RESPONSE_TAG:
@@ -323,7 +315,7 @@ class Association:
             ReleaseResponse.decode(apdu)
             self.state = AssociationState.RELEASED
             return Released()
-        raise ProtocolError(f"unexpected APDU 0x{tag:02X} in state {self.state.name}")
+        raise RemoteProtocolError(f"unexpected APDU 0x{tag:02X} in state {self.state.name}")
 
     def _receive_aare(self, aare: Aare) -> Associated | None:
         if aare.result is not AssociationResult.ACCEPTED:
@@ -353,12 +345,12 @@ class Association:
             raise
         if not info or info[0] != INITIATE_RESPONSE_TAG:
             self.state = AssociationState.IDLE
-            raise ProtocolError("accepted AARE without an InitiateResponse")
+            raise RemoteProtocolError("accepted AARE without an InitiateResponse")
         if self.settings.ciphered and not is_ciphered(aare.user_information[0]):  # type: ignore[index]
             self.state = AssociationState.IDLE
-            raise ProtocolError("the meter answered a ciphered AARQ in clear")
+            raise RemoteProtocolError("the meter answered a ciphered AARQ in clear")
         self.initiate_response = InitiateResponse.decode(info)
-        if self.settings.mechanism in _HLS:
+        if self.settings.mechanism.is_hls:
             self._start_hls(aare)
             return None
         self.state = AssociationState.ASSOCIATED
@@ -369,7 +361,7 @@ class Association:
     def _hls_parameters(self) -> HlsParameters:
         settings = self.settings
         return HlsParameters(
-            _HLS[settings.mechanism],
+            settings.mechanism,
             secret=settings.password,
             keys=settings.keys,
             client_system_title=settings.client_system_title,
@@ -383,7 +375,7 @@ class Association:
         """Pass 3 of HLS: reply_to_HLS_authentication with f(StoC)."""
         if aare.diagnostic != AcseServiceUserDiagnostic.AUTHENTICATION_REQUIRED:
             self.state = AssociationState.IDLE
-            raise ProtocolError("the meter accepted HLS without asking for authentication")
+            raise RemoteProtocolError("the meter accepted HLS without asking for authentication")
         self._stoc = aare.responding_authentication_value or b""
         try:
             f_stoc = client_response(
@@ -408,7 +400,7 @@ class Association:
         self.state = AssociationState.IDLE
         response = decode_action_response(apdu)
         if not isinstance(response, ActionResponseNormal):
-            raise ProtocolError("reply_to_HLS_authentication answered with a block transfer")
+            raise RemoteProtocolError("reply_to_HLS_authentication answered with a block transfer")
         result = response.return_parameters
         if response.result != ActionResult.SUCCESS or not isinstance(result, Data):
             raise AuthenticationFailed(
@@ -417,7 +409,7 @@ class Association:
                 diagnostic=AcseServiceUserDiagnostic.AUTHENTICATION_FAILURE,
             )
         if not isinstance(result.value, bytes):
-            raise ProtocolError("f(CtoS) is not an octet-string")
+            raise RemoteProtocolError("f(CtoS) is not an octet-string")
         # f(CtoS) answers our fresh challenge, so it cannot be a replay: its invocation
         # counter is not run through the guard (a meter may well have ciphered the ACTION
         # response itself with a later value of the same counter).
@@ -449,7 +441,7 @@ class Association:
 
     def _unprotect(self, apdu: bytes) -> bytes:
         if self.settings.keys is None:
-            raise ProtocolError("the meter sent a ciphered APDU but no keys are configured")
+            raise RemoteProtocolError("the meter sent a ciphered APDU but no keys are configured")
         deciphered = decipher_apdu(
             apdu,
             keys=self.settings.keys,
@@ -462,13 +454,13 @@ class Association:
     def _receive_get_response(self, apdu: bytes) -> GetCompleted | None:
         response = decode_get_response(apdu)
         if response.invoke_id_and_priority & 0x0F != self._invoke_id_and_priority & 0x0F:
-            raise ProtocolError("GET.response for another invoke-id")
+            raise RemoteProtocolError("GET.response for another invoke-id")
         if isinstance(response, GetResponseNormal):
             return self._complete((response.result,))
         if isinstance(response, GetResponseWithList):
             if len(response.results) != self._request_count:
                 self._back_to_associated()
-                raise ProtocolError(
+                raise RemoteProtocolError(
                     f"asked for {self._request_count} attributes, got {len(response.results)}"
                 )
             return self._complete(response.results)
@@ -478,7 +470,9 @@ class Association:
     def _receive_block(self, block: GetResponseWithDatablock) -> GetCompleted | None:
         if block.block_number != self._next_block:
             self._back_to_associated()
-            raise ProtocolError(f"expected data block {self._next_block}, got {block.block_number}")
+            raise RemoteProtocolError(
+                f"expected data block {self._next_block}, got {block.block_number}"
+            )
         if not isinstance(block.raw_data, bytes):
             # The transfer ended with an error instead of data.
             if self._request_count == 1:
@@ -502,7 +496,9 @@ class Association:
         results = decode_get_data_results(raw)
         if len(results) != self._request_count:
             self._back_to_associated()
-            raise ProtocolError(f"asked for {self._request_count} attributes, got {len(results)}")
+            raise RemoteProtocolError(
+                f"asked for {self._request_count} attributes, got {len(results)}"
+            )
         return self._complete(results)
 
     def _complete(self, results: tuple[GetDataResult, ...]) -> GetCompleted:

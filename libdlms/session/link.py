@@ -34,6 +34,7 @@ from ..errors import (
     LocalProtocolError,
     NoLinkError,
     ProtocolError,
+    RemoteProtocolError,
 )
 
 MAX_VENDOR_PREFIX = 8  # bytes a vendor module may put before the LLC header
@@ -245,7 +246,7 @@ class HdlcLink:
                 self.state = LinkState.DISCONNECTED
                 return LinkClosed(by_peer=True)
             if kind is FrameType.FRMR:
-                raise ProtocolError("the meter rejected a frame (FRMR)")
+                raise RemoteProtocolError("the meter rejected a frame (FRMR)")
         return None
 
     def _handle_information(self, frame: Frame) -> LinkEvent | None:
@@ -275,7 +276,7 @@ class HdlcLink:
         if not self._rx_in_progress:
             start = information.find(LLC_RESPONSE, 0, MAX_VENDOR_PREFIX + len(LLC_RESPONSE))
             if start < 0:
-                raise ProtocolError(f"missing LLC header in {information[:8].hex()}")
+                raise RemoteProtocolError(f"missing LLC header in {information[:8].hex()}")
             # Some radio modules put a few bytes of their own before the LLC (Natris: FF 01 0A).
             information = information[start + len(LLC_RESPONSE) :]
         self._rx_buffer += information

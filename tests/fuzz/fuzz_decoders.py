@@ -150,7 +150,7 @@ def seeds() -> list[bytes]:
     """The published vectors, and one encoding of every APDU, frame and PDU we build."""
     from libdlms.codecs import acse, hdlc, wrapper, xdlms
     from libdlms.codecs.axdr import BitString, Data, DataType
-    from libdlms.cosem.obis import Obis
+    from libdlms.obis import Obis
 
     from ..lib.vectors import load_vectors
 

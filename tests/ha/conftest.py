@@ -1,5 +1,11 @@
 """Fixtures for the Home Assistant tests: custom integrations enabled, Home Assistant's
-blocking-call guard switched on, config entries for the simulator."""
+blocking-call guard switched on, config entries for the simulator.
+
+Two copies of the library live in these tests, as in real life: the integration's own,
+``custom_components.dlms.libdlms`` (vendored, exactly as users get it), and the meter's, the
+top-level ``libdlms`` the simulator runs on. Objects handed to the integration come from the
+first (``from custom_components.dlms.libdlms import Obis``), objects handed to the simulator
+from the second (``from libdlms import Mechanism``); their classes are not interchangeable."""
 
 from __future__ import annotations
 

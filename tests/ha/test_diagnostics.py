@@ -19,8 +19,7 @@ from syrupy.filters import props
 from syrupy.matchers import path_type
 
 from custom_components.dlms.const import DOMAIN
-from libdlms.codecs.acse import Mechanism
-from libdlms.security import SecurityKeys
+from libdlms import Mechanism, SecurityKeys
 from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.dlms.const import SCAN_INTERVAL
 from custom_components.dlms.history import statistic_id
-from libdlms.cosem.obis import Obis
+from libdlms import Obis
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock

@@ -26,9 +26,8 @@ from custom_components.dlms.history import (
     hourly_points,
     statistic_id,
 )
-from custom_components.dlms.libdlms.client import DlmsClient
-from custom_components.dlms.libdlms.transport import SerialTransport
-from libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms import DlmsClient, SerialTransport
+from libdlms import Obis
 from simulator import MeterSimulator, SimulatedMeter
 
 from .conftest import SERIAL, make_entry

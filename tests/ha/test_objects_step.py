@@ -11,8 +11,8 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
 from custom_components.dlms.config_flow import object_label, offered_objects
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.libdlms.cosem.obis import Obis as IntegrationObis
-from libdlms.cosem.obis import Obis
+from custom_components.dlms.libdlms import Obis as IntegrationObis
+from libdlms import Obis
 from simulator import MeterSimulator
 
 from .flow import fill

@@ -17,7 +17,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.dlms.const import DOMAIN
-from libdlms.cosem.obis import Obis
+from libdlms import Obis
 from simulator import MeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
 

@@ -19,10 +19,14 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.dlms.const import DOMAIN
-from libdlms.client import ClientSettings, DlmsClient
-from libdlms.codecs.acse import Mechanism
-from libdlms.security import InvocationCounter, SecurityKeys
-from libdlms.transport import SerialTransport
+from libdlms import (
+    ClientSettings,
+    DlmsClient,
+    InvocationCounter,
+    Mechanism,
+    SecurityKeys,
+    SerialTransport,
+)
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
 

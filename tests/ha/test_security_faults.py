@@ -25,7 +25,8 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
-from libdlms.codecs.acse import Mechanism
+from custom_components.dlms.libdlms import InvocationCounter as IntegrationCounter
+from libdlms import Mechanism
 from libdlms.security import (
     InvocationCounter,
     InvocationCounterGuard,
@@ -428,7 +429,7 @@ async def test_counter_read_from_the_meter_survives_a_rollback(
     harness.record(state)
 
     # The same in a running entry: its counter goes back to the backup's value.
-    harness.coordinator.counter = InvocationCounter(start=backup)
+    harness.coordinator.counter = IntegrationCounter(start=backup)
     assert await harness.poll() != STATE_UNAVAILABLE
     assert harness.coordinator.last_update_success
     assert issue(hass, entry) is None

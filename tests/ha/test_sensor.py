@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.dlms.const import DOMAIN, SCAN_INTERVAL
-from libdlms.cosem.obis import Obis
+from libdlms import Obis
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock, SimulatorFactory

@@ -12,7 +12,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.libdlms.codecs.axdr import BitString
+from custom_components.dlms.libdlms import BitString
 from custom_components.dlms.services import json_value
 from simulator import MeterSimulator
 

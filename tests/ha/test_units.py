@@ -15,9 +15,8 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.coordinator import ObisValue
+from custom_components.dlms.libdlms import AttributeDescriptor, Obis
 from custom_components.dlms.sensor import describe
-from libdlms.client import ObjectRef
-from libdlms.cosem.obis import Obis
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock
@@ -58,7 +57,7 @@ def test_unit_mapping(
     state_class: SensorStateClass | None,
     suggested: str | None,
 ) -> None:
-    ref = ObjectRef(3, Obis.parse(obis), 2)
+    ref = AttributeDescriptor(3, Obis.parse(obis), 2)
     description = describe(ref, ObisValue(value=Decimal("12.5"), unit=unit, scaler=-1))
     assert description.device_class == device_class
     assert description.state_class == state_class
@@ -69,7 +68,7 @@ def test_unit_mapping(
 
 
 def test_text_objects_have_no_classes() -> None:
-    ref = ObjectRef(1, Obis.parse("0.0.96.1.0.255"), 2)
+    ref = AttributeDescriptor(1, Obis.parse("0.0.96.1.0.255"), 2)
     description = describe(ref, ObisValue(value="12345678", unit=None, scaler=None))
     assert description.device_class is None
     assert description.state_class is None
@@ -87,7 +86,7 @@ def test_text_objects_have_no_classes() -> None:
     ],
 )
 def test_abstract_objects_are_diagnostic(obis: str, category: EntityCategory | None) -> None:
-    ref = ObjectRef(3, Obis.parse(obis), 2)
+    ref = AttributeDescriptor(3, Obis.parse(obis), 2)
     description = describe(ref, ObisValue(value=Decimal(1), unit=None, scaler=0))
     assert description.entity_category == category
 

@@ -15,11 +15,9 @@ from libdlms.client import (
     ClientSettings,
     DlmsClient,
     MeterReader,
-    ObjectRef,
 )
 from libdlms.codecs.acse import Mechanism
 from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.obis import Obis
 from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
 from libdlms.errors import (
     AuthenticationFailed,
@@ -27,6 +25,7 @@ from libdlms.errors import (
     DataAccessError,
     DlmsTimeoutError,
 )
+from libdlms.obis import Obis
 from libdlms.session.association import AssociationState
 from libdlms.session.link import LinkState
 from libdlms.transport import SerialTransport, normalize_url
@@ -34,10 +33,10 @@ from simulator import MeterSimulator, SimulatedMeter
 from simulator.pty import PtyMeterSimulator
 from simulator.session import ServerSettings
 
-ENERGY = ObjectRef(3, Obis.parse("1-0:1.8.0*255"))
-VOLTAGE = ObjectRef(3, Obis.parse("1-0:32.7.0*255"))
-CURRENT = ObjectRef(3, Obis.parse("1-0:31.7.0*255"))
-SERIAL = ObjectRef(1, Obis.parse("0-0:96.1.0*255"))
+ENERGY = AttributeDescriptor(3, Obis.parse("1-0:1.8.0*255"))
+VOLTAGE = AttributeDescriptor(3, Obis.parse("1-0:32.7.0*255"))
+CURRENT = AttributeDescriptor(3, Obis.parse("1-0:31.7.0*255"))
+SERIAL = AttributeDescriptor(1, Obis.parse("0-0:96.1.0*255"))
 
 
 def _client(url: str, **settings: object) -> DlmsClient:
@@ -55,8 +54,8 @@ async def test_session_reads_object_list_and_registers(simulator: MeterSimulator
         objects = parse_object_list(await client.get(AttributeDescriptor(15, ASSOCIATION_LN, 2)))
         assert len(objects) == len(simulator.meter.objects)
         assert {(o.class_id, o.logical_name) for o in objects} >= {
-            (3, ENERGY.obis),
-            (1, SERIAL.obis),
+            (3, ENERGY.instance),
+            (1, SERIAL.instance),
         }
         readings = await MeterReader().read(client, [ENERGY, VOLTAGE, CURRENT, SERIAL])
     energy, voltage, current, serial = readings
@@ -85,7 +84,7 @@ async def test_scaler_units_are_read_once(simulator: MeterSimulator) -> None:
 async def test_missing_object_is_reported_not_raised(simulator: MeterSimulator) -> None:
     async with _client(simulator.url) as client:
         reading, energy = await MeterReader().read(
-            client, [ObjectRef(3, Obis.parse("1.0.99.7.0.255")), ENERGY]
+            client, [AttributeDescriptor(3, Obis.parse("1.0.99.7.0.255")), ENERGY]
         )
         assert reading.error == "object-undefined"
         assert reading.scaled_value is None
@@ -102,7 +101,7 @@ async def test_small_frames_and_pdus_both_ways(socket_enabled: None) -> None:
         async with client:
             assert client.link.parameters.max_info_tx == 32
             refs = [
-                ObjectRef(3, Obis.parse(code))
+                AttributeDescriptor(3, Obis.parse(code))
                 for code in (
                     "1.0.1.8.0.255",
                     "1.0.2.8.0.255",
@@ -121,7 +120,7 @@ async def test_small_frames_and_pdus_both_ways(socket_enabled: None) -> None:
 async def test_lls_password(socket_enabled: None) -> None:
     async with MeterSimulator(password=b"12345678") as sim:
         async with _client(sim.url, mechanism=Mechanism.LOW, password=b"12345678") as client:
-            assert (await client.get(SERIAL.descriptor)).value == b"12345678"
+            assert (await client.get(SERIAL)).value == b"12345678"
         with pytest.raises(AuthenticationFailed) as err:
             async with _client(sim.url, mechanism=Mechanism.LOW, password=b"wrong-pw"):
                 pass
@@ -139,7 +138,7 @@ async def test_four_byte_server_address(socket_enabled: None) -> None:
         _client(sim.url, server_physical_address=866) as client,
     ):
         assert client.link.server.raw == bytes.fromhex("00020CC5")
-        assert (await client.get(SERIAL.descriptor)).value == b"12345678"
+        assert (await client.get(SERIAL)).value == b"12345678"
 
 
 async def test_wrong_address_times_out(simulator: MeterSimulator) -> None:

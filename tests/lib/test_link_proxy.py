@@ -22,7 +22,6 @@ from libdlms.client import (
     ClientSettings,
     DlmsClient,
     MeterReader,
-    ObjectRef,
 )
 from libdlms.codecs.axdr import Data
 from libdlms.codecs.hdlc import (
@@ -34,7 +33,6 @@ from libdlms.codecs.hdlc import (
     encode_frame,
 )
 from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.obis import Obis
 from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
 from libdlms.errors import (
     CommunicationError,
@@ -42,6 +40,7 @@ from libdlms.errors import (
     NoLinkError,
     ProtocolError,
 )
+from libdlms.obis import Obis
 from libdlms.session.link import (
     MAX_FUTILE_RETRANSMISSIONS,
     MAX_UNANSWERED_COPIES,
@@ -54,9 +53,9 @@ from simulator import LinkProxy, MeterSimulator, SimulatedMeter
 from simulator.proxy import split_frames
 from simulator.session import ServerSettings
 
-ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
+ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
 CODES = "1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255 1.0.2.7.0.255 1.0.32.7.0.255 1.0.14.7.0.255"
-REFS = [ENERGY, *(ObjectRef(3, Obis.parse(code)) for code in CODES.split()[1:])]
+REFS = [ENERGY, *(AttributeDescriptor(3, Obis.parse(code)) for code in CODES.split()[1:])]
 OBJECT_LIST = AttributeDescriptor(15, ASSOCIATION_LN, 2)
 FAST = ClientSettings(response_timeout=0.3, retries=2)
 START = 1_750_000_000.0

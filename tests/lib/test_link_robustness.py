@@ -13,12 +13,10 @@ from libdlms.client import (
     DlmsClient,
     KeptSession,
     MeterReader,
-    ObjectRef,
     read_invocation_counter,
 )
 from libdlms.codecs import iec62056_21 as iec
 from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.obis import Obis
 from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
 from libdlms.errors import (
     CommunicationError,
@@ -26,12 +24,13 @@ from libdlms.errors import (
     DlmsTimeoutError,
     EncodeError,
 )
+from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys
 from libdlms.transport import SerialTransport
 from simulator import MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
 
-ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
+ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
 
 
 def test_mode_e_messages() -> None:
@@ -95,7 +94,7 @@ async def test_with_list_cap_is_learnt_and_remembered(socket_enabled: None) -> N
     """A meter that refuses lists longer than 3: the client halves until it fits, and the
     reader remembers the cap for the next session."""
     codes = "1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255 1.0.2.7.0.255 1.0.32.7.0.255 1.0.31.7.0.255"
-    refs = [ObjectRef(3, Obis.parse(code)) for code in [*codes.split(), "1.0.14.7.0.255"]]
+    refs = [AttributeDescriptor(3, Obis.parse(code)) for code in [*codes.split(), "1.0.14.7.0.255"]]
     async with MeterSimulator(settings=ServerSettings(with_list_cap=3)) as sim:
         reader = MeterReader()
         async with DlmsClient(SerialTransport(sim.url)) as client:
@@ -157,8 +156,8 @@ async def test_hdlc_windows_both_ways(socket_enabled: None, window: int) -> None
             assert client.link.parameters.window_tx == window
             assert client.link.parameters.window_rx == window
             codes = "1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255 1.0.32.7.0.255 1.0.14.7.0.255"
-            refs = [ObjectRef(3, Obis.parse(code)) for code in codes.split()]
-            refs.append(ObjectRef(15, Obis.parse("0.0.40.0.0.255")))
+            refs = [AttributeDescriptor(3, Obis.parse(code)) for code in codes.split()]
+            refs.append(AttributeDescriptor(15, Obis.parse("0.0.40.0.0.255")))
             readings = await MeterReader().read(client, refs)
         assert [r.error for r in readings] == [None] * len(refs)
 
@@ -170,7 +169,7 @@ async def test_echo_and_line_noise_are_ignored(socket_enabled: None) -> None:
         sim.faults.garbage = b"\x00\x7e\xa0\xff\x13"  # includes a false flag and format byte
         async with DlmsClient(SerialTransport(sim.url)) as client:
             readings = await MeterReader().read(
-                client, [ENERGY, ObjectRef(3, Obis.parse("1.0.32.7.0.255"))]
+                client, [ENERGY, AttributeDescriptor(3, Obis.parse("1.0.32.7.0.255"))]
             )
         assert [r.error for r in readings] == [None, None]
         assert client.link.discarded_bytes > 0
@@ -186,7 +185,7 @@ async def test_two_meters_on_one_line(socket_enabled: None) -> None:
         for physical in (17, 18):
             settings = ClientSettings(server_physical_address=physical)
             async with DlmsClient(SerialTransport(sim.url), settings) as client:
-                serial = await client.get(ObjectRef(1, Obis.parse("0.0.96.1.0.255")).descriptor)
+                serial = await client.get(AttributeDescriptor(1, Obis.parse("0.0.96.1.0.255")))
                 (energy,) = await MeterReader().read(client, [ENERGY])
             serials.append((serial.value, energy.scaled_value))
     assert serials == [(b"12345678", Decimal(sim.meter.import_wh)), (b"87654321", Decimal(42))]

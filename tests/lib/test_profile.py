@@ -38,7 +38,6 @@ from libdlms.cosem.interface_classes import (
     parse_attribute,
     scaler_unit_attribute,
 )
-from libdlms.cosem.obis import Obis
 from libdlms.cosem.objects import ObjectListElement
 from libdlms.cosem.profile import (
     CLOCK_COLUMN,
@@ -52,6 +51,7 @@ from libdlms.cosem.profile import (
 )
 from libdlms.cosem.units import ScalerUnit
 from libdlms.errors import DataAccessError, DecodeError, EncodeError
+from libdlms.obis import Obis
 from libdlms.security import SecurityKeys
 from libdlms.transport import SerialTransport
 from simulator import MeterSimulator, SimulatedMeter

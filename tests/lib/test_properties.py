@@ -47,8 +47,8 @@ from libdlms.codecs.wrapper import (
     split_wrapper,
 )
 from libdlms.cosem.clock import CosemDateTime
-from libdlms.cosem.obis import Obis
 from libdlms.errors import DlmsError
+from libdlms.obis import Obis
 
 settings.register_profile(
     "default",

@@ -8,11 +8,12 @@ import logging
 
 import pytest
 
+from libdlms import AttributeDescriptor
 from libdlms.cli.describe import describe
-from libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from libdlms.client import ClientSettings, DlmsClient, MeterReader
 from libdlms.codecs.acse import Mechanism
-from libdlms.cosem.obis import Obis
 from libdlms.errors import DlmsError
+from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys
 from libdlms.session.association import AssociationSettings
 from libdlms.transport import SerialTransport
@@ -23,7 +24,7 @@ EK = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
 AK = bytes.fromhex("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
 SECRET = b"Sup3r-Secret-HLS"
 PASSWORD = b"LlsPassw0rd"
-ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
+ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
 
 
 def _forms(secret: bytes) -> list[str]:

@@ -8,23 +8,24 @@ from decimal import Decimal
 
 import pytest
 
-from libdlms.client import ClientSettings, DlmsClient, MeterReader, ObjectRef
+from libdlms import AttributeDescriptor
+from libdlms.client import ClientSettings, DlmsClient, MeterReader
 from libdlms.codecs.acse import Mechanism
-from libdlms.cosem.obis import Obis
 from libdlms.errors import (
     AssociationRejected,
     AuthenticationFailed,
     DlmsError,
 )
+from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys, ecdsa
 from libdlms.session.association import AssociationState
 from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
 
-ENERGY = ObjectRef(3, Obis.parse("1.0.1.8.0.255"))
-VOLTAGE = ObjectRef(3, Obis.parse("1.0.32.7.0.255"))
-OBJECT_LIST = ObjectRef(15, Obis.parse("0.0.40.0.0.255"))
+ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
+VOLTAGE = AttributeDescriptor(3, Obis.parse("1.0.32.7.0.255"))
+OBJECT_LIST = AttributeDescriptor(15, Obis.parse("0.0.40.0.0.255"))
 EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
 AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
 KEYS = SecurityKeys(EK, AK)

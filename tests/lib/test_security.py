@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from libdlms import ConfigurationError, Mechanism
 from libdlms.errors import (
     DecipheringError,
     DecodeError,
@@ -24,7 +25,6 @@ from libdlms.errors import (
 from libdlms.security import (
     IC_MAX,
     SERVICE_SPECIFIC,
-    HlsMechanism,
     HlsParameters,
     InvocationCounter,
     InvocationCounterGuard,
@@ -226,7 +226,7 @@ def test_hls_vector(vector: dict[str, Any]) -> None:
     expected = bytes.fromhex(vector["hex"])
     keys = SecurityKeys(EK, AK)
     params = HlsParameters(
-        HlsMechanism.GMAC, keys=keys, client_system_title=CLIENT_ST, server_system_title=SERVER_ST
+        Mechanism.HIGH_GMAC, keys=keys, client_system_title=CLIENT_ST, server_system_title=SERVER_ST
     )
     f_stoc = client_response(params, stoc=STOC, ctos=CTOS, invocation_counter=1)
     if vector["id"] == "hls-gmac-gb-fstoc":
@@ -244,7 +244,7 @@ def test_hls_vector(vector: dict[str, Any]) -> None:
         # ...and the client verifies it and learns the server's IC.
         assert verify_server_response(params, expected, stoc=STOC, ctos=CTOS) == 0x01234567
         client_titled = HlsParameters(
-            HlsMechanism.GMAC,
+            Mechanism.HIGH_GMAC,
             keys=keys,
             client_system_title=SERVER_ST,
             server_system_title=CLIENT_ST,
@@ -316,11 +316,11 @@ def test_keywrap_vector(vector: dict[str, Any]) -> None:
 def test_keywrap_lengths_follow_the_suite() -> None:
     kek32, key32 = bytes(range(32)), bytes(range(100, 132))
     assert unwrap_key(kek32, wrap_key(kek32, key32, suite=2), suite=2) == key32
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         wrap_key(kek32, key32, suite=0)
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         wrap_key(bytes(16), bytes(15))
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         unwrap_key(bytes(16), bytes(23))
 
 
@@ -340,9 +340,9 @@ def test_security_control_byte_round_trip() -> None:
     assert SecurityControl.for_policy("authentication").to_byte() == 0x10
     assert SecurityControl.for_policy("encryption", suite=1).to_byte() == 0x21
     assert SecurityControl.from_byte(0x20).policy == "encryption"
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         SecurityControl.for_policy("none")
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         SecurityControl.from_byte(256)
 
 
@@ -450,11 +450,11 @@ def test_dedicated_and_broadcast_keys() -> None:
         )
         assert apdu[0] == (0xD0 if kind == "ded" else 0xDC)
         assert decipher_apdu(apdu, keys=keys, system_title=CLIENT_ST).plaintext == GET_CLOCK
-        with pytest.raises(SecurityError):  # no dedicated key known
+        with pytest.raises(ConfigurationError):  # no dedicated key known
             decipher_apdu(apdu, keys=KEYS, system_title=CLIENT_ST)
         with pytest.raises(DecipheringError):  # dedicated key is not the global one
             decipher_apdu(apdu, keys=SecurityKeys(EK, AK, dedicated_key=EK), system_title=CLIENT_ST)
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         cipher_apdu(
             GET_CLOCK,
             kind="ded",
@@ -473,7 +473,7 @@ def test_dedicated_and_broadcast_keys() -> None:
         keys=keys,
     )
     assert decipher_apdu(apdu, keys=keys).control.broadcast_key
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         decipher_apdu(apdu, keys=KEYS)
 
 
@@ -594,11 +594,11 @@ def test_key_length_is_checked_against_the_suite_before_any_crypto(
 
     monkeypatch.setattr(gcm, "Cipher", no_crypto)
     suite2 = SecurityControl.for_policy("authenticated-encryption", suite=2)
-    with pytest.raises(SecurityError, match="suite 2 needs 32") as caught:
+    with pytest.raises(ConfigurationError, match="suite 2 needs 32") as caught:
         encrypt(GET_CLOCK, control=suite2, system_title=CLIENT_ST, invocation_counter=1, keys=KEYS)
     _assert_no_key(str(caught.value), EK, AK)
     # A 32-byte EK with a 16-byte AK: the AK is refused too.
-    with pytest.raises(SecurityError, match="authentication key is 16 bytes"):
+    with pytest.raises(ConfigurationError, match="authentication key is 16 bytes"):
         encrypt(
             GET_CLOCK,
             control=suite2,
@@ -607,7 +607,7 @@ def test_key_length_is_checked_against_the_suite_before_any_crypto(
             keys=SecurityKeys(bytes(32), AK),
         )
     suite0 = AUTH_ENC
-    with pytest.raises(SecurityError, match="suite 0 needs 16"):
+    with pytest.raises(ConfigurationError, match="suite 0 needs 16"):
         encrypt(
             GET_CLOCK,
             control=suite0,
@@ -617,13 +617,13 @@ def test_key_length_is_checked_against_the_suite_before_any_crypto(
         )
     # Receiving: the suite in the APDU's SC decides, still before any crypto.
     content = b"\x32\x00\x00\x00\x01" + bytes(30)
-    with pytest.raises(SecurityError, match="suite 2 needs 32"):
+    with pytest.raises(ConfigurationError, match="suite 2 needs 32"):
         decrypt(content, system_title=SERVER_ST, keys=KEYS)
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         KEYS.validate(2)
     KEYS.validate(0)
     KEYS.validate(1)
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         encrypt(
             GET_CLOCK,
             control=SecurityControl(3, True, True),
@@ -631,7 +631,7 @@ def test_key_length_is_checked_against_the_suite_before_any_crypto(
             invocation_counter=1,
             keys=KEYS,
         )
-    with pytest.raises(SecurityError):  # authentication without AK
+    with pytest.raises(ConfigurationError):  # authentication without AK
         encrypt(
             GET_CLOCK,
             control=suite0,
@@ -639,11 +639,11 @@ def test_key_length_is_checked_against_the_suite_before_any_crypto(
             invocation_counter=1,
             keys=SecurityKeys(EK),
         )
-    with pytest.raises(SecurityError):  # 7-byte system title
+    with pytest.raises(ConfigurationError):  # 7-byte system title
         encrypt(
             GET_CLOCK, control=suite0, system_title=CLIENT_ST[:7], invocation_counter=1, keys=KEYS
         )
-    with pytest.raises(SecurityError):
+    with pytest.raises(SecurityError):  # not a 32-bit counter
         encrypt(
             GET_CLOCK,
             control=suite0,
@@ -666,12 +666,12 @@ def test_keys_never_appear_in_text() -> None:
     keys = SecurityKeys(EK, AK, broadcast_key=bytes(range(32, 48)), dedicated_key=dedicated)
     secret = b"HLS secret 12345"
     params = HlsParameters(
-        HlsMechanism.SHA256, secret=secret, keys=keys, client_system_title=CLIENT_ST
+        Mechanism.HIGH_SHA256, secret=secret, keys=keys, client_system_title=CLIENT_ST
     )
     for text in (repr(keys), str(keys), f"{keys}", repr(params), str(params), repr([keys, params])):
         _assert_no_key(text, EK, AK, dedicated, bytes(range(32, 48)), secret)
         assert "16 bytes" in text
-    with pytest.raises(SecurityError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         SecurityKeys.from_hex("00112233445566778899AABBCCDDEEFG")
     assert "EEFG" not in str(caught.value)
     assert (
@@ -693,7 +693,7 @@ def test_keys_never_appear_in_text() -> None:
         ),
         lambda: verify_server_response(
             HlsParameters(
-                HlsMechanism.GMAC,
+                Mechanism.HIGH_GMAC,
                 keys=wrong,
                 client_system_title=CLIENT_ST,
                 server_system_title=SERVER_ST,
@@ -703,7 +703,7 @@ def test_keys_never_appear_in_text() -> None:
             ctos=CTOS,
         ),
         lambda: verify_server_response(
-            HlsParameters(HlsMechanism.MD5, secret=secret), bytes(16), stoc=STOC, ctos=CTOS
+            HlsParameters(Mechanism.HIGH_MD5, secret=secret), bytes(16), stoc=STOC, ctos=CTOS
         ),
         lambda: wrap_key(EK, AK + b"\x00"),
         lambda: unwrap_key(AK, bytes(24)),
@@ -715,7 +715,7 @@ def test_keys_never_appear_in_text() -> None:
             keys=keys,
         ),
     ):
-        with pytest.raises(SecurityError) as caught:
+        with pytest.raises((SecurityError, ConfigurationError)) as caught:
             call()
         errors.append(caught.value)
     for error in errors:
@@ -732,7 +732,7 @@ def test_client_counter_never_repeats() -> None:
     assert counter.value == 1000
     # A value taken for a send that then fails is gone: the next one is fresh.
     taken = counter.next()
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         cipher_apdu(
             GET_CLOCK,
             kind="glo",
@@ -823,12 +823,12 @@ def test_hls_challenge_length() -> None:
     assert len(new_challenge(64)) == 64
     assert new_challenge(32) != new_challenge(32)
     for bad in (7, 65, 0):
-        with pytest.raises(SecurityError):
+        with pytest.raises(ConfigurationError):
             new_challenge(bad)
-    params = HlsParameters(HlsMechanism.MD5, secret=b"secret")
-    with pytest.raises(SecurityError):
+    params = HlsParameters(Mechanism.HIGH_MD5, secret=b"secret")
+    with pytest.raises(ConfigurationError):
         client_response(params, stoc=STOC, ctos=b"1234567")
-    with pytest.raises(SecurityError):
+    with pytest.raises(SecurityError, match="no challenge"):  # the meter's omission
         client_response(params, stoc=b"", ctos=CTOS)
     client_response(params, stoc=STOC, ctos=bytes(64))
 
@@ -837,23 +837,23 @@ def test_hls_challenge_length() -> None:
     ("mechanism", "f_stoc", "f_ctos"),
     [
         (
-            HlsMechanism.MD5,
+            Mechanism.HIGH_MD5,
             lambda s, c, st_c, st_s, k: hashlib.md5(s + k).digest(),
             lambda s, c, st_c, st_s, k: hashlib.md5(c + k).digest(),
         ),
         (
-            HlsMechanism.SHA1,
+            Mechanism.HIGH_SHA1,
             lambda s, c, st_c, st_s, k: hashlib.sha1(s + k).digest(),
             lambda s, c, st_c, st_s, k: hashlib.sha1(c + k).digest(),
         ),
         (
-            HlsMechanism.SHA256,
+            Mechanism.HIGH_SHA256,
             lambda s, c, st_c, st_s, k: hashlib.sha256(k + st_c + st_s + s + c).digest(),
             lambda s, c, st_c, st_s, k: hashlib.sha256(k + st_s + st_c + c + s).digest(),
         ),
     ],
 )
-def test_hls_hash_mechanisms(mechanism: HlsMechanism, f_stoc: Any, f_ctos: Any) -> None:
+def test_hls_hash_mechanisms(mechanism: Mechanism, f_stoc: Any, f_ctos: Any) -> None:
     secret = b"12345678"
     stoc, ctos = new_challenge(32), new_challenge(16)
     params = HlsParameters(
@@ -868,26 +868,26 @@ def test_hls_hash_mechanisms(mechanism: HlsMechanism, f_stoc: Any, f_ctos: Any) 
         verify_server_response(
             params, f_ctos(stoc, ctos, CLIENT_ST, SERVER_ST, b"wrong"), stoc=stoc, ctos=ctos
         )
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         client_response(HlsParameters(mechanism), stoc=stoc, ctos=ctos)
 
 
 def test_hls_sha256_needs_both_system_titles() -> None:
-    params = HlsParameters(HlsMechanism.SHA256, secret=b"x", client_system_title=CLIENT_ST)
+    params = HlsParameters(Mechanism.HIGH_SHA256, secret=b"x", client_system_title=CLIENT_ST)
     with pytest.raises(SecurityError):
         client_response(params, stoc=STOC, ctos=CTOS)
 
 
 def test_hls_gmac_needs_keys_and_a_counter_value() -> None:
     params = HlsParameters(
-        HlsMechanism.GMAC, keys=KEYS, client_system_title=CLIENT_ST, server_system_title=SERVER_ST
+        Mechanism.HIGH_GMAC, keys=KEYS, client_system_title=CLIENT_ST, server_system_title=SERVER_ST
     )
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         client_response(params, stoc=STOC, ctos=CTOS)
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         client_response(
             HlsParameters(
-                HlsMechanism.GMAC, client_system_title=CLIENT_ST, server_system_title=SERVER_ST
+                Mechanism.HIGH_GMAC, client_system_title=CLIENT_ST, server_system_title=SERVER_ST
             ),
             stoc=STOC,
             ctos=CTOS,
@@ -910,7 +910,7 @@ def test_hls_gmac_suites_1_and_2(suite: int) -> None:
     size = key_length(suite)
     keys = SecurityKeys(bytes(range(size)), bytes(range(64, 64 + size)))
     params = HlsParameters(
-        HlsMechanism.GMAC,
+        Mechanism.HIGH_GMAC,
         keys=keys,
         client_system_title=CLIENT_ST,
         server_system_title=SERVER_ST,
@@ -941,9 +941,9 @@ def test_ecdsa_sign_verify_round_trip(suite: int, curve: type[ec.EllipticCurve],
     other = ecdsa.generate_private_key(suite)
     with pytest.raises(DecipheringError):
         ecdsa.verify(other.public_key(), b"data to sign", signature, suite=suite)
-    with pytest.raises(SecurityError):  # the curve must be the suite's
+    with pytest.raises(ConfigurationError):  # the curve must be the suite's
         ecdsa.sign(key, b"x", suite=3 - suite)
-    with pytest.raises(SecurityError):
+    with pytest.raises(ConfigurationError):
         ecdsa.sign(key, b"x", suite=0)
 
 
@@ -953,7 +953,7 @@ def test_hls_ecdsa_round_trip(suite: int) -> None:
     server_key = ecdsa.generate_private_key(suite)
     stoc, ctos = new_challenge(32), new_challenge(32)
     params = HlsParameters(
-        HlsMechanism.ECDSA,
+        Mechanism.HIGH_ECDSA,
         client_system_title=CLIENT_ST,
         server_system_title=SERVER_ST,
         suite=suite,

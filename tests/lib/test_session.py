@@ -28,14 +28,15 @@ from libdlms.codecs.xdlms import (
     GetResponseWithDatablock,
     decode_get_request,
 )
-from libdlms.cosem.obis import Obis
 from libdlms.errors import (
     AssociationRejected,
     AuthenticationFailed,
+    ConfigurationError,
     LocalProtocolError,
     ProtocolError,
     ServiceError,
 )
+from libdlms.obis import Obis
 from libdlms.session.association import (
     Associated,
     Association,
@@ -208,11 +209,11 @@ def test_aarq_matches_the_published_vectors() -> None:
 def test_settings_never_show_the_password() -> None:
     settings = AssociationSettings(mechanism=Mechanism.LOW, password=b"secret-pw")
     assert "secret-pw" not in repr(settings)
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(ConfigurationError):
         AssociationSettings(mechanism=Mechanism.LOW)
-    with pytest.raises(LocalProtocolError, match="not supported"):
+    with pytest.raises(ConfigurationError, match="not supported"):
         AssociationSettings(mechanism=Mechanism.HIGH)
-    with pytest.raises(LocalProtocolError, match="EK and AK"):
+    with pytest.raises(ConfigurationError, match="EK and AK"):
         AssociationSettings(mechanism=Mechanism.HIGH_GMAC)
 
 

@@ -13,7 +13,7 @@ from libdlms.codecs.axdr import Data, DataType, decode_data, encode_data
 from libdlms.codecs.hdlc import FrameReader, decode_frame, encode_frame
 from libdlms.codecs.wrapper import WrapperHeader
 from libdlms.cosem.clock import CosemDateTime
-from libdlms.cosem.obis import Obis
+from libdlms.obis import Obis
 
 from .vectors import load_vectors
 

@@ -68,8 +68,8 @@ from libdlms.codecs.xdlms import (
     decode_apdu,
 )
 from libdlms.cosem.clock import CosemDateTime
-from libdlms.cosem.obis import Obis
 from libdlms.errors import DecodeError, EncodeError
+from libdlms.obis import Obis
 
 from .vectors import load_vectors
 
