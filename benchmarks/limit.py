@@ -89,29 +89,31 @@ class _IdealRun:
                 events += self.link.receive_data(answer)
         return events
 
-    def _apdu(self, apdu: bytes) -> object:
-        self.link.send_apdu(apdu)
-        while True:
+    def _apdu(self) -> object:
+        """Send what the association queued until it reports its event (a block
+        transfer queues the next request by itself)."""
+        while queued := self.association.data_to_send():
+            (apdu,) = queued
+            self.link.send_apdu(apdu)
             apdus = [e.apdu for e in self._exchange() if isinstance(e, ApduReceived)]
             if len(apdus) != 1:
                 raise RuntimeError("the ideal exchange did not complete")
-            event = self.association.receive_apdu(apdus[0])
-            if event is not None:
-                return event
-            follow_up = self.association.next_apdu()  # block transfer: the next block
-            if follow_up is None:
-                raise RuntimeError("the ideal exchange stalled")
-            self.link.send_apdu(follow_up)
+            events = self.association.receive_data(apdus[0])
+            if events:
+                return events[0]
+        raise RuntimeError("the ideal exchange stalled")
 
     def open(self) -> None:
         self.link.connect()
         if not any(isinstance(e, LinkEstablished) for e in self._exchange()):
             raise RuntimeError("no UA")
-        if not isinstance(self._apdu(self.association.associate()), Associated):
+        self.association.associate()
+        if not isinstance(self._apdu(), Associated):
             raise RuntimeError("no AARE")
 
     def get(self, batch: Sequence[AttributeDescriptor]) -> None:
-        if not isinstance(self._apdu(self.association.get(batch)), GetCompleted):
+        self.association.get(batch)
+        if not isinstance(self._apdu(), GetCompleted):
             raise RuntimeError("GET did not complete")
 
     def close(self) -> None:

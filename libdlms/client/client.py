@@ -33,6 +33,7 @@ from ..errors import (
     DataAccessError,
     DlmsError,
     DlmsTimeoutError,
+    LocalProtocolError,
     NoLinkError,
     RemoteProtocolError,
     ServiceError,
@@ -182,7 +183,8 @@ class DlmsClient:
             await self._flush()
             await self._wait_for_link(LinkEstablished)
             _LOGGER.debug("link up: %s", self.link.parameters)
-            event = await self._exchange(self.association.associate())
+            self.association.associate()
+            event = await self._exchange()
             if not isinstance(event, Associated):
                 raise RemoteProtocolError("association did not complete")
         except BaseException:
@@ -200,10 +202,12 @@ class DlmsClient:
                 associated = self.association.state is AssociationState.ASSOCIATED
                 if associated and self.settings.release_with_rlrq:
                     try:
-                        await self._exchange(self.association.release())
+                        self.association.release()
+                        await self._exchange()
                     except DlmsError as err:
                         _LOGGER.debug("release failed: %s", err)
-                if self.link.state is LinkState.CONNECTED:
+                broken = self.link.state is LinkState.ERROR and self.link.established
+                if self.link.state is LinkState.CONNECTED or broken:
                     self.link.disconnect()
                     await self._flush()
                     try:
@@ -234,7 +238,8 @@ class DlmsClient:
     ) -> GetDataResult:
         """One attribute read with selective access (``access_selection``: selector and
         parameters, e.g. a range descriptor); the value or the meter's data-access-result."""
-        event = await self._exchange(self.association.get([descriptor], (access_selection,)))
+        self.association.get([descriptor], (access_selection,))
+        event = await self._exchange()
         if not isinstance(event, GetCompleted) or len(event.results) != 1:
             raise RemoteProtocolError("GET with selective access did not complete")
         return event.results[0]
@@ -249,7 +254,8 @@ class DlmsClient:
             size = self._batch_size()
             batch, pending = pending[:size], pending[size:]
             try:
-                event = await self._exchange(self.association.get(batch))
+                self.association.get(batch)
+                event = await self._exchange()
             except ServiceError:
                 if len(batch) == 1:
                     raise
@@ -272,19 +278,25 @@ class DlmsClient:
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _exchange(self, apdu: bytes) -> AssociationEvent:
-        self.link.send_apdu(apdu)
-        await self._flush()
+    async def _exchange(self) -> AssociationEvent:
+        """Send what the association queued, then feed it the meter's APDUs until it
+        reports the event that ends the exchange; APDUs it queues on the way (HLS pass 3,
+        the next block of a long answer) go out as they come."""
+        await self._send_queued()
         while True:
-            response = await self._next_apdu()
-            event = self.association.receive_apdu(response)
-            if event is not None:
+            events = self.association.receive_data(await self._next_apdu())
+            if events:
+                (event,) = events
                 return event
-            follow_up = self.association.next_apdu()
-            if follow_up is None:
-                raise RemoteProtocolError("association stalled")
-            self.link.send_apdu(follow_up)
+            if not await self._send_queued():
+                raise LocalProtocolError("the association neither completed nor asked for more")
+
+    async def _send_queued(self) -> bool:
+        apdus = self.association.data_to_send()
+        for apdu in apdus:
+            self.link.send_apdu(apdu)
             await self._flush()
+        return bool(apdus)
 
     async def _next_apdu(self) -> bytes:
         self._stall_deadline = None

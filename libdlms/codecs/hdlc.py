@@ -458,7 +458,8 @@ class HdlcParameters:
 
     @classmethod
     def decode(cls, information: bytes) -> HdlcParameters:
-        """Parameters from a UA (or SNRM) information field; absent ones keep defaults."""
+        """Parameters from a UA (or SNRM) information field; absent ones keep defaults.
+        Strict: raises ``FrameError`` for anything that is not a well-formed field."""
         if not information:
             return cls()
         if (
@@ -470,19 +471,47 @@ class HdlcParameters:
         end = 3 + information[2]
         if end > len(information):
             raise FrameError("HDLC parameter group longer than the frame")
-        values: dict[int, int] = {}
-        pos = 3
-        while pos < end:
-            if pos + 2 > end:
-                raise FrameError("truncated HDLC parameter")
-            ident, size = information[pos], information[pos + 1]
-            if pos + 2 + size > end or not 1 <= size <= 4:
-                raise FrameError(f"bad HDLC parameter length {size}")
-            values[ident] = int.from_bytes(information[pos + 2 : pos + 2 + size], "big")
-            pos += 2 + size
+        return cls._from_items(_parameter_items(information, 3, end))
+
+    @classmethod
+    def read(cls, information: bytes) -> HdlcParameters | None:
+        """What a meter's UA carries, read as meters write it: when the group length
+        disagrees with the bytes after it (some write 0, some count wrong), the items that
+        are actually there, if they parse whole; else the strict reading; None when
+        neither makes sense (the caller then keeps to its own proposal)."""
+        if (
+            len(information) > 3
+            and information[:2] == bytes((_PARAM_FORMAT, _PARAM_GROUP))
+            and information[2] != len(information) - 3
+        ):
+            try:
+                return cls._from_items(_parameter_items(information, 3, len(information)))
+            except FrameError:
+                pass
+        try:
+            return cls.decode(information)
+        except FrameError:
+            return None
+
+    @classmethod
+    def _from_items(cls, values: dict[int, int]) -> HdlcParameters:
         return cls(
             max_info_tx=values.get(MAX_INFO_TX, DEFAULT_MAX_INFO),
             max_info_rx=values.get(MAX_INFO_RX, DEFAULT_MAX_INFO),
             window_tx=values.get(WINDOW_TX, DEFAULT_WINDOW),
             window_rx=values.get(WINDOW_RX, DEFAULT_WINDOW),
         )
+
+
+def _parameter_items(information: bytes, pos: int, end: int) -> dict[int, int]:
+    """The (identifier, value) items between ``pos`` and ``end``, each 1-4 bytes long."""
+    values: dict[int, int] = {}
+    while pos < end:
+        if pos + 2 > end:
+            raise FrameError("truncated HDLC parameter")
+        ident, size = information[pos], information[pos + 1]
+        if pos + 2 + size > end or not 1 <= size <= 4:
+            raise FrameError(f"bad HDLC parameter length {size}")
+        values[ident] = int.from_bytes(information[pos + 2 : pos + 2 + size], "big")
+        pos += 2 + size
+    return values

@@ -1,14 +1,23 @@
 """The client side of an application association (IEC 62056-5-3), sans-IO.
 
 It builds the AARQ, judges the AARE, runs GET requests (normal, with-list and the
-block transfer that follows either) and the release. APDUs in, events and APDUs out;
-the link underneath and the clock are the caller's business.
+block transfer that follows either) and the release. The same shape as the HDLC link:
+commands (``associate``, ``get``, ``release``) queue APDUs, ``data_to_send`` hands them
+out, ``receive_data`` takes one APDU from the meter and returns the events it completed.
+An APDU the association needs sent to go on by itself (HLS pass 3, the next block of a
+long answer) is queued the same way and returns no event. The link underneath, the clock
+and the randomness (the HLS challenge, injected) are the caller's business.
+
+Every state is explicit. A failure the meter reports about one request (a service error,
+a data-access-result) leaves the association usable; an answer that breaks the protocol
+or does not decipher leaves it in ``ERROR``, where only ``abort`` is allowed. A command
+the state does not allow raises ``LocalProtocolError`` and changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import TypeAlias
@@ -67,6 +76,7 @@ from ..errors import (
     DlmsError,
     LocalProtocolError,
     RemoteProtocolError,
+    ServiceError,
 )
 from ..security import (
     InvocationCounter,
@@ -98,6 +108,7 @@ class AssociationState(Enum):
     AWAITING_GET_RESPONSE = auto()
     AWAITING_RLRE = auto()
     RELEASED = auto()
+    ERROR = auto()  # the meter broke the protocol or a security check failed: abort
 
 
 # reply_to_HLS_authentication: method 1 of the current Association LN.
@@ -188,7 +199,10 @@ class Association:
         *,
         counter: InvocationCounter | None = None,
         guard: InvocationCounterGuard | None = None,
+        challenge: Callable[[int], bytes] = new_challenge,
     ) -> None:
+        """``challenge(length)`` makes the HLS challenge CtoS (a CSPRNG by default; a
+        test may pass a fixed one)."""
         self.settings = settings or AssociationSettings()
         self.counter = counter if counter is not None else InvocationCounter()
         self.guard = guard if guard is not None else InvocationCounterGuard()
@@ -205,14 +219,16 @@ class Association:
         self._ctos = b""
         self._stoc = b""
         self._invoke_id_and_priority = DEFAULT_INVOKE_ID_AND_PRIORITY
+        self._challenge = challenge
         self._request_count = 0
-        self._next_apdu: bytes | None = None
+        self._outgoing: list[bytes] = []
         self._blocks = bytearray()
         self._next_block = 1
 
     # ------------------------------------------------------------------ requests
 
-    def associate(self) -> bytes:
+    def associate(self) -> None:
+        """Queue the AARQ."""
         self._expect(AssociationState.IDLE, "associate")
         initiate = InitiateRequest(
             conformance=self.settings.conformance,
@@ -224,7 +240,7 @@ class Association:
         if settings.mechanism is Mechanism.LOW:
             authentication_value = settings.password
         elif settings.mechanism.is_hls:
-            self._ctos = new_challenge(settings.challenge_length)
+            self._ctos = self._challenge(settings.challenge_length)
             authentication_value = self._ctos
         aarq = Aarq(
             application_context=ApplicationContext.LOGICAL_NAME_WITH_CIPHERING
@@ -236,16 +252,16 @@ class Association:
             user_information=user_information,
         )
         self.state = AssociationState.AWAITING_AARE
-        return aarq.encode()
+        self._outgoing.append(aarq.encode())
 
     def get(
         self,
         descriptors: Sequence[AttributeDescriptor],
         access_selections: Sequence[bytes | None] = (),
-    ) -> bytes:
-        """A GET for one attribute (normal) or several (with-list). ``access_selections``,
-        when given, has one entry per descriptor: selector and parameters (a range or
-        entry descriptor) for selective access, or None."""
+    ) -> None:
+        """Queue a GET for one attribute (normal) or several (with-list).
+        ``access_selections``, when given, has one entry per descriptor: selector and
+        parameters (a range or entry descriptor) for selective access, or None."""
         self._expect(AssociationState.ASSOCIATED, "get")
         if not descriptors:
             raise LocalProtocolError("nothing to get")
@@ -253,33 +269,37 @@ class Association:
             raise LocalProtocolError("one access selection (or None) per descriptor")
         if any(access_selections) and not self.supports(Conformance.SELECTIVE_ACCESS):
             raise LocalProtocolError("the meter does not support selective access")
+        if len(descriptors) > 1 and not self.supports(Conformance.MULTIPLE_REFERENCES):
+            raise LocalProtocolError("the meter does not support GET with-list")
+        iip = self._invoke_id_and_priority
+        if len(descriptors) == 1:
+            selection = access_selections[0] if access_selections else None
+            request = GetRequestNormal(descriptors[0], iip, selection).encode()
+        else:
+            request = GetRequestWithList(tuple(descriptors), iip, tuple(access_selections)).encode()
         self._request_count = len(descriptors)
         self._blocks.clear()
         self._next_block = 1
         self.state = AssociationState.AWAITING_GET_RESPONSE
-        iip = self._invoke_id_and_priority
-        if len(descriptors) == 1:
-            selection = access_selections[0] if access_selections else None
-            return self._protect(GetRequestNormal(descriptors[0], iip, selection).encode())
-        if not self.supports(Conformance.MULTIPLE_REFERENCES):
-            raise LocalProtocolError("the meter does not support GET with-list")
-        return self._protect(
-            GetRequestWithList(tuple(descriptors), iip, tuple(access_selections)).encode()
-        )
+        self._outgoing.append(self._protect(request))
 
-    def release(self) -> bytes:
+    def release(self) -> None:
+        """Queue the RLRQ."""
         self._expect(AssociationState.ASSOCIATED, "release")
         self.state = AssociationState.AWAITING_RLRE
-        return ReleaseRequest().encode()
+        self._outgoing.append(ReleaseRequest().encode())
 
     def abort(self) -> None:
-        """Forget the association (link lost, or the meter went away)."""
+        """Forget the association, from any state (link lost, the meter went away, or an
+        error). Nothing is sent: the meter ends it with the link."""
         self.state = AssociationState.RELEASED
+        self._outgoing.clear()
+        self._blocks.clear()
 
-    def next_apdu(self) -> bytes | None:
-        """An APDU the association needs sent to go on (the next GET block request)."""
-        apdu, self._next_apdu = self._next_apdu, None
-        return apdu
+    def data_to_send(self) -> list[bytes]:
+        """The APDUs queued for the meter, in order (each for the link to carry)."""
+        apdus, self._outgoing = self._outgoing, []
+        return apdus
 
     def supports(self, feature: Conformance) -> bool:
         response = self.initiate_response
@@ -292,19 +312,35 @@ class Association:
 
     # ------------------------------------------------------------------ responses
 
-    def receive_apdu(self, apdu: bytes) -> AssociationEvent | None:
-        """Handle one APDU from the meter. None means: send ``next_apdu()`` and wait."""
+    def receive_data(self, apdu: bytes) -> list[AssociationEvent]:
+        """Handle one complete APDU from the meter; the events it completed (none when the
+        association queued an APDU of its own to go on: send ``data_to_send()``)."""
+        if self.state in (AssociationState.ERROR, AssociationState.RELEASED):
+            raise LocalProtocolError(f"cannot receive in state {self.state.name}")
+        try:
+            event = self._receive(apdu)
+        except (AssociationRejected, ServiceError, DataAccessError):
+            raise  # a refusal: the state says where the association stands
+        except DlmsError:
+            self.state = AssociationState.ERROR
+            self._outgoing.clear()
+            raise
+        return [] if event is None else [event]
+
+    def _receive(self, apdu: bytes) -> AssociationEvent | None:
         if not apdu:
             raise DecodeError("empty APDU")
         if is_ciphered(apdu[0]):
             apdu = self._unprotect(apdu)
         tag = apdu[0]
-        if tag == EXCEPTION_RESPONSE_TAG:
-            self._back_to_associated()
-            raise ExceptionResponse.decode(apdu).to_error()
-        if tag == CONFIRMED_SERVICE_ERROR_TAG:
-            self._back_to_associated()
-            raise ConfirmedServiceError.decode(apdu).to_error()
+        if tag in (EXCEPTION_RESPONSE_TAG, CONFIRMED_SERVICE_ERROR_TAG):
+            error = (
+                ExceptionResponse.decode(apdu)
+                if tag == EXCEPTION_RESPONSE_TAG
+                else ConfirmedServiceError.decode(apdu)
+            ).to_error()
+            self._refused()
+            raise error
         if self.state is AssociationState.AWAITING_AARE and tag == AARE_TAG:
             return self._receive_aare(Aare.decode(apdu))
         if self.state is AssociationState.AWAITING_HLS_RESPONSE and tag == ACTION_RESPONSE_TAG:
@@ -337,18 +373,14 @@ class Association:
             raise AssociationRejected(reason, result=aare.result, diagnostic=aare.diagnostic)
         self.server_system_title = aare.responding_ap_title
         info = aare.user_information
-        try:
-            if info and is_ciphered(info[0]):
-                info = self._unprotect(info)
-        except DlmsError:
-            self.state = AssociationState.IDLE
-            raise
-        if not info or info[0] != INITIATE_RESPONSE_TAG:
-            self.state = AssociationState.IDLE
+        if not info:
             raise RemoteProtocolError("accepted AARE without an InitiateResponse")
-        if self.settings.ciphered and not is_ciphered(aare.user_information[0]):  # type: ignore[index]
-            self.state = AssociationState.IDLE
+        if self.settings.ciphered and not is_ciphered(info[0]):
             raise RemoteProtocolError("the meter answered a ciphered AARQ in clear")
+        if is_ciphered(info[0]):
+            info = self._unprotect(info)
+        if not info or info[0] != INITIATE_RESPONSE_TAG:
+            raise RemoteProtocolError("accepted AARE without an InitiateResponse")
         self.initiate_response = InitiateResponse.decode(info)
         if self.settings.mechanism.is_hls:
             self._start_hls(aare)
@@ -374,35 +406,30 @@ class Association:
     def _start_hls(self, aare: Aare) -> None:
         """Pass 3 of HLS: reply_to_HLS_authentication with f(StoC)."""
         if aare.diagnostic != AcseServiceUserDiagnostic.AUTHENTICATION_REQUIRED:
-            self.state = AssociationState.IDLE
             raise RemoteProtocolError("the meter accepted HLS without asking for authentication")
         self._stoc = aare.responding_authentication_value or b""
-        try:
-            f_stoc = client_response(
-                self._hls_parameters(),
-                stoc=self._stoc,
-                ctos=self._ctos,
-                invocation_counter=self.counter.next()
-                if self.settings.mechanism is Mechanism.HIGH_GMAC
-                else None,
-            )
-        except DlmsError:
-            self.state = AssociationState.IDLE
-            raise
+        f_stoc = client_response(
+            self._hls_parameters(),
+            stoc=self._stoc,
+            ctos=self._ctos,
+            invocation_counter=self.counter.next()
+            if self.settings.mechanism is Mechanism.HIGH_GMAC
+            else None,
+        )
         request = ActionRequestNormal(
             REPLY_TO_HLS, Data(DataType.OCTET_STRING, f_stoc), self._invoke_id_and_priority
         )
-        self._next_apdu = self._protect(request.encode())
+        self._outgoing.append(self._protect(request.encode()))
         self.state = AssociationState.AWAITING_HLS_RESPONSE
 
     def _receive_hls_response(self, apdu: bytes) -> Associated:
         """Pass 4: the meter's f(CtoS) proves it knows the secret too."""
-        self.state = AssociationState.IDLE
         response = decode_action_response(apdu)
         if not isinstance(response, ActionResponseNormal):
             raise RemoteProtocolError("reply_to_HLS_authentication answered with a block transfer")
         result = response.return_parameters
         if response.result != ActionResult.SUCCESS or not isinstance(result, Data):
+            self.state = AssociationState.IDLE
             raise AuthenticationFailed(
                 "the meter rejected our HLS response: wrong secret or keys",
                 result=AssociationResult.REJECTED_PERMANENT,
@@ -459,7 +486,6 @@ class Association:
             return self._complete((response.result,))
         if isinstance(response, GetResponseWithList):
             if len(response.results) != self._request_count:
-                self._back_to_associated()
                 raise RemoteProtocolError(
                     f"asked for {self._request_count} attributes, got {len(response.results)}"
                 )
@@ -469,7 +495,6 @@ class Association:
 
     def _receive_block(self, block: GetResponseWithDatablock) -> GetCompleted | None:
         if block.block_number != self._next_block:
-            self._back_to_associated()
             raise RemoteProtocolError(
                 f"expected data block {self._next_block}, got {block.block_number}"
             )
@@ -477,15 +502,17 @@ class Association:
             # The transfer ended with an error instead of data.
             if self._request_count == 1:
                 return self._complete((block.raw_data,))
-            self._back_to_associated()
+            self._refused()
             raise DataAccessError(
                 f"block transfer failed: {data_access_result_name(block.raw_data)}",
                 result=int(block.raw_data),
             )
         self._blocks += block.raw_data
         if not block.last_block:
-            self._next_apdu = self._protect(
-                GetRequestNext(block.block_number, self._invoke_id_and_priority).encode()
+            self._outgoing.append(
+                self._protect(
+                    GetRequestNext(block.block_number, self._invoke_id_and_priority).encode()
+                )
             )
             self._next_block += 1
             return None
@@ -495,7 +522,6 @@ class Association:
             return self._complete((decode_data(raw),))
         results = decode_get_data_results(raw)
         if len(results) != self._request_count:
-            self._back_to_associated()
             raise RemoteProtocolError(
                 f"asked for {self._request_count} attributes, got {len(results)}"
             )
@@ -505,10 +531,14 @@ class Association:
         self.state = AssociationState.ASSOCIATED
         return GetCompleted(results)
 
-    def _back_to_associated(self) -> None:
-        if self.state is AssociationState.AWAITING_GET_RESPONSE:
+    def _refused(self) -> None:
+        """The meter refused the pending request: a GET or the release leaves the
+        association as it was; a refused AARQ or HLS pass leaves none."""
+        self._blocks.clear()
+        if self.state in (AssociationState.AWAITING_AARE, AssociationState.AWAITING_HLS_RESPONSE):
+            self.state = AssociationState.IDLE
+        elif self.state in (AssociationState.AWAITING_GET_RESPONSE, AssociationState.AWAITING_RLRE):
             self.state = AssociationState.ASSOCIATED
-            self._blocks.clear()
 
     def _expect(self, state: AssociationState, action: str) -> None:
         if self.state is not state:

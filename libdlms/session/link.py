@@ -4,7 +4,9 @@ Feed it whatever the port delivered with ``receive_data``; it returns the events
 completed and queues what must go back on the wire (``data_to_send``): the next segment
 of a long APDU once the meter acknowledged the last one, or an RR asking for the next
 segment of a long response. Every state is explicit and a call that does not fit the
-state raises ``LocalProtocolError``.
+state raises ``LocalProtocolError`` and changes nothing. When the meter breaks the link
+protocol (FRMR, a missing LLC header, a line that only ever brings frames to discard) the
+link raises and goes to ``ERROR``: nothing more is received or sent but a DISC.
 
 Frames are accepted only when they check (HCS and FCS) and come from our server to our
 client address; that also drops the echo an optical head returns of what we sent
@@ -55,6 +57,7 @@ class LinkState(Enum):
     CONNECTING = auto()  # SNRM sent, waiting for UA
     CONNECTED = auto()
     DISCONNECTING = auto()  # DISC sent, waiting for UA or DM
+    ERROR = auto()  # the meter broke the protocol: only disconnect() or reset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class HdlcLink:
         self.server = server
         self.proposed = proposed or HdlcParameters()
         self.state = LinkState.DISCONNECTED
+        self.established = False  # a UA answered our last SNRM (the meter holds a link)
         self.parameters = HdlcParameters()
         self._reader = FrameReader()
         self._outgoing = bytearray()
@@ -142,7 +146,8 @@ class HdlcLink:
         self._send_window()
 
     def disconnect(self) -> None:
-        """Queue a DISC (from any connected or connecting state)."""
+        """Queue a DISC (from any connected or connecting state, and from ``ERROR``: the
+        meter is told the link is over, whatever went wrong)."""
         if self.state is LinkState.DISCONNECTED:
             raise LocalProtocolError("not connected")
         self._tx_segments.clear()
@@ -152,6 +157,7 @@ class HdlcLink:
     def reset(self) -> None:
         """Forget the link without a word on the wire (the transport was lost)."""
         self.state = LinkState.DISCONNECTED
+        self.established = False
         self._outgoing.clear()
         self._reader.clear()
 
@@ -172,6 +178,7 @@ class HdlcLink:
             self._futile_retransmissions += 1
             if self._futile_retransmissions > MAX_FUTILE_RETRANSMISSIONS:
                 error, message = discarded
+                self.state = LinkState.ERROR
                 raise error(message)
         if self._last_sent:
             self._outgoing += self._last_sent
@@ -198,7 +205,12 @@ class HdlcLink:
     # ------------------------------------------------------------------ input
 
     def receive_data(self, data: bytes) -> list[LinkEvent]:
+        """The events the bytes completed (any chunking). Raises ``RemoteProtocolError``
+        when the meter breaks the protocol; the link is then in ``ERROR``."""
         self._reader.feed(data)
+        if self.state is LinkState.ERROR:
+            self._reader.clear()
+            return []
         events: list[LinkEvent] = []
         for frame in self._reader:
             if not frame.valid:
@@ -212,7 +224,11 @@ class HdlcLink:
                 # not an answer, however often it comes.
                 self._discarded_since_retransmit = self._no_answer()
                 continue
-            event = self._handle(frame)
+            try:
+                event = self._handle(frame)
+            except RemoteProtocolError:
+                self.state = LinkState.ERROR
+                raise
             if event is not None:
                 events.append(event)
         return events
@@ -221,17 +237,20 @@ class HdlcLink:
         kind = frame.frame_type
         if self.state is LinkState.CONNECTING:
             if kind is FrameType.UA:
-                self.parameters = self._negotiated(HdlcParameters.decode(frame.information))
+                self.parameters = self._negotiated(frame.information)
                 self._progress()
                 self.state = LinkState.CONNECTED
+                self.established = True
                 return LinkEstablished(self.parameters)
             if kind is FrameType.DM:
                 self.state = LinkState.DISCONNECTED
+                self.established = False
                 return LinkClosed(by_peer=True)
             return None
         if self.state is LinkState.DISCONNECTING:
             if kind in (FrameType.UA, FrameType.DM):
                 self.state = LinkState.DISCONNECTED
+                self.established = False
                 return LinkClosed(by_peer=False)
             return None
         if self.state is LinkState.CONNECTED:
@@ -244,6 +263,7 @@ class HdlcLink:
                 return None
             if kind is FrameType.DM:
                 self.state = LinkState.DISCONNECTED
+                self.established = False
                 return LinkClosed(by_peer=True)
             if kind is FrameType.FRMR:
                 raise RemoteProtocolError("the meter rejected a frame (FRMR)")
@@ -316,14 +336,20 @@ class HdlcLink:
         self._futile_retransmissions = 0
         self._copies = 0
 
-    def _negotiated(self, answer: HdlcParameters) -> HdlcParameters:
-        """What the meter's UA says, seen from our side: its receive limit is our
-        transmit limit and the other way round."""
+    def _negotiated(self, information: bytes) -> HdlcParameters:
+        """The parameters we then obey, from the meter's UA, seen from our side: its
+        receive limit is our transmit limit and the other way round, each never above
+        what we proposed (the smaller value is the negotiated one). A UA whose field
+        makes no sense leaves our own proposal."""
+        answer = HdlcParameters.read(information)
+        proposed = self.proposed
+        if answer is None:
+            return proposed
         return HdlcParameters(
-            max_info_tx=answer.max_info_rx,
-            max_info_rx=answer.max_info_tx,
-            window_tx=answer.window_rx,
-            window_rx=answer.window_tx,
+            max_info_tx=min(proposed.max_info_tx, answer.max_info_rx),
+            max_info_rx=min(proposed.max_info_rx, answer.max_info_tx),
+            window_tx=min(proposed.window_tx, answer.window_rx),
+            window_rx=min(proposed.window_rx, answer.window_tx),
         )
 
     def _send_window(self) -> None:

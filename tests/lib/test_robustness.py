@@ -32,7 +32,7 @@ def _feed_reader(data: bytes) -> None:
 def _association(data: bytes) -> None:
     association = Association()
     association.associate()
-    association.receive_apdu(data)
+    association.receive_data(data)
 
 
 def _link(data: bytes) -> None:
