@@ -17,7 +17,6 @@ from typing import Self
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ..codecs import iec62056_21 as iec
 from ..codecs.acse import Mechanism
 from ..codecs.axdr import Data
 from ..codecs.hdlc import DEFAULT_MAX_INFO, HdlcAddress, HdlcParameters
@@ -57,6 +56,7 @@ from ..session.link import (
     LinkEstablished,
     LinkState,
 )
+from ..session.mode_e import Identified, LineSettings, ModeESignOn
 from ..transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -374,45 +374,36 @@ class DlmsClient:
         )
 
     async def _sign_on(self) -> None:
-        """IEC 62056-21 mode E: request and identification at 300 Bd 7E1, the ACK that
-        selects HDLC at the announced speed, then 8N1 at that speed."""
+        """IEC 62056-21 mode E (``session.mode_e``): request and identification at 300 Bd
+        7E1, the ACK that selects HDLC at the announced speed, then 8N1 at that speed."""
+        sign_on = ModeESignOn(self.settings.mode_e_max_baudrate)
         transport = self.transport
-        await transport.set_line(baudrate=iec.SIGN_ON_BAUDRATE, byte_size=7, parity="E")
-        request = iec.request()
-        await transport.write(request)
-        identification = await self._read_identification(request)
-        if not identification.hdlc:
-            raise CommunicationError(
-                f"the meter ({identification.manufacturer}) does not offer HDLC in mode E"
-            )
-        baudrate = min(identification.baudrate, self.settings.mode_e_max_baudrate)
-        await transport.write(iec.acknowledgement(iec.baud_character_for(baudrate)))
-        # The ACK must leave the UART at 300 Bd before the speed changes.
-        await asyncio.sleep(MODE_E_SWITCH_DELAY)
-        await transport.set_line(baudrate=baudrate, byte_size=8, parity="N")
-        _LOGGER.debug("mode E: %s, HDLC at %d Bd", identification, baudrate)
-
-    async def _read_identification(self, request: bytes) -> iec.Identification:
-        buffer = b""
+        await _set_line(transport, sign_on.line)
+        sign_on.start()
+        await transport.write(sign_on.data_to_send())
         try:
             async with asyncio.timeout(max(self.settings.response_timeout, MODE_E_ID_TIMEOUT)):
-                while True:
-                    buffer += await self.transport.read()
-                    while b"\r\n" in buffer:
-                        line, buffer = buffer.split(b"\r\n", 1)
-                        start = line.rfind(b"/")
-                        if start < 0 or line[start:] + b"\r\n" == request:
-                            continue  # noise, or the optical head's echo of our request
-                        return iec.Identification.parse(line[start:])
+                events: list[Identified] = []
+                while not events:
+                    events = sign_on.receive_data(await transport.read())
         except TimeoutError:
             raise DlmsTimeoutError(
                 "no identification from the meter at 300 Bd: check the optical probe"
             ) from None
+        await transport.write(sign_on.data_to_send())
+        # The ACK must leave the UART at 300 Bd before the speed changes.
+        await asyncio.sleep(MODE_E_SWITCH_DELAY)
+        await _set_line(transport, sign_on.line)
+        _LOGGER.debug("mode E: %s, HDLC at %d Bd", events[0].identification, sign_on.line.baudrate)
 
     async def _flush(self) -> None:
         data = self.link.data_to_send()
         if data:
             await self.transport.write(data)
+
+
+async def _set_line(transport: Transport, line: LineSettings) -> None:
+    await transport.set_line(baudrate=line.baudrate, byte_size=line.byte_size, parity=line.parity)
 
 
 __all__ = ["ClientSettings", "DataAccessResult", "DlmsClient", "Released"]
