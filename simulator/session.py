@@ -104,6 +104,9 @@ class ServerSettings:
     system_title: bytes = b"DLMSIM01"
     mode_e: bool = False
     mode_e_baud_character: str = "5"
+    # What the meter grants of what the client proposes (some meters leave out selective
+    # access, others with-list).
+    conformance: Conformance = SERVER_CONFORMANCE
 
 
 @dataclass
@@ -406,7 +409,7 @@ class ServerSession:
         self.client_max_pdu = initiate.client_max_receive_pdu_size or 0xFFFF
         self.associated = True
         response = InitiateResponse(
-            conformance=initiate.conformance & SERVER_CONFORMANCE,
+            conformance=initiate.conformance & settings.conformance,
             server_max_receive_pdu_size=settings.max_pdu_size,
         )
         diagnostic = AcseServiceUserDiagnostic.NULL
@@ -577,6 +580,8 @@ class ServerSession:
         the request carries it."""
         selection = None
         if access_selection is not None:
+            if not self.settings.conformance & Conformance.SELECTIVE_ACCESS:
+                return DataAccessResult.OTHER_REASON  # not granted: not understood either
             try:
                 selection = AccessSelection.decode(access_selection)
             except DecodeError:

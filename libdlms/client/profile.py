@@ -4,7 +4,9 @@
 for a range, the meter's clock, to learn its deviation convention) in one GET with-list;
 the scaler_units of the captured registers not yet in the caller's cache; then the buffer
 with selective access, which long profiles send by block transfer (the association does
-the GET-next round trips, invoke-id unchanged).
+the GET-next round trips, invoke-id unchanged). A meter that did not grant selective access
+in its conformance is sent the whole buffer request and the entries, range and columns
+asked for are selected here: slower on a long buffer, but the same answer.
 
 """
 
@@ -14,6 +16,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import MutableMapping, Sequence
+from dataclasses import replace
 
 from ..codecs.axdr import Data
 from ..codecs.xdlms import (
@@ -35,6 +38,7 @@ from ..cosem.profile import (
     CLOCK,
     EntryDescriptor,
     Profile,
+    clock_column,
     date_time_bound,
     parse_profile,
     range_descriptor,
@@ -81,7 +85,8 @@ async def read_profile(
       meter's current offset), with the DST bit in the clock status.
 
     Rows come as the meter sent them (some meters add the entry before ``start``). A meter
-    that refuses selective access answers with a data-access-result: DataAccessError."""
+    that refuses selective access although it granted it answers with a data-access-result:
+    DataAccessError."""
     code = Obis.parse(obis) if isinstance(obis, str) else obis
     if entries is not None and (start is not None or end is not None):
         raise EncodeError("read a profile by range or by entry, not both")
@@ -109,6 +114,7 @@ async def read_profile(
 
     selection: bytes | None = None
     present = selected or capture_objects
+    meter_tz: dt.tzinfo | None = default_tz
     if entries is not None:
         descriptor = _entry_descriptor(entries, capture_objects, selected)
         selection = descriptor.encode()
@@ -121,9 +127,21 @@ async def read_profile(
             for when in (start or EARLIEST, end or _open_end(meter_clock, default_tz))
         ]
         selection = range_descriptor(*bounds, columns=selected).encode()
-    if selection is not None and not client.association.supports(Conformance.SELECTIVE_ACCESS):
-        _LOGGER.debug("selective access was not negotiated; asking %s anyway", code)
     descriptor_buffer = AttributeDescriptor(PROFILE_GENERIC, code, BUFFER)
+    if selection is not None and not client.association.supports(Conformance.SELECTIVE_ACCESS):
+        _LOGGER.debug("no selective access granted: reading all of %s, selecting here", code)
+        whole = _value(await client.get_with_access(descriptor_buffer, None), descriptor_buffer)
+        profile = parse_profile(
+            whole,
+            capture_objects,
+            capture_period,
+            scaler_units=cache,
+            default_tz=default_tz,
+            logical_name=code,
+        )
+        return select_here(
+            profile, columns=present, entries=entries, start=start, end=end, meter_tz=meter_tz
+        )
     buffer = _value(await client.get_with_access(descriptor_buffer, selection), descriptor_buffer)
     return parse_profile(
         buffer,
@@ -134,6 +152,65 @@ async def read_profile(
         default_tz=default_tz,
         logical_name=code,
     )
+
+
+def select_here(
+    profile: Profile,
+    *,
+    columns: Sequence[CaptureObjectDefinition],
+    entries: tuple[int, int] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    meter_tz: dt.tzinfo | None = None,
+) -> Profile:
+    """What selective access would have returned, selected from the whole buffer: the
+    entries ``(from, to)`` (1 the oldest, ``to`` 0 the newest) or the rows whose time lies
+    in ``start``..``end`` (inclusive; rows without a time are kept, as the meter cannot
+    restrict them either), then the ``columns``. Naive times are the meter's wall time in
+    ``meter_tz``."""
+    rows = list(profile.rows)
+    if entries is not None:
+        first, last = entries
+        rows = rows[max(first, 1) - 1 : last or None]
+    elif start is not None or end is not None:
+        rows = [
+            row
+            for row in rows
+            if row.timestamp is None or _within(row.timestamp, start, end, meter_tz)
+        ]
+    indexes = [profile.columns.index(column) for column in columns]
+    timed = clock_column(columns) is not None  # as parsed from the selected columns alone
+    return replace(
+        profile,
+        columns=tuple(columns),
+        scaler_units=tuple(profile.scaler_units[i] for i in indexes),
+        rows=tuple(
+            replace(
+                row,
+                timestamp=row.timestamp if timed else None,
+                clock=row.clock if timed else None,
+                values=tuple(row.values[i] for i in indexes),
+                raw=tuple(row.raw[i] for i in indexes),
+            )
+            for row in rows
+        ),
+    )
+
+
+def _within(
+    when: dt.datetime,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    meter_tz: dt.tzinfo | None,
+) -> bool:
+    def comparable(bound: dt.datetime) -> dt.datetime:
+        if (bound.tzinfo is None) == (when.tzinfo is None):
+            return bound
+        if when.tzinfo is None:  # the meter's wall time
+            return (bound.astimezone(meter_tz) if meter_tz else bound).replace(tzinfo=None)
+        return bound.replace(tzinfo=meter_tz or when.tzinfo)
+
+    return (start is None or comparable(start) <= when) and (end is None or when <= comparable(end))
 
 
 def _value(result: GetDataResult, descriptor: AttributeDescriptor) -> Data:
@@ -225,4 +302,4 @@ def _open_end(meter_clock: CosemDateTime | None, default_tz: dt.tzinfo | None) -
     return now + OPEN_END_MARGIN
 
 
-__all__ = ["read_profile"]
+__all__ = ["read_profile", "select_here"]

@@ -22,6 +22,7 @@ from libdlms.codecs.xdlms import (
     AccessSelection,
     AttributeDescriptor,
     CaptureObjectDefinition,
+    Conformance,
     DataAccessResult,
     GetRequestNormal,
     RangeDescriptor,
@@ -62,7 +63,7 @@ from simulator.meter import (
     LOAD_PROFILE_COLUMNS,
     PROFILE_STATUS,
 )
-from simulator.session import ServerSession, ServerSettings
+from simulator.session import SERVER_CONFORMANCE, ServerSession, ServerSettings
 
 from .vectors import load_vectors
 
@@ -645,3 +646,34 @@ async def test_selective_access_errors(socket_enabled: None) -> None:
         )
         plain = await client.get_with_access(AttributeDescriptor(7, LOAD_PROFILE, 4), None)
         assert plain == Data(DataType.DOUBLE_LONG_UNSIGNED, 900)
+
+
+@pytest.mark.parametrize("ask", ["range", "entries", "columns"])
+async def test_a_meter_without_selective_access_is_read_whole_and_selected_here(
+    socket_enabled: None, ask: str
+) -> None:
+    """A meter that does not grant selective access (some do not): the client never sends
+    an access selection, reads the whole buffer, and returns what the meter would have:
+    the same rows and columns as a meter with selective access gives."""
+    start = dt.datetime(2025, 6, 15, 2, tzinfo=dt.UTC)
+    end = dt.datetime(2025, 6, 15, 14, tzinfo=dt.UTC)
+    requests: dict[str, Any] = {
+        "range": {"start": start, "end": end},
+        "entries": {"entries": (5, 30), "columns": [REGISTER_1_8_0, STATUS]},
+        "columns": {"start": start, "columns": [CLOCK_COLUMN, REGISTER_1_8_0]},
+    }
+    without = ServerSettings(conformance=SERVER_CONFORMANCE & ~Conformance.SELECTIVE_ACCESS)
+    meter = _meter()
+    selections = _record_selections(meter)
+    async with MeterSimulator(meter, settings=without) as sim, _client(sim.url) as client:
+        assert not client.association.supports(Conformance.SELECTIVE_ACCESS)
+        here = await read_profile(client, LOAD_PROFILE, **requests[ask])
+    assert selections == []  # nothing the meter did not grant
+    async with MeterSimulator(_meter()) as sim, _client(sim.url) as client:
+        assert client.association.supports(Conformance.SELECTIVE_ACCESS)
+        there = await read_profile(client, LOAD_PROFILE, **requests[ask])
+    assert here.columns == there.columns
+    assert here.scaler_units == there.scaler_units
+    assert [row.values for row in here.rows] == [row.values for row in there.rows]
+    assert [row.timestamp for row in here.rows] == [row.timestamp for row in there.rows]
+    assert len(here.rows) > 1
