@@ -1,4 +1,4 @@
-"""Secured associations end to end against the simulator over a real socket: every
+"""Secured associations end to end against the simulator (in memory): every
 authentication mechanism we implement, every security policy, suites 0 and 2, and the
 failures a user can cause (wrong secret, wrong keys, a reused invocation counter)."""
 
@@ -19,9 +19,9 @@ from libdlms.errors import (
 from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys, ecdsa
 from libdlms.session.association import AssociationState
-from libdlms.transport import SerialTransport
-from simulator import MeterSimulator
+from simulator import LoopbackTransport, MeterSimulator
 from simulator.session import ServerSettings
+from tests.virtual_time import virtual_time
 
 ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
 VOLTAGE = AttributeDescriptor(3, Obis.parse("1.0.32.7.0.255"))
@@ -44,7 +44,7 @@ def _settings(**overrides: object) -> ClientSettings:
 
 
 async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object) -> Decimal:
-    client = DlmsClient(SerialTransport(sim.url), settings, **kwargs)  # type: ignore[arg-type]
+    client = DlmsClient(LoopbackTransport(sim), settings, **kwargs)  # type: ignore[arg-type]
     async with client:
         energy, voltage = await MeterReader().read(client, [ENERGY, VOLTAGE])
         # A long response: GET block transfer with every block ciphered.
@@ -72,8 +72,8 @@ async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object)
         (Mechanism.HIGH_SHA256, "authenticated-encryption", 0, KEYS),
     ],
 )
+@virtual_time
 async def test_secured_association(
-    socket_enabled: None,
     mechanism: Mechanism,
     policy: str,
     suite: int,
@@ -87,62 +87,65 @@ async def test_secured_association(
         security_suite=suite,
         keys=keys,
     )
-    async with MeterSimulator(settings=server) as sim:
-        settings = _settings(
-            mechanism=mechanism,
-            password=None if mechanism is Mechanism.NONE else secret,
-            security_policy=policy,
-            security_suite=suite,
-            keys=keys,
-        )
-        assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
+    sim = MeterSimulator(settings=server)
+    settings = _settings(
+        mechanism=mechanism,
+        password=None if mechanism is Mechanism.NONE else secret,
+        security_policy=policy,
+        security_suite=suite,
+        keys=keys,
+    )
+    assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
 
 
-async def test_wrong_hls_secret_is_an_authentication_failure(socket_enabled: None) -> None:
-    server = ServerSettings(mechanism=Mechanism.HIGH_SHA256, password=SECRET)
-    async with MeterSimulator(settings=server) as sim:
-        settings = _settings(mechanism=Mechanism.HIGH_SHA256, password=b"not-the-secret")
-        with pytest.raises(AuthenticationFailed, match="rejected our HLS response") as err:
-            await _read(sim, settings)
-        assert "not-the-secret" not in str(err.value)
+@virtual_time
+async def test_wrong_hls_secret_is_an_authentication_failure() -> None:
+    sim = MeterSimulator(settings=ServerSettings(mechanism=Mechanism.HIGH_SHA256, password=SECRET))
+    settings = _settings(mechanism=Mechanism.HIGH_SHA256, password=b"not-the-secret")
+    with pytest.raises(AuthenticationFailed, match="rejected our HLS response") as err:
+        await _read(sim, settings)
+    assert "not-the-secret" not in str(err.value)
 
 
-async def test_wrong_gmac_keys(socket_enabled: None) -> None:
-    server = ServerSettings(mechanism=Mechanism.HIGH_GMAC, keys=KEYS)
-    async with MeterSimulator(settings=server) as sim:
-        wrong = SecurityKeys(EK, bytes(16))
-        with pytest.raises(AuthenticationFailed):
-            await _read(sim, _settings(mechanism=Mechanism.HIGH_GMAC, keys=wrong))
+@virtual_time
+async def test_wrong_gmac_keys() -> None:
+    sim = MeterSimulator(settings=ServerSettings(mechanism=Mechanism.HIGH_GMAC, keys=KEYS))
+    wrong = SecurityKeys(EK, bytes(16))
+    with pytest.raises(AuthenticationFailed):
+        await _read(sim, _settings(mechanism=Mechanism.HIGH_GMAC, keys=wrong))
 
 
-async def test_wrong_encryption_key_is_refused(socket_enabled: None) -> None:
+@virtual_time
+async def test_wrong_encryption_key_is_refused() -> None:
     server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
-    async with MeterSimulator(settings=server) as sim:
-        wrong = SecurityKeys(bytes(16), AK)
-        settings = _settings(security_policy="authenticated-encryption", keys=wrong)
-        with pytest.raises(AssociationRejected, match="check the EK") as err:
-            await _read(sim, settings)
-        assert EK.hex() not in str(err.value).lower()
+    sim = MeterSimulator(settings=server)
+    wrong = SecurityKeys(bytes(16), AK)
+    settings = _settings(security_policy="authenticated-encryption", keys=wrong)
+    with pytest.raises(AssociationRejected, match="check the EK") as err:
+        await _read(sim, settings)
+    assert EK.hex() not in str(err.value).lower()
 
 
-async def test_invocation_counter_is_never_reused(socket_enabled: None) -> None:
+@virtual_time
+async def test_invocation_counter_is_never_reused() -> None:
     """One counter across sessions keeps working; restarting it from zero (a client
     that forgot it) is refused by the meter's replay guard."""
     server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
     settings = _settings(security_policy="authenticated-encryption", keys=KEYS)
-    async with MeterSimulator(settings=server) as sim:
-        counter = InvocationCounter(start=100)
-        for _ in range(2):
-            await _read(sim, settings, counter=counter)
-        assert counter.value > 100
-        with pytest.raises(DlmsError):
-            await _read(sim, settings, counter=InvocationCounter(start=100))
-        # Carrying on from the persisted value works again.
-        await _read(sim, settings, counter=InvocationCounter(start=counter.value))
+    sim = MeterSimulator(settings=server)
+    counter = InvocationCounter(start=100)
+    for _ in range(2):
+        await _read(sim, settings, counter=counter)
+    assert counter.value > 100
+    with pytest.raises(DlmsError):
+        await _read(sim, settings, counter=InvocationCounter(start=100))
+    # Carrying on from the persisted value works again.
+    await _read(sim, settings, counter=InvocationCounter(start=counter.value))
 
 
 @pytest.mark.parametrize(("suite", "keys"), [(1, KEYS), (2, KEYS_256)])
-async def test_hls_ecdsa(socket_enabled: None, suite: int, keys: SecurityKeys) -> None:
+@virtual_time
+async def test_hls_ecdsa(suite: int, keys: SecurityKeys) -> None:
     """Mechanism 7: each side signs the other's challenge with its own key (P-256 for
     suite 1, P-384 for suite 2); a signature from the wrong key is refused."""
     client_key = ecdsa.generate_private_key(suite)
@@ -155,24 +158,24 @@ async def test_hls_ecdsa(socket_enabled: None, suite: int, keys: SecurityKeys) -
         server_signing_key=server_key,
         client_public_key=client_key.public_key(),
     )
-    async with MeterSimulator(settings=server) as sim:
-        settings = _settings(
-            mechanism=Mechanism.HIGH_ECDSA,
-            security_policy="authenticated-encryption",
-            security_suite=suite,
-            keys=keys,
-            client_signing_key=client_key,
-            server_public_key=server_key.public_key(),
-        )
-        assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
-        impostor = _settings(
-            mechanism=Mechanism.HIGH_ECDSA,
-            security_policy="authenticated-encryption",
-            security_suite=suite,
-            keys=keys,
-            client_signing_key=ecdsa.generate_private_key(suite),
-            server_public_key=server_key.public_key(),
-        )
-        with pytest.raises(AuthenticationFailed):
-            # A fresh counter above the first session's, so that only the signature fails.
-            await _read(sim, impostor, counter=InvocationCounter(start=1000))
+    sim = MeterSimulator(settings=server)
+    settings = _settings(
+        mechanism=Mechanism.HIGH_ECDSA,
+        security_policy="authenticated-encryption",
+        security_suite=suite,
+        keys=keys,
+        client_signing_key=client_key,
+        server_public_key=server_key.public_key(),
+    )
+    assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
+    impostor = _settings(
+        mechanism=Mechanism.HIGH_ECDSA,
+        security_policy="authenticated-encryption",
+        security_suite=suite,
+        keys=keys,
+        client_signing_key=ecdsa.generate_private_key(suite),
+        server_public_key=server_key.public_key(),
+    )
+    with pytest.raises(AuthenticationFailed):
+        # A fresh counter above the first session's, so that only the signature fails.
+        await _read(sim, impostor, counter=InvocationCounter(start=1000))
