@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -39,15 +41,12 @@ CURRENT = AttributeDescriptor(3, Obis.parse("1-0:31.7.0*255"))
 SERIAL = AttributeDescriptor(1, Obis.parse("0-0:96.1.0*255"))
 
 
-def _client(peer: MeterSimulator | str, **settings: object) -> DlmsClient:
+def _client(peer: MeterSimulator | str, **settings: Any) -> DlmsClient:
     """A client of ``peer``: in memory, or through serialx for a URL."""
     transport: Transport = (
         SerialTransport(peer) if isinstance(peer, str) else LoopbackTransport(peer)
     )
-    return DlmsClient(
-        transport,
-        ClientSettings(response_timeout=1.0, **settings),  # type: ignore[arg-type]
-    )
+    return DlmsClient(transport, replace(ClientSettings(response_timeout=1.0), **settings))
 
 
 @virtual_time
@@ -234,6 +233,7 @@ async def test_energy_never_goes_backwards() -> None:
     for _ in range(3):
         async with _client(sim) as client:
             (energy,) = await reader.read(client, [ENERGY])
+        assert energy.scaled_value is not None
         values.append(energy.scaled_value)
         now[0] += 3600
     assert values == sorted(values)

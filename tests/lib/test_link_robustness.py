@@ -28,7 +28,7 @@ from libdlms.errors import (
     EncodeError,
 )
 from libdlms.obis import Obis
-from libdlms.security import InvocationCounter, SecurityKeys
+from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy
 from libdlms.transport import SerialTransport
 from simulator import LoopbackTransport, MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
@@ -272,10 +272,10 @@ async def test_a_meter_that_refuses_the_connection() -> None:
 @virtual_time
 async def test_invocation_counter_read_with_the_public_client() -> None:
     keys = SecurityKeys(bytes(range(16)), bytes(range(16, 32)))
-    server = ServerSettings(security_policy="authenticated-encryption", keys=keys)
+    server = ServerSettings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=keys)
     settings = ClientSettings(
         client_address=1,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         keys=keys,
         client_system_title=b"CLIENT01",
     )

@@ -14,7 +14,7 @@ from libdlms.client import ClientSettings, DlmsClient, MeterReader
 from libdlms.codecs.acse import Mechanism
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
-from libdlms.security import InvocationCounter, SecurityKeys
+from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy
 from libdlms.session.association import AssociationSettings
 from simulator import LoopbackTransport, MeterSimulator
 from simulator.session import ServerSettings
@@ -48,7 +48,7 @@ async def test_secured_sessions_and_their_failures_leak_nothing(
     keys = SecurityKeys(EK, AK)
     server = ServerSettings(
         mechanism=Mechanism.HIGH_GMAC,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         keys=keys,
     )
     texts: list[str] = []
@@ -57,7 +57,7 @@ async def test_secured_sessions_and_their_failures_leak_nothing(
     good = ClientSettings(
         client_address=1,
         mechanism=Mechanism.HIGH_GMAC,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         keys=keys,
         client_system_title=b"CLIENT01",
     )
@@ -68,7 +68,7 @@ async def test_secured_sessions_and_their_failures_leak_nothing(
         bad = ClientSettings(
             client_address=1,
             mechanism=Mechanism.HIGH_GMAC,
-            security_policy="authenticated-encryption",
+            security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
             keys=wrong,
             client_system_title=b"CLIENT01",
         )

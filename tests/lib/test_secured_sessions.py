@@ -4,7 +4,9 @@ failures a user can cause (wrong secret, wrong keys, a reused invocation counter
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from libdlms.errors import (
     DlmsError,
 )
 from libdlms.obis import Obis
-from libdlms.security import InvocationCounter, SecurityKeys, ecdsa
+from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy, ecdsa
 from libdlms.session.association import AssociationState
 from simulator import LoopbackTransport, MeterSimulator
 from simulator.session import ServerSettings
@@ -34,17 +36,15 @@ CLIENT_ST = bytes.fromhex("4D4D4D0000000001")
 SECRET = b"hls-secret-0001"
 
 
-def _settings(**overrides: object) -> ClientSettings:
-    base: dict[str, object] = {
-        "client_address": 1,
-        "response_timeout": 1.0,
-        "client_system_title": CLIENT_ST,
-    }
-    return ClientSettings(**(base | overrides))  # type: ignore[arg-type]
+def _settings(**overrides: Any) -> ClientSettings:
+    base = ClientSettings(client_address=1, response_timeout=1.0, client_system_title=CLIENT_ST)
+    return replace(base, **overrides)
 
 
-async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object) -> Decimal:
-    client = DlmsClient(LoopbackTransport(sim), settings, **kwargs)  # type: ignore[arg-type]
+async def _read(
+    sim: MeterSimulator, settings: ClientSettings, counter: InvocationCounter | None = None
+) -> Decimal:
+    client = DlmsClient(LoopbackTransport(sim), settings, counter=counter)
     async with client:
         energy, voltage = await MeterReader().read(client, [ENERGY, VOLTAGE])
         # A long response: GET block transfer with every block ciphered.
@@ -59,23 +59,23 @@ async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object)
 @pytest.mark.parametrize(
     ("mechanism", "policy", "suite", "keys"),
     [
-        (Mechanism.NONE, "authenticated-encryption", 0, KEYS),
-        (Mechanism.LOW, "authenticated-encryption", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "authenticated-encryption", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "authentication", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "encryption", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "none", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "authenticated-encryption", 2, KEYS_256),
-        (Mechanism.HIGH_MD5, "none", 0, None),
-        (Mechanism.HIGH_SHA1, "none", 0, None),
-        (Mechanism.HIGH_SHA256, "none", 0, None),
-        (Mechanism.HIGH_SHA256, "authenticated-encryption", 0, KEYS),
+        (Mechanism.NONE, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
+        (Mechanism.LOW, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.AUTHENTICATION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.ENCRYPTION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.NONE, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 2, KEYS_256),
+        (Mechanism.HIGH_MD5, SecurityPolicy.NONE, 0, None),
+        (Mechanism.HIGH_SHA1, SecurityPolicy.NONE, 0, None),
+        (Mechanism.HIGH_SHA256, SecurityPolicy.NONE, 0, None),
+        (Mechanism.HIGH_SHA256, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
     ],
 )
 @virtual_time
 async def test_secured_association(
     mechanism: Mechanism,
-    policy: str,
+    policy: SecurityPolicy,
     suite: int,
     keys: SecurityKeys | None,
 ) -> None:
@@ -117,10 +117,10 @@ async def test_wrong_gmac_keys() -> None:
 
 @virtual_time
 async def test_wrong_encryption_key_is_refused() -> None:
-    server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
+    server = ServerSettings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=KEYS)
     sim = MeterSimulator(settings=server)
     wrong = SecurityKeys(bytes(16), AK)
-    settings = _settings(security_policy="authenticated-encryption", keys=wrong)
+    settings = _settings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=wrong)
     with pytest.raises(AssociationRejected, match="check the EK") as err:
         await _read(sim, settings)
     assert EK.hex() not in str(err.value).lower()
@@ -130,8 +130,8 @@ async def test_wrong_encryption_key_is_refused() -> None:
 async def test_invocation_counter_is_never_reused() -> None:
     """One counter across sessions keeps working; restarting it from zero (a client
     that forgot it) is refused by the meter's replay guard."""
-    server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
-    settings = _settings(security_policy="authenticated-encryption", keys=KEYS)
+    server = ServerSettings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=KEYS)
+    settings = _settings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=KEYS)
     sim = MeterSimulator(settings=server)
     counter = InvocationCounter(start=100)
     for _ in range(2):
@@ -152,7 +152,7 @@ async def test_hls_ecdsa(suite: int, keys: SecurityKeys) -> None:
     server_key = ecdsa.generate_private_key(suite)
     server = ServerSettings(
         mechanism=Mechanism.HIGH_ECDSA,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         security_suite=suite,
         keys=keys,
         server_signing_key=server_key,
@@ -161,7 +161,7 @@ async def test_hls_ecdsa(suite: int, keys: SecurityKeys) -> None:
     sim = MeterSimulator(settings=server)
     settings = _settings(
         mechanism=Mechanism.HIGH_ECDSA,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         security_suite=suite,
         keys=keys,
         client_signing_key=client_key,
@@ -170,7 +170,7 @@ async def test_hls_ecdsa(suite: int, keys: SecurityKeys) -> None:
     assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
     impostor = _settings(
         mechanism=Mechanism.HIGH_ECDSA,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         security_suite=suite,
         keys=keys,
         client_signing_key=ecdsa.generate_private_key(suite),
