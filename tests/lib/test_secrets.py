@@ -5,6 +5,7 @@ ASCII."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -65,13 +66,7 @@ async def test_secured_sessions_and_their_failures_leak_nothing(
         (energy,) = await MeterReader().read(client, [ENERGY])
         texts += [repr(client.settings), repr(client.association.settings), repr(energy)]
     for wrong in (SecurityKeys(EK, bytes(16)), SecurityKeys(bytes(16), AK)):
-        bad = ClientSettings(
-            client_address=1,
-            mechanism=Mechanism.HIGH_GMAC,
-            security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
-            keys=wrong,
-            client_system_title=b"CLIENT01",
-        )
+        bad = replace(good, keys=wrong)
         with pytest.raises(DlmsError) as err:
             async with DlmsClient(LoopbackTransport(sim), bad, counter=counter):
                 pass

@@ -168,14 +168,7 @@ async def test_hls_ecdsa(suite: int, keys: SecurityKeys) -> None:
         server_public_key=server_key.public_key(),
     )
     assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
-    impostor = _settings(
-        mechanism=Mechanism.HIGH_ECDSA,
-        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
-        security_suite=suite,
-        keys=keys,
-        client_signing_key=ecdsa.generate_private_key(suite),
-        server_public_key=server_key.public_key(),
-    )
+    impostor = replace(settings, client_signing_key=ecdsa.generate_private_key(suite))
     with pytest.raises(AuthenticationFailed):
         # A fresh counter above the first session's, so that only the signature fails.
         await _read(sim, impostor, counter=InvocationCounter(start=1000))
