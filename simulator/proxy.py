@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from libdlms.codecs.hdlc import FLAG, FORMAT_TYPE_3, MAX_FRAME_LENGTH
 
+from .loopback import open_loopback
 from .tcp import TcpService
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,19 +85,24 @@ class _LinkDropped(Exception):
 
 class LinkProxy(TcpService):
     """Listens on ``host`` (a free port) and forwards every connection to ``target``
-    (``socket://host:port``, e.g. a ``MeterSimulator.url``), opening one connection to the
-    target per client connection, as a TCP serial bridge in front of a meter would.
+    (``socket://host:port``, e.g. a ``MeterSimulator.url``, or the service itself, reached
+    in memory), opening one connection to the target per client connection, as a TCP
+    serial bridge in front of a meter would.
 
     ``to_client`` tampers with what the meter sends, ``to_meter`` with what the client
     sends. ``connections`` counts the client connections accepted; ``open_connections``
     is how many are still up (0 once every session ended, whatever way it ended)."""
 
-    def __init__(self, target: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        parts = urlsplit(target)
-        if parts.hostname is None or parts.port is None:
-            raise ValueError(f"target {target!r} is not socket://host:port")
+    def __init__(self, target: str | TcpService, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.target: TcpService | tuple[str, int]
+        if isinstance(target, TcpService):
+            self.target = target
+        else:
+            parts = urlsplit(target)
+            if parts.hostname is None or parts.port is None:
+                raise ValueError(f"target {target!r} is not socket://host:port")
+            self.target = (parts.hostname, parts.port)
         super().__init__(host, port)
-        self.target = (parts.hostname, parts.port)
         self.to_client = LinkFaults()
         self.to_meter = LinkFaults()
         self.connections = 0
@@ -114,7 +120,7 @@ class LinkProxy(TcpService):
         meter_writer: asyncio.StreamWriter | None = None
         try:
             try:
-                meter_reader, meter_writer = await asyncio.open_connection(*self.target)
+                meter_reader, meter_writer = await self._open_target()
             except OSError:
                 return  # the meter's port is gone: the client sees the connection close
             # Either direction ending (the client hung up, the meter closed, a drop fault)
@@ -139,6 +145,11 @@ class LinkProxy(TcpService):
                     writer.close()
                     with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                         await writer.wait_closed()
+
+    async def _open_target(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if isinstance(self.target, TcpService):
+            return await open_loopback(self.target.serve)
+        return await asyncio.open_connection(*self.target)
 
     async def _pump(
         self,

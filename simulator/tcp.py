@@ -1,4 +1,6 @@
-"""A TCP service on 127.0.0.1 whose connections end with it (the simulator, the proxy)."""
+"""A TCP service on 127.0.0.1 whose connections end with it (the simulator, the proxy).
+Its connections may also come in memory (``loopback.LoopbackTransport``): ``serve`` is
+the same for both."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ class TcpService:
         return len(self._tasks)
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(self.serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -51,7 +53,8 @@ class TcpService:
     ) -> None:
         await self.stop()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One connection, until either end closes it or ``stop``."""
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import pytest
 
@@ -57,10 +57,10 @@ async def simulator_factory(
         *,
         password: bytes | None = None,
         settings: ServerSettings | None = None,
-        **meter: object,
+        **meter: Any,
     ) -> MeterSimulator:
         sim = MeterSimulator(
-            SimulatedMeter(clock=meter_clock, **meter),  # type: ignore[arg-type]
+            SimulatedMeter(clock=meter_clock, **meter),
             host="127.0.0.1",
             port=0,
             password=password,

@@ -1,8 +1,6 @@
-"""Fixtures for the library's own tests: a real simulator on 127.0.0.1."""
+"""Fixtures for the library's own tests."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,6 +8,7 @@ from simulator import MeterSimulator
 
 
 @pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncIterator[MeterSimulator]:
-    async with MeterSimulator() as sim:
-        yield sim
+def simulator() -> MeterSimulator:
+    """A meter without authentication, reached in memory (``LoopbackTransport``): it
+    listens on no socket. Tests that need the TCP server start their own."""
+    return MeterSimulator()

@@ -1,5 +1,7 @@
 """The client through a misbehaving line: a ``LinkProxy`` between the real client and the
-real simulator duplicates, swaps, corrupts and cuts HDLC frames.
+real simulator duplicates, swaps, corrupts and cuts HDLC frames. All of it in memory
+(``LoopbackTransport``, the proxy reaching the simulator in memory too) on a virtual
+clock, so every timeout and delay falls the same way on every run at no wall-clock cost.
 
 What is right comes from IEC 62056-46: an I-frame whose N(S) is not the expected V(R) is
 discarded (a duplicate is never delivered twice, a frame from the future never fills a
@@ -12,7 +14,7 @@ session must work.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -48,10 +50,10 @@ from libdlms.session.link import (
     HdlcLink,
     LinkEstablished,
 )
-from libdlms.transport import SerialTransport
-from simulator import LinkProxy, MeterSimulator, SimulatedMeter
+from simulator import LinkProxy, LoopbackTransport, MeterSimulator, SimulatedMeter
 from simulator.proxy import split_frames
 from simulator.session import ServerSettings
+from tests.virtual_time import virtual_time
 
 ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
 CODES = "1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255 1.0.2.7.0.255 1.0.32.7.0.255 1.0.14.7.0.255"
@@ -71,11 +73,11 @@ class Line:
     settings: ClientSettings
 
     def client(self) -> DlmsClient:
-        return DlmsClient(SerialTransport(self.proxy.url), self.settings)
+        return DlmsClient(LoopbackTransport(self.proxy), self.settings)
 
     async def reference(self) -> tuple[list[Decimal | None], Data]:
         """The values read straight from the simulator, without the proxy."""
-        async with DlmsClient(SerialTransport(self.simulator.url), self.settings) as client:
+        async with DlmsClient(LoopbackTransport(self.simulator), self.settings) as client:
             return await _read_all(client)
 
 
@@ -85,12 +87,12 @@ SHAPES = {"whole": (128, 1), "segments": (24, 1), "windows": (24, 3)}
 
 
 @pytest.fixture(params=list(SHAPES))
-async def line(socket_enabled: None, request: pytest.FixtureRequest) -> AsyncIterator[Line]:
+def line(request: pytest.FixtureRequest) -> Line:
     max_info, window = SHAPES[request.param]
     server = ServerSettings(max_info_length=max_info, window=window)
     settings = replace(FAST, max_info_length=max_info, window=window)
-    async with MeterSimulator(_meter(), settings=server) as sim, LinkProxy(sim.url) as proxy:
-        yield Line(sim, proxy, settings)
+    sim = MeterSimulator(_meter(), settings=server)
+    return Line(sim, LinkProxy(sim), settings)
 
 
 def _meter() -> SimulatedMeter:
@@ -134,6 +136,7 @@ async def _clean_traffic(line: Line) -> tuple[int, int]:
         )
 
 
+@virtual_time
 async def test_plain_forwarding(line: Line) -> None:
     async with line.client() as client:
         values, objects = await _read_all(client)
@@ -142,6 +145,7 @@ async def test_plain_forwarding(line: Line) -> None:
     assert values[0] == Decimal(line.simulator.meter.import_wh)
 
 
+@virtual_time
 async def test_duplicated_frames_are_delivered_once(line: Line) -> None:
     """Each copy has an N(S) already received: discarded without a word, so the values
     are right and the client sends not one frame more than on a clean line (an RR per
@@ -163,6 +167,7 @@ async def test_duplicated_frames_are_delivered_once(line: Line) -> None:
 
 
 @pytest.mark.parametrize("swaps", [1, 3])
+@virtual_time
 async def test_swapped_frames_are_sent_again(line: Line, swaps: int) -> None:
     """A frame overtaken by the next one: the later one is discarded (its N(S) is ahead),
     the meter sends again from our N(R) (on our RR, or our repeat after a timeout), and
@@ -174,15 +179,16 @@ async def test_swapped_frames_are_sent_again(line: Line, swaps: int) -> None:
     assert result == await line.reference()
 
 
-async def test_swap_inside_a_window_is_answered_by_rr_at_once(socket_enabled: None) -> None:
+@virtual_time
+async def test_swap_inside_a_window_is_answered_by_rr_at_once() -> None:
     """Window of three: the first frame of a window overtaken by the second. The third
     (P/F) is from further on, so the client asks with RR N(R) at once: no timeout, and
     the meter sends the two frames from N(R) again: two frames more in, one RR more out."""
     server = ServerSettings(max_info_length=24, window=3)
     settings = replace(FAST, max_info_length=24, window=3, response_timeout=5.0)
-    async with MeterSimulator(_meter(), settings=server) as sim, LinkProxy(sim.url) as proxy:
-        clean = await _object_list_through(proxy, settings, swaps=0)
-        swapped = await _object_list_through(proxy, settings, swaps=1)
+    proxy = LinkProxy(MeterSimulator(_meter(), settings=server))
+    clean = await _object_list_through(proxy, settings, swaps=0)
+    swapped = await _object_list_through(proxy, settings, swaps=1)
     assert proxy.to_client.swap_frames == 0
     assert swapped.objects == clean.objects
     assert swapped.elapsed < settings.response_timeout
@@ -199,7 +205,7 @@ class Traffic:
 
 async def _object_list_through(proxy: LinkProxy, settings: ClientSettings, swaps: int) -> Traffic:
     loop = asyncio.get_running_loop()
-    async with DlmsClient(SerialTransport(proxy.url), settings) as client:
+    async with DlmsClient(LoopbackTransport(proxy), settings) as client:
         start = (proxy.frames_to_client, proxy.frames_to_meter, loop.time())
         proxy.to_client.swap_frames = swaps
         objects = await client.get(OBJECT_LIST)
@@ -211,6 +217,7 @@ async def _object_list_through(proxy: LinkProxy, settings: ClientSettings, swaps
         )
 
 
+@virtual_time
 async def test_corrupted_frames_are_sent_again(line: Line) -> None:
     """A bad FCS is a frame never received: our repeat after the timeout gets it again
     (an RR acknowledging part of our request included)."""
@@ -221,6 +228,7 @@ async def test_corrupted_frames_are_sent_again(line: Line) -> None:
     assert result == await line.reference()
 
 
+@virtual_time
 async def test_corrupted_requests_are_sent_again(line: Line) -> None:
     async with line.client() as client:
         line.proxy.to_meter.corrupt_frames = 2  # within the retries, even back to back
@@ -229,6 +237,7 @@ async def test_corrupted_requests_are_sent_again(line: Line) -> None:
     assert result == await line.reference()
 
 
+@virtual_time
 async def test_a_line_that_damages_every_answer_ends_the_session(line: Line) -> None:
     """Every answer fails its frame check. The client hears bytes after each repeat, so
     its retries (which count silence) would start afresh every time: the link gives up
@@ -250,25 +259,27 @@ async def test_a_line_that_damages_every_answer_ends_the_session(line: Line) -> 
     assert result == await line.reference()
 
 
-async def test_a_silent_meter_behind_an_echoing_head_is_found_out(socket_enabled: None) -> None:
+@virtual_time
+async def test_a_silent_meter_behind_an_echoing_head_is_found_out() -> None:
     """The optical head echoes every frame we send, the meter never answers: the echo
     is no answer, so the connection attempt ends with ``NoLinkError`` after a few
     repeats instead of going on for as long as the echo comes back."""
-    async with MeterSimulator(_meter()) as sim:
-        sim.faults.echo = True
-        sim.faults.drop_frames = 1000
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        client = DlmsClient(SerialTransport(sim.url), FAST)
-        async with asyncio.timeout(BOUND):
-            with pytest.raises(NoLinkError, match="echo"):
-                await client.open()
-        elapsed = loop.time() - began
+    sim = MeterSimulator(_meter())
+    sim.faults.echo = True
+    sim.faults.drop_frames = 1000
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    client = DlmsClient(LoopbackTransport(sim), FAST)
+    async with asyncio.timeout(BOUND):
+        with pytest.raises(NoLinkError, match="echo"):
+            await client.open()
+    elapsed = loop.time() - began
     assert elapsed < (MAX_FUTILE_RETRANSMISSIONS + 2) * FAST.response_timeout
     assert client.link.discarded_bytes == 0  # whole frames, set aside as not ours
 
 
 @pytest.mark.parametrize("direction", ["to_client", "to_meter"])
+@virtual_time
 async def test_link_dropped_mid_frame(line: Line, direction: str) -> None:
     """Half a frame, then the connection is gone: a clear error at once (not after the
     retries), the port closed, and the next session reads the right values."""
@@ -291,6 +302,7 @@ async def test_link_dropped_mid_frame(line: Line, direction: str) -> None:
     assert line.proxy.connections == 2
 
 
+@virtual_time
 async def test_a_delay_within_the_timeout_is_waited_for(line: Line) -> None:
     async with line.client() as client:
         line.proxy.to_client.delay_frames = 2
@@ -409,23 +421,24 @@ def _rr(link: HdlcLink) -> int | None:
     return rr.receive_sequence
 
 
-async def test_meter_stops_between_the_segments_of_an_answer(socket_enabled: None) -> None:
+@virtual_time
+async def test_meter_stops_between_the_segments_of_an_answer() -> None:
     """The first segment of a long answer arrives whole, then nothing more: the error says
     the meter stopped between segments, not inside a frame."""
     server = ServerSettings(max_info_length=24, window=1)
     settings = replace(FAST, max_info_length=24, window=1)
-    async with MeterSimulator(_meter(), settings=server) as sim, LinkProxy(sim.url) as proxy:
-        client = DlmsClient(SerialTransport(proxy.url), settings)
-        await client.open()
-        try:
-            # From the object list's second segment on, every frame is held past the
-            # client's patience.
-            proxy.to_client.skip_frames = 1
-            proxy.to_client.delay_frames = 1000
-            proxy.to_client.delay = BOUND
-            with pytest.raises(DlmsTimeoutError, match="between the segments"):
-                async with asyncio.timeout(BOUND):
-                    await client.get(OBJECT_LIST)
-        finally:
-            await client.transport.close()  # no release: the meter's answers are held
-            await proxy.stop()
+    proxy = LinkProxy(MeterSimulator(_meter(), settings=server))
+    client = DlmsClient(LoopbackTransport(proxy), settings)
+    await client.open()
+    try:
+        # From the object list's second segment on, every frame is held past the
+        # client's patience.
+        proxy.to_client.skip_frames = 1
+        proxy.to_client.delay_frames = 1000
+        proxy.to_client.delay = BOUND
+        with pytest.raises(DlmsTimeoutError, match="between the segments"):
+            async with asyncio.timeout(BOUND):
+                await client.get(OBJECT_LIST)
+    finally:
+        await client.transport.close()  # no release: the meter's answers are held
+        await proxy.stop()

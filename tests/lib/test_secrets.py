@@ -5,6 +5,7 @@ ASCII."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -14,11 +15,11 @@ from libdlms.client import ClientSettings, DlmsClient, MeterReader
 from libdlms.codecs.acse import Mechanism
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
-from libdlms.security import InvocationCounter, SecurityKeys
+from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy
 from libdlms.session.association import AssociationSettings
-from libdlms.transport import SerialTransport
-from simulator import MeterSimulator
+from simulator import LoopbackTransport, MeterSimulator
 from simulator.session import ServerSettings
+from tests.virtual_time import virtual_time
 
 EK = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")
 AK = bytes.fromhex("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
@@ -40,41 +41,36 @@ def _assert_clean(text: str) -> None:
         assert form not in text, f"secret material {form!r} leaked"
 
 
+@virtual_time
 async def test_secured_sessions_and_their_failures_leak_nothing(
-    socket_enabled: None, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     keys = SecurityKeys(EK, AK)
     server = ServerSettings(
         mechanism=Mechanism.HIGH_GMAC,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         keys=keys,
     )
     texts: list[str] = []
-    async with MeterSimulator(settings=server) as sim:
-        counter = InvocationCounter(start=10)
-        good = ClientSettings(
-            client_address=1,
-            mechanism=Mechanism.HIGH_GMAC,
-            security_policy="authenticated-encryption",
-            keys=keys,
-            client_system_title=b"CLIENT01",
-        )
-        async with DlmsClient(SerialTransport(sim.url), good, counter=counter) as client:
-            (energy,) = await MeterReader().read(client, [ENERGY])
-            texts += [repr(client.settings), repr(client.association.settings), repr(energy)]
-        for wrong in (SecurityKeys(EK, bytes(16)), SecurityKeys(bytes(16), AK)):
-            bad = ClientSettings(
-                client_address=1,
-                mechanism=Mechanism.HIGH_GMAC,
-                security_policy="authenticated-encryption",
-                keys=wrong,
-                client_system_title=b"CLIENT01",
-            )
-            with pytest.raises(DlmsError) as err:
-                async with DlmsClient(SerialTransport(sim.url), bad, counter=counter):
-                    pass
-            texts += [str(err.value), repr(err.value)]
+    sim = MeterSimulator(settings=server)
+    counter = InvocationCounter(start=10)
+    good = ClientSettings(
+        client_address=1,
+        mechanism=Mechanism.HIGH_GMAC,
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
+        keys=keys,
+        client_system_title=b"CLIENT01",
+    )
+    async with DlmsClient(LoopbackTransport(sim), good, counter=counter) as client:
+        (energy,) = await MeterReader().read(client, [ENERGY])
+        texts += [repr(client.settings), repr(client.association.settings), repr(energy)]
+    for wrong in (SecurityKeys(EK, bytes(16)), SecurityKeys(bytes(16), AK)):
+        bad = replace(good, keys=wrong)
+        with pytest.raises(DlmsError) as err:
+            async with DlmsClient(LoopbackTransport(sim), bad, counter=counter):
+                pass
+        texts += [str(err.value), repr(err.value)]
     for settings in (
         AssociationSettings(
             mechanism=Mechanism.HIGH_SHA256, password=SECRET, client_system_title=b"CLIENT01"
@@ -87,18 +83,17 @@ async def test_secured_sessions_and_their_failures_leak_nothing(
     _assert_clean("\n".join([caplog.text, *texts]))
 
 
-async def test_lls_password_never_logged(
-    socket_enabled: None, caplog: pytest.LogCaptureFixture
-) -> None:
+@virtual_time
+async def test_lls_password_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    async with MeterSimulator(password=PASSWORD) as sim:
-        for password in (PASSWORD, b"wrong-" + PASSWORD):
-            settings = ClientSettings(mechanism=Mechanism.LOW, password=password)
-            try:
-                async with DlmsClient(SerialTransport(sim.url), settings) as client:
-                    await MeterReader().read(client, [ENERGY])
-            except DlmsError as err:
-                _assert_clean(str(err))
+    sim = MeterSimulator(password=PASSWORD)
+    for password in (PASSWORD, b"wrong-" + PASSWORD):
+        settings = ClientSettings(mechanism=Mechanism.LOW, password=password)
+        try:
+            async with DlmsClient(LoopbackTransport(sim), settings) as client:
+                await MeterReader().read(client, [ENERGY])
+        except DlmsError as err:
+            _assert_clean(str(err))
     _assert_clean(caplog.text)
 
 

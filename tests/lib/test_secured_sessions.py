@@ -1,10 +1,12 @@
-"""Secured associations end to end against the simulator over a real socket: every
+"""Secured associations end to end against the simulator (in memory): every
 authentication mechanism we implement, every security policy, suites 0 and 2, and the
 failures a user can cause (wrong secret, wrong keys, a reused invocation counter)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,11 +19,11 @@ from libdlms.errors import (
     DlmsError,
 )
 from libdlms.obis import Obis
-from libdlms.security import InvocationCounter, SecurityKeys, ecdsa
+from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy, ecdsa
 from libdlms.session.association import AssociationState
-from libdlms.transport import SerialTransport
-from simulator import MeterSimulator
+from simulator import LoopbackTransport, MeterSimulator
 from simulator.session import ServerSettings
+from tests.virtual_time import virtual_time
 
 ENERGY = AttributeDescriptor(3, Obis.parse("1.0.1.8.0.255"))
 VOLTAGE = AttributeDescriptor(3, Obis.parse("1.0.32.7.0.255"))
@@ -34,17 +36,15 @@ CLIENT_ST = bytes.fromhex("4D4D4D0000000001")
 SECRET = b"hls-secret-0001"
 
 
-def _settings(**overrides: object) -> ClientSettings:
-    base: dict[str, object] = {
-        "client_address": 1,
-        "response_timeout": 1.0,
-        "client_system_title": CLIENT_ST,
-    }
-    return ClientSettings(**(base | overrides))  # type: ignore[arg-type]
+def _settings(**overrides: Any) -> ClientSettings:
+    base = ClientSettings(client_address=1, response_timeout=1.0, client_system_title=CLIENT_ST)
+    return replace(base, **overrides)
 
 
-async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object) -> Decimal:
-    client = DlmsClient(SerialTransport(sim.url), settings, **kwargs)  # type: ignore[arg-type]
+async def _read(
+    sim: MeterSimulator, settings: ClientSettings, counter: InvocationCounter | None = None
+) -> Decimal:
+    client = DlmsClient(LoopbackTransport(sim), settings, counter=counter)
     async with client:
         energy, voltage = await MeterReader().read(client, [ENERGY, VOLTAGE])
         # A long response: GET block transfer with every block ciphered.
@@ -59,23 +59,23 @@ async def _read(sim: MeterSimulator, settings: ClientSettings, **kwargs: object)
 @pytest.mark.parametrize(
     ("mechanism", "policy", "suite", "keys"),
     [
-        (Mechanism.NONE, "authenticated-encryption", 0, KEYS),
-        (Mechanism.LOW, "authenticated-encryption", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "authenticated-encryption", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "authentication", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "encryption", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "none", 0, KEYS),
-        (Mechanism.HIGH_GMAC, "authenticated-encryption", 2, KEYS_256),
-        (Mechanism.HIGH_MD5, "none", 0, None),
-        (Mechanism.HIGH_SHA1, "none", 0, None),
-        (Mechanism.HIGH_SHA256, "none", 0, None),
-        (Mechanism.HIGH_SHA256, "authenticated-encryption", 0, KEYS),
+        (Mechanism.NONE, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
+        (Mechanism.LOW, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.AUTHENTICATION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.ENCRYPTION, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.NONE, 0, KEYS),
+        (Mechanism.HIGH_GMAC, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 2, KEYS_256),
+        (Mechanism.HIGH_MD5, SecurityPolicy.NONE, 0, None),
+        (Mechanism.HIGH_SHA1, SecurityPolicy.NONE, 0, None),
+        (Mechanism.HIGH_SHA256, SecurityPolicy.NONE, 0, None),
+        (Mechanism.HIGH_SHA256, SecurityPolicy.AUTHENTICATED_ENCRYPTION, 0, KEYS),
     ],
 )
+@virtual_time
 async def test_secured_association(
-    socket_enabled: None,
     mechanism: Mechanism,
-    policy: str,
+    policy: SecurityPolicy,
     suite: int,
     keys: SecurityKeys | None,
 ) -> None:
@@ -87,92 +87,88 @@ async def test_secured_association(
         security_suite=suite,
         keys=keys,
     )
-    async with MeterSimulator(settings=server) as sim:
-        settings = _settings(
-            mechanism=mechanism,
-            password=None if mechanism is Mechanism.NONE else secret,
-            security_policy=policy,
-            security_suite=suite,
-            keys=keys,
-        )
-        assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
+    sim = MeterSimulator(settings=server)
+    settings = _settings(
+        mechanism=mechanism,
+        password=None if mechanism is Mechanism.NONE else secret,
+        security_policy=policy,
+        security_suite=suite,
+        keys=keys,
+    )
+    assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
 
 
-async def test_wrong_hls_secret_is_an_authentication_failure(socket_enabled: None) -> None:
-    server = ServerSettings(mechanism=Mechanism.HIGH_SHA256, password=SECRET)
-    async with MeterSimulator(settings=server) as sim:
-        settings = _settings(mechanism=Mechanism.HIGH_SHA256, password=b"not-the-secret")
-        with pytest.raises(AuthenticationFailed, match="rejected our HLS response") as err:
-            await _read(sim, settings)
-        assert "not-the-secret" not in str(err.value)
+@virtual_time
+async def test_wrong_hls_secret_is_an_authentication_failure() -> None:
+    sim = MeterSimulator(settings=ServerSettings(mechanism=Mechanism.HIGH_SHA256, password=SECRET))
+    settings = _settings(mechanism=Mechanism.HIGH_SHA256, password=b"not-the-secret")
+    with pytest.raises(AuthenticationFailed, match="rejected our HLS response") as err:
+        await _read(sim, settings)
+    assert "not-the-secret" not in str(err.value)
 
 
-async def test_wrong_gmac_keys(socket_enabled: None) -> None:
-    server = ServerSettings(mechanism=Mechanism.HIGH_GMAC, keys=KEYS)
-    async with MeterSimulator(settings=server) as sim:
-        wrong = SecurityKeys(EK, bytes(16))
-        with pytest.raises(AuthenticationFailed):
-            await _read(sim, _settings(mechanism=Mechanism.HIGH_GMAC, keys=wrong))
+@virtual_time
+async def test_wrong_gmac_keys() -> None:
+    sim = MeterSimulator(settings=ServerSettings(mechanism=Mechanism.HIGH_GMAC, keys=KEYS))
+    wrong = SecurityKeys(EK, bytes(16))
+    with pytest.raises(AuthenticationFailed):
+        await _read(sim, _settings(mechanism=Mechanism.HIGH_GMAC, keys=wrong))
 
 
-async def test_wrong_encryption_key_is_refused(socket_enabled: None) -> None:
-    server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
-    async with MeterSimulator(settings=server) as sim:
-        wrong = SecurityKeys(bytes(16), AK)
-        settings = _settings(security_policy="authenticated-encryption", keys=wrong)
-        with pytest.raises(AssociationRejected, match="check the EK") as err:
-            await _read(sim, settings)
-        assert EK.hex() not in str(err.value).lower()
+@virtual_time
+async def test_wrong_encryption_key_is_refused() -> None:
+    server = ServerSettings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=KEYS)
+    sim = MeterSimulator(settings=server)
+    wrong = SecurityKeys(bytes(16), AK)
+    settings = _settings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=wrong)
+    with pytest.raises(AssociationRejected, match="check the EK") as err:
+        await _read(sim, settings)
+    assert EK.hex() not in str(err.value).lower()
 
 
-async def test_invocation_counter_is_never_reused(socket_enabled: None) -> None:
+@virtual_time
+async def test_invocation_counter_is_never_reused() -> None:
     """One counter across sessions keeps working; restarting it from zero (a client
     that forgot it) is refused by the meter's replay guard."""
-    server = ServerSettings(security_policy="authenticated-encryption", keys=KEYS)
-    settings = _settings(security_policy="authenticated-encryption", keys=KEYS)
-    async with MeterSimulator(settings=server) as sim:
-        counter = InvocationCounter(start=100)
-        for _ in range(2):
-            await _read(sim, settings, counter=counter)
-        assert counter.value > 100
-        with pytest.raises(DlmsError):
-            await _read(sim, settings, counter=InvocationCounter(start=100))
-        # Carrying on from the persisted value works again.
-        await _read(sim, settings, counter=InvocationCounter(start=counter.value))
+    server = ServerSettings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=KEYS)
+    settings = _settings(security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION, keys=KEYS)
+    sim = MeterSimulator(settings=server)
+    counter = InvocationCounter(start=100)
+    for _ in range(2):
+        await _read(sim, settings, counter=counter)
+    assert counter.value > 100
+    with pytest.raises(DlmsError):
+        await _read(sim, settings, counter=InvocationCounter(start=100))
+    # Carrying on from the persisted value works again.
+    await _read(sim, settings, counter=InvocationCounter(start=counter.value))
 
 
 @pytest.mark.parametrize(("suite", "keys"), [(1, KEYS), (2, KEYS_256)])
-async def test_hls_ecdsa(socket_enabled: None, suite: int, keys: SecurityKeys) -> None:
+@virtual_time
+async def test_hls_ecdsa(suite: int, keys: SecurityKeys) -> None:
     """Mechanism 7: each side signs the other's challenge with its own key (P-256 for
     suite 1, P-384 for suite 2); a signature from the wrong key is refused."""
     client_key = ecdsa.generate_private_key(suite)
     server_key = ecdsa.generate_private_key(suite)
     server = ServerSettings(
         mechanism=Mechanism.HIGH_ECDSA,
-        security_policy="authenticated-encryption",
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
         security_suite=suite,
         keys=keys,
         server_signing_key=server_key,
         client_public_key=client_key.public_key(),
     )
-    async with MeterSimulator(settings=server) as sim:
-        settings = _settings(
-            mechanism=Mechanism.HIGH_ECDSA,
-            security_policy="authenticated-encryption",
-            security_suite=suite,
-            keys=keys,
-            client_signing_key=client_key,
-            server_public_key=server_key.public_key(),
-        )
-        assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
-        impostor = _settings(
-            mechanism=Mechanism.HIGH_ECDSA,
-            security_policy="authenticated-encryption",
-            security_suite=suite,
-            keys=keys,
-            client_signing_key=ecdsa.generate_private_key(suite),
-            server_public_key=server_key.public_key(),
-        )
-        with pytest.raises(AuthenticationFailed):
-            # A fresh counter above the first session's, so that only the signature fails.
-            await _read(sim, impostor, counter=InvocationCounter(start=1000))
+    sim = MeterSimulator(settings=server)
+    settings = _settings(
+        mechanism=Mechanism.HIGH_ECDSA,
+        security_policy=SecurityPolicy.AUTHENTICATED_ENCRYPTION,
+        security_suite=suite,
+        keys=keys,
+        client_signing_key=client_key,
+        server_public_key=server_key.public_key(),
+    )
+    assert await _read(sim, settings) == Decimal(sim.meter.import_wh)
+    impostor = replace(settings, client_signing_key=ecdsa.generate_private_key(suite))
+    with pytest.raises(AuthenticationFailed):
+        # A fresh counter above the first session's, so that only the signature fails.
+        await _read(sim, impostor, counter=InvocationCounter(start=1000))
