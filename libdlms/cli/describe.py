@@ -101,7 +101,7 @@ from ..codecs.xdlms import (
     decode_set_response,
 )
 from ..cosem.clock import CosemDateTime
-from ..errors import DecipheringError, DecodeError, SecurityError
+from ..errors import ConfigurationError, DecipheringError, DecodeError, SecurityError
 from ..security import SecurityKeys, decipher_apdu, is_ciphered, parse_ciphered_apdu
 
 APDU_NAMES: dict[int, str] = dict(APDU_TAG_NAMES)
@@ -433,7 +433,7 @@ def _describe_ciphered(apdu: bytes) -> dict[str, Any]:
     except DecipheringError:
         out["tag_ok"] = False
         return out
-    except SecurityError as err:
+    except (SecurityError, ConfigurationError) as err:  # keys or title that cannot serve
         out["decipher_error"] = str(err)
         return out
     out["tag_ok"] = deciphered.tag_ok

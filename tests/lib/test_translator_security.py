@@ -55,3 +55,22 @@ def test_aare_supplies_the_server_system_title() -> None:
     assert plaintext["server_max_receive_pdu_size"] == 1024
     missing = describe(rlre, keys=keys)["apdu"]["user_information"]
     assert "system title" in missing["decipher_error"]
+
+
+def test_keys_that_cannot_serve_are_a_decipher_error_not_a_failed_decode() -> None:
+    """A key missing or of the wrong length, or a system title of the wrong length, is said
+    on the APDU it concerns; the rest of the capture is still described."""
+    vector = next(v for v in CIPHERED if v["id"] == "ciph-gb-glo-get-auth-enc")
+    raw = bytes.fromhex(vector["hex"])
+    title = bytes.fromhex(vector["keys"]["system_title"])
+    ek, ak = vector["keys"]["EK"], vector["keys"]["AK"]
+    cases = [
+        (SecurityKeys.from_hex(ek), title, "authentication key"),
+        (SecurityKeys.from_hex(ek[:-2], ak), title, "15 bytes"),
+        (SecurityKeys.from_hex(ek, ak), title[:2], "8 bytes"),
+    ]
+    for keys, system_title, message in cases:
+        apdu = describe(raw, keys=keys, system_title=system_title)["apdu"]
+        assert message in apdu["decipher_error"]
+        assert apdu["invocation_counter"] == vector["checks"]["invocation_counter"]
+        assert "plaintext" not in apdu
