@@ -18,7 +18,6 @@ from collections.abc import MutableMapping, Sequence
 from ..codecs.axdr import Data
 from ..codecs.xdlms import (
     AttributeDescriptor,
-    CaptureObjectDefinition,
     Conformance,
     GetDataResult,
     data_access_result_name,
@@ -31,12 +30,12 @@ from ..cosem.interface_classes import (
     scaler_unit_attribute,
 )
 from ..cosem.objects import InterfaceClass
-from ..cosem.profile import (
+from ..cosem.profile import Profile, parse_profile
+from ..cosem.selective_access import (
     CLOCK,
+    CaptureObjectDefinition,
     EntryDescriptor,
-    Profile,
     date_time_bound,
-    parse_profile,
     range_descriptor,
 )
 from ..cosem.units import ScalerUnit

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
-from typing import Any, ClassVar, Final, TypeAlias, TypeVar
+from typing import Final, TypeAlias, TypeVar
 
 from ..errors import (
     DecipheringRefused,
@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..obis import Obis
 from .acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
-from .axdr import Data, DataType, Reader, encode_data, encode_length, read_data
+from .axdr import Data, Reader, encode_data, encode_length, read_data
 
 INITIATE_REQUEST_TAG: Final = 0x01
 INITIATE_RESPONSE_TAG: Final = 0x08
@@ -589,101 +589,6 @@ class AccessSelection:
 
 SelectiveAccessDescriptor = AccessSelection
 """The standard's name for it."""
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureObjectDefinition:
-    """A capture object (Profile Generic): ``{class_id, logical_name, attribute_index,
-    data_index}``, as a range descriptor's restricting object and selected values use it."""
-
-    class_id: int
-    logical_name: Obis
-    attribute_index: int
-    data_index: int = 0
-
-    def to_data(self) -> Data:
-        return Data(
-            DataType.STRUCTURE,
-            [
-                Data(DataType.LONG_UNSIGNED, self.class_id),
-                Data(DataType.OCTET_STRING, self.logical_name.to_bytes()),
-                Data(DataType.INTEGER, self.attribute_index),
-                Data(DataType.LONG_UNSIGNED, self.data_index),
-            ],
-        )
-
-    @classmethod
-    def from_data(cls, data: Data) -> CaptureObjectDefinition:
-        items = _structure(data, 4, "capture object definition")
-        class_id = _member(items[0], DataType.LONG_UNSIGNED, "class_id")
-        name = _member(items[1], DataType.OCTET_STRING, "logical_name")
-        attribute = _member(items[2], DataType.INTEGER, "attribute_index")
-        index = _member(items[3], DataType.LONG_UNSIGNED, "data_index")
-        return cls(class_id, Obis.from_bytes(name), attribute, index)
-
-
-def _structure(data: Data, size: int, what: str) -> list[Data]:
-    if data.type is not DataType.STRUCTURE or len(data.value) != size:
-        raise DecodeError(f"{what} must be a structure of {size} elements")
-    items: list[Data] = data.value
-    return items
-
-
-def _member(data: Data, kind: DataType, name: str) -> Any:
-    if data.type is not kind:
-        raise DecodeError(f"{name} must be {kind.kebab}, got {data.type.kebab}")
-    return data.value
-
-
-@dataclass(frozen=True, slots=True)
-class RangeDescriptor:
-    """Selective access by range (access selector 1, Profile Generic attribute 2).
-
-    ``from_value``/``to_value`` are kept as Data (usually date-time octet strings, encoded
-    as ``09 0C …``), so the deviation the meter expects is exactly what is sent."""
-
-    SELECTOR: ClassVar[int] = 1
-
-    restricting_object: CaptureObjectDefinition
-    from_value: Data
-    to_value: Data
-    selected_values: tuple[CaptureObjectDefinition, ...] = ()
-
-    def to_access_selection(self) -> AccessSelection:
-        return AccessSelection(
-            self.SELECTOR,
-            Data(
-                DataType.STRUCTURE,
-                [
-                    self.restricting_object.to_data(),
-                    self.from_value,
-                    self.to_value,
-                    Data(DataType.ARRAY, [v.to_data() for v in self.selected_values]),
-                ],
-            ),
-        )
-
-    def encode(self) -> bytes:
-        """The access-selection body (selector + parameters)."""
-        return self.to_access_selection().encode()
-
-    @classmethod
-    def from_access_selection(cls, selection: AccessSelection) -> RangeDescriptor:
-        if selection.selector != cls.SELECTOR:
-            raise DecodeError(f"access selector {selection.selector} is not a range descriptor")
-        items = _structure(selection.parameters, 4, "range descriptor")
-        if items[3].type is not DataType.ARRAY:
-            raise DecodeError("selected_values must be an array")
-        return cls(
-            CaptureObjectDefinition.from_data(items[0]),
-            items[1],
-            items[2],
-            tuple(CaptureObjectDefinition.from_data(v) for v in items[3].value),
-        )
-
-    @classmethod
-    def decode(cls, data: bytes) -> RangeDescriptor:
-        return cls.from_access_selection(AccessSelection.decode(data))
 
 
 # ---------------------------------------------------------------------------- blocks

@@ -20,11 +20,12 @@ from enum import IntEnum
 from typing import Any, Final, TypeAlias, TypeVar
 
 from ..codecs.axdr import NUMERIC_TYPES, BitString, Data, DataType
-from ..codecs.xdlms import CaptureObjectDefinition
 from ..errors import DecodeError
 from ..obis import Obis
+from ._fields import elements, expect, fields
 from .clock import CosemDateTime
 from .objects import InterfaceClass, ObjectListElement, parse_object_list
+from .selective_access import CaptureObjectDefinition
 from .units import ScalerUnit
 
 Parser: TypeAlias = Callable[[Data], Any]
@@ -91,28 +92,6 @@ class CertificateInfo:
 
 
 # ---------------------------------------------------------------------------- field parsers
-
-
-def expect(data: Data, *types: DataType, what: str = "value") -> Any:
-    """``data.value`` when ``data`` has one of ``types``, else DecodeError."""
-    if data.type not in types:
-        expected = " or ".join(t.kebab for t in types)
-        raise DecodeError(f"{what} must be {expected}, got {data.type.kebab}")
-    return data.value
-
-
-def fields(data: Data, count: int, what: str) -> list[Data]:
-    """The members of a structure of exactly ``count`` elements."""
-    if data.type is not DataType.STRUCTURE or len(data.value) != count:
-        raise DecodeError(f"{what} must be a structure of {count} elements")
-    members: list[Data] = data.value
-    return members
-
-
-def elements(data: Data, what: str) -> list[Data]:
-    """The elements of an array (or of a compact-array, which decodes to the same)."""
-    items: list[Data] = expect(data, DataType.ARRAY, DataType.COMPACT_ARRAY, what=what)
-    return items
 
 
 def parse_obis(data: Data) -> Obis:

@@ -61,6 +61,7 @@ def load_targets() -> dict[str, Target]:
     from libdlms import security
     from libdlms.cli import describe as describe_module
     from libdlms.codecs import acse, axdr, gbt, hdlc, wrapper, xdlms
+    from libdlms.cosem import selective_access
     from libdlms.cosem.clock import CosemDateTime
     from libdlms.errors import DlmsError
     from libdlms.session.association import Association
@@ -125,7 +126,7 @@ def load_targets() -> dict[str, Target]:
         "xdlms.decode_apdu": xdlms.decode_apdu,
         "xdlms.decode_get_data_results": xdlms.decode_get_data_results,
         "xdlms.AccessSelection": xdlms.AccessSelection.decode,
-        "xdlms.RangeDescriptor": xdlms.RangeDescriptor.decode,
+        "selective_access.RangeDescriptor": selective_access.RangeDescriptor.decode,
         "session.Association": association,
         "wrapper.split_wrapper": wrapper.split_wrapper,
         "wrapper.WrapperReader": wrapper_stream,
@@ -150,6 +151,7 @@ def seeds() -> list[bytes]:
     """The published vectors, and one encoding of every APDU, frame and PDU we build."""
     from libdlms.codecs import acse, hdlc, wrapper, xdlms
     from libdlms.codecs.axdr import BitString, Data, DataType
+    from libdlms.cosem import selective_access
     from libdlms.obis import Obis
 
     from ..lib.vectors import load_vectors
@@ -171,8 +173,8 @@ def seeds() -> list[bytes]:
         ],
     )
     block = xdlms.DataBlockSA(False, 1, bytes(range(40)))
-    selection = xdlms.RangeDescriptor(
-        xdlms.CaptureObjectDefinition(8, Obis(0, 0, 1, 0, 0, 255), 2),
+    selection = selective_access.RangeDescriptor(
+        selective_access.CaptureObjectDefinition(8, Obis(0, 0, 1, 0, 0, 255), 2),
         Data(DataType.OCTET_STRING, bytes(12)),
         Data(DataType.OCTET_STRING, bytes(12)),
     ).encode()

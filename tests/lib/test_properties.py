@@ -46,6 +46,7 @@ from libdlms.codecs.wrapper import (
     WrapperReader,
     split_wrapper,
 )
+from libdlms.cosem import selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
@@ -540,7 +541,7 @@ def test_apdus_round_trip(family: str) -> None:
     check()
 
 
-capture_objects = st.builds(xdlms.CaptureObjectDefinition, u16, obis, int8, u16)
+capture_objects = st.builds(selective_access.CaptureObjectDefinition, u16, obis, int8, u16)
 date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataType.OCTET_STRING, v))
 
 
@@ -548,7 +549,7 @@ date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataTy
     attributes,
     st.builds(xdlms.AccessSelection, u8, small_data),
     st.builds(
-        xdlms.RangeDescriptor,
+        selective_access.RangeDescriptor,
         capture_objects,
         date_time_values,
         date_time_values,
@@ -558,12 +559,12 @@ date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataTy
 def test_selective_access_round_trips(
     descriptor: xdlms.AttributeDescriptor,
     selection: xdlms.AccessSelection,
-    by_range: xdlms.RangeDescriptor,
+    by_range: selective_access.RangeDescriptor,
 ) -> None:
     raw = selection.encode()
     assert _same_apdu(xdlms.AccessSelection.decode(raw), selection)
     body = by_range.encode()
-    assert xdlms.RangeDescriptor.decode(body) == by_range
+    assert selective_access.RangeDescriptor.decode(body) == by_range
     request = xdlms.GetRequestNormal(descriptor, 0xC1, body)
     assert xdlms.GetRequestNormal.decode(request.encode()) == request
 
@@ -722,7 +723,7 @@ DECODERS: dict[str, Callable[[bytes], Any]] = {
     "apdu": xdlms.decode_apdu,
     "get-data-results": xdlms.decode_get_data_results,
     "access-selection": xdlms.AccessSelection.decode,
-    "range-descriptor": xdlms.RangeDescriptor.decode,
+    "range-descriptor": selective_access.RangeDescriptor.decode,
     "wrapper": split_wrapper,
     "wrapper-stream": _wrapper_stream,
     "gbt": _gbt,

@@ -45,7 +45,6 @@ from libdlms.codecs.xdlms import (
     ActionResponseWithPblock,
     ActionResult,
     AttributeDescriptor,
-    CaptureObjectDefinition,
     DataAccessResult,
     DataBlockSA,
     DataNotification,
@@ -54,7 +53,6 @@ from libdlms.codecs.xdlms import (
     GeneralBlockTransfer,
     GetRequestWithList,
     MethodDescriptor,
-    RangeDescriptor,
     SetRequestNormal,
     SetRequestWithDatablock,
     SetRequestWithFirstDatablock,
@@ -68,6 +66,7 @@ from libdlms.codecs.xdlms import (
     decode_apdu,
 )
 from libdlms.cosem.clock import CosemDateTime
+from libdlms.cosem.selective_access import CaptureObjectDefinition, RangeDescriptor
 from libdlms.errors import DecodeError, EncodeError
 from libdlms.obis import Obis
 
