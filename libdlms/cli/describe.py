@@ -33,7 +33,7 @@ from typing import Any
 
 from ..codecs.acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
 from ..codecs.axdr import Data, decode_data
-from ..codecs.gbt import GbtReceiver, split_blocks
+from ..codecs.gbt import split_blocks
 from ..codecs.hdlc import FLAG, LLC_REQUEST, LLC_RESPONSE, Frame, FrameReader, FrameType
 from ..codecs.wrapper import looks_like_wrapper, split_wrapper
 from ..codecs.xdlms import (
@@ -103,6 +103,7 @@ from ..codecs.xdlms import (
 from ..cosem.clock import CosemDateTime
 from ..errors import ConfigurationError, DecipheringError, DecodeError, SecurityError
 from ..security import SecurityKeys, decipher_apdu, is_ciphered, parse_ciphered_apdu
+from ..session.gbt import GbtReceiver
 
 APDU_NAMES: dict[int, str] = dict(APDU_TAG_NAMES)
 

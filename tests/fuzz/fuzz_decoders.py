@@ -65,6 +65,7 @@ def load_targets() -> dict[str, Target]:
     from libdlms.cosem.clock import CosemDateTime
     from libdlms.errors import DlmsError
     from libdlms.session.association import Association
+    from libdlms.session.gbt import GbtReceiver
     from libdlms.session.link import HdlcLink
 
     keys = security.SecurityKeys(
@@ -94,7 +95,7 @@ def load_targets() -> dict[str, Target]:
         list(reader)
 
     def gbt_transfer(data: bytes) -> None:
-        receiver = gbt.GbtReceiver()
+        receiver = GbtReceiver()
         for block in gbt.split_blocks(data):
             receiver.receive(xdlms.GeneralBlockTransfer.decode(block))
             if receiver.ack_due:
@@ -130,7 +131,7 @@ def load_targets() -> dict[str, Target]:
         "session.Association": association,
         "wrapper.split_wrapper": wrapper.split_wrapper,
         "wrapper.WrapperReader": wrapper_stream,
-        "gbt.GbtReceiver": gbt_transfer,
+        "session.GbtReceiver": gbt_transfer,
         "security.parse_ciphered_apdu": security.parse_ciphered_apdu,
         "security.decipher_apdu": decipher,
         "cosem.CosemDateTime": date_time,

@@ -31,7 +31,7 @@ from libdlms.codecs.axdr import (
     encode_data,
     encode_length,
 )
-from libdlms.codecs.gbt import GbtReceiver, split_blocks
+from libdlms.codecs.gbt import split_blocks
 from libdlms.codecs.hdlc import (
     Frame,
     FrameReader,
@@ -50,6 +50,7 @@ from libdlms.cosem import selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
+from libdlms.session.gbt import GbtReceiver
 
 settings.register_profile(
     "default",

@@ -15,7 +15,6 @@ import pytest
 from libdlms.cli.describe import describe
 from libdlms.codecs import xdlms
 from libdlms.codecs.axdr import Data, DataType
-from libdlms.codecs.gbt import GbtReceiver
 from libdlms.codecs.hdlc import (
     LLC_RESPONSE,
     FrameType,
@@ -67,8 +66,9 @@ from libdlms.codecs.xdlms import (
 )
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.cosem.selective_access import CaptureObjectDefinition, RangeDescriptor
-from libdlms.errors import DecodeError, EncodeError
+from libdlms.errors import ConfigurationError, DecodeError, EncodeError
 from libdlms.obis import Obis
+from libdlms.session.gbt import GbtReceiver
 
 from .vectors import load_vectors
 
@@ -547,7 +547,7 @@ def test_gbt_receiver_refuses_inconsistent_blocks(
 
 
 def test_gbt_receiver_window_bounds() -> None:
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(ConfigurationError, match="window"):
         GbtReceiver(window=0)
 
 
