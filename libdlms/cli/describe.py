@@ -33,7 +33,6 @@ from typing import Any
 
 from ..codecs.acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
 from ..codecs.axdr import Data, decode_data
-from ..codecs.gbt import split_blocks
 from ..codecs.hdlc import FLAG, LLC_REQUEST, LLC_RESPONSE, Frame, FrameReader, FrameType
 from ..codecs.wrapper import looks_like_wrapper, split_wrapper
 from ..codecs.xdlms import (
@@ -99,6 +98,7 @@ from ..codecs.xdlms import (
     decode_get_response,
     decode_set_request,
     decode_set_response,
+    split_blocks,
 )
 from ..cosem.clock import CosemDateTime
 from ..errors import ConfigurationError, DecipheringError, DecodeError, SecurityError

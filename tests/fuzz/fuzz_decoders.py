@@ -60,7 +60,7 @@ def load_targets() -> dict[str, Target]:
     """Import the library (inside atheris' instrumentation when it is active)."""
     from libdlms import security
     from libdlms.cli import describe as describe_module
-    from libdlms.codecs import acse, axdr, gbt, hdlc, wrapper, xdlms
+    from libdlms.codecs import acse, axdr, hdlc, wrapper, xdlms
     from libdlms.cosem import selective_access
     from libdlms.cosem.clock import CosemDateTime
     from libdlms.errors import DlmsError
@@ -96,7 +96,7 @@ def load_targets() -> dict[str, Target]:
 
     def gbt_transfer(data: bytes) -> None:
         receiver = GbtReceiver()
-        for block in gbt.split_blocks(data):
+        for block in xdlms.split_blocks(data):
             receiver.receive(xdlms.GeneralBlockTransfer.decode(block))
             if receiver.ack_due:
                 receiver.ack()

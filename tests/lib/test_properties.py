@@ -31,7 +31,6 @@ from libdlms.codecs.axdr import (
     encode_data,
     encode_length,
 )
-from libdlms.codecs.gbt import split_blocks
 from libdlms.codecs.hdlc import (
     Frame,
     FrameReader,
@@ -588,7 +587,7 @@ def test_gbt_reassembles_any_order_of_blocks(apdu: bytes, size: int, window: int
         for n, chunk in enumerate(chunks, start=1)
     ]
     stream = b"".join(block.encode() for block in sent)
-    assert [xdlms.GeneralBlockTransfer.decode(b) for b in split_blocks(stream)] == sent
+    assert [xdlms.GeneralBlockTransfer.decode(b) for b in xdlms.split_blocks(stream)] == sent
     order = sent + rng.sample(sent, k=min(3, len(sent)))  # with some duplicates
     rng.shuffle(order)
     receiver = GbtReceiver(window=window)
@@ -706,7 +705,7 @@ def _wrapper_stream(data: bytes) -> None:
 
 def _gbt(data: bytes) -> None:
     receiver = GbtReceiver()
-    for block in split_blocks(data):
+    for block in xdlms.split_blocks(data):
         receiver.receive(xdlms.GeneralBlockTransfer.decode(block))
 
 
