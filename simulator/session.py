@@ -55,7 +55,7 @@ from libdlms.codecs.xdlms import (
     decode_get_request,
     encode_get_data_results,
 )
-from libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
+from libdlms.cosem.interface_classes import ASSOCIATION_LN, InterfaceClass
 from libdlms.errors import DecodeError, SecurityError
 from libdlms.security import (
     InvocationCounter,

@@ -24,16 +24,16 @@ from ..codecs.xdlms import (
 )
 from ..cosem.clock import CosemDateTime
 from ..cosem.interface_classes import (
+    CaptureObjectDefinition,
+    InterfaceClass,
     parse_attribute,
     parse_date_time,
     parse_scaler_unit,
     scaler_unit_attribute,
 )
-from ..cosem.objects import InterfaceClass
 from ..cosem.profile import Profile, parse_profile
 from ..cosem.selective_access import (
     CLOCK,
-    CaptureObjectDefinition,
     EntryDescriptor,
     date_time_bound,
     range_descriptor,

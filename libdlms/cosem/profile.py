@@ -29,12 +29,12 @@ from ._fields import expect
 from .clock import CLOCK_STATUS_DST, CosemDateTime
 from .interface_classes import (
     NUMERIC_TYPES,
+    CaptureObjectDefinition,
+    InterfaceClass,
     parse_buffer_rows,
     parse_capture_objects,
     scaler_unit_attribute,
 )
-from .objects import InterfaceClass
-from .selective_access import CaptureObjectDefinition
 from .units import ScalerUnit
 
 UTC: Final = dt.UTC

@@ -12,8 +12,8 @@ By entry (selector 2)
     ``{from_entry, to_entry, from_selected_value, to_selected_value}``, entries and columns
     counted from 1, and 0 meaning "up to the last".
 
-Both select columns by capture object definition, the element of Profile Generic
-attribute 3 (``capture_objects``).
+Both select columns by capture object definition (``interface_classes.
+CaptureObjectDefinition``, the element of Profile Generic attribute 3).
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ from ..errors import DecodeError, EncodeError
 from ..obis import Obis
 from ._fields import expect, fields
 from .clock import CLOCK_STATUS_DST, CosemDateTime
-from .objects import InterfaceClass
+from .interface_classes import CaptureObjectDefinition, InterfaceClass
 
 CLOCK: Final = Obis(0, 0, 1, 0, 0, 255)
 
 __all__ = [
     "CLOCK",
     "CLOCK_COLUMN",
-    "CaptureObjectDefinition",
     "EntryDescriptor",
     "RangeDescriptor",
     "date_time_bound",
@@ -44,37 +43,6 @@ __all__ = [
     "range_descriptor",
     "range_selection",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureObjectDefinition:
-    """A capture object (Profile Generic): ``{class_id, logical_name, attribute_index,
-    data_index}``, as a range descriptor's restricting object and selected values use it."""
-
-    class_id: int
-    logical_name: Obis
-    attribute_index: int
-    data_index: int = 0
-
-    def to_data(self) -> Data:
-        return Data(
-            DataType.STRUCTURE,
-            [
-                Data(DataType.LONG_UNSIGNED, self.class_id),
-                Data(DataType.OCTET_STRING, self.logical_name.to_bytes()),
-                Data(DataType.INTEGER, self.attribute_index),
-                Data(DataType.LONG_UNSIGNED, self.data_index),
-            ],
-        )
-
-    @classmethod
-    def from_data(cls, data: Data) -> CaptureObjectDefinition:
-        items = fields(data, 4, "capture object definition")
-        class_id = expect(items[0], DataType.LONG_UNSIGNED, what="class_id")
-        name = expect(items[1], DataType.OCTET_STRING, what="logical_name")
-        attribute = expect(items[2], DataType.INTEGER, what="attribute_index")
-        index = expect(items[3], DataType.LONG_UNSIGNED, what="data_index")
-        return cls(class_id, Obis.from_bytes(name), attribute, index)
 
 
 CLOCK_COLUMN: Final = CaptureObjectDefinition(InterfaceClass.CLOCK, CLOCK, 2, 0)

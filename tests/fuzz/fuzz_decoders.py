@@ -152,7 +152,7 @@ def seeds() -> list[bytes]:
     """The published vectors, and one encoding of every APDU, frame and PDU we build."""
     from libdlms.codecs import acse, hdlc, wrapper, xdlms
     from libdlms.codecs.axdr import BitString, Data, DataType
-    from libdlms.cosem import selective_access
+    from libdlms.cosem import interface_classes, selective_access
     from libdlms.obis import Obis
 
     from ..lib.vectors import load_vectors
@@ -175,7 +175,7 @@ def seeds() -> list[bytes]:
     )
     block = xdlms.DataBlockSA(False, 1, bytes(range(40)))
     selection = selective_access.RangeDescriptor(
-        selective_access.CaptureObjectDefinition(8, Obis(0, 0, 1, 0, 0, 255), 2),
+        interface_classes.CaptureObjectDefinition(8, Obis(0, 0, 1, 0, 0, 255), 2),
         Data(DataType.OCTET_STRING, bytes(12)),
         Data(DataType.OCTET_STRING, bytes(12)),
     ).encode()

@@ -30,17 +30,17 @@ from libdlms.cosem.interface_classes import (
     CLASSES,
     AssociatedPartners,
     AssociationStatus,
+    CaptureObjectDefinition,
     CertificateInfo,
+    ObjectListElement,
     SortMethod,
     XdlmsContextInfo,
     parse_attribute,
     scaler_unit_attribute,
 )
-from libdlms.cosem.objects import ObjectListElement
 from libdlms.cosem.profile import parse_profile, to_timestamp
 from libdlms.cosem.selective_access import (
     CLOCK_COLUMN,
-    CaptureObjectDefinition,
     EntryDescriptor,
     RangeDescriptor,
     date_time_bound,

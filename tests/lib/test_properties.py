@@ -45,7 +45,7 @@ from libdlms.codecs.wrapper import (
     WrapperReader,
     split_wrapper,
 )
-from libdlms.cosem import selective_access
+from libdlms.cosem import interface_classes, selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
@@ -541,7 +541,7 @@ def test_apdus_round_trip(family: str) -> None:
     check()
 
 
-capture_objects = st.builds(selective_access.CaptureObjectDefinition, u16, obis, int8, u16)
+capture_objects = st.builds(interface_classes.CaptureObjectDefinition, u16, obis, int8, u16)
 date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataType.OCTET_STRING, v))
 
 

@@ -12,7 +12,7 @@ from libdlms.codecs import acse, xdlms
 from libdlms.codecs.axdr import Data, DataType, decode_data, encode_data
 from libdlms.codecs.hdlc import FrameReader, decode_frame, encode_frame
 from libdlms.codecs.wrapper import WrapperHeader
-from libdlms.cosem import selective_access
+from libdlms.cosem import interface_classes, selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.obis import Obis
 
@@ -150,7 +150,7 @@ def test_xdlms_vector(vector: dict[str, Any]) -> None:
     if vector["id"] == "xdlms-range-descriptor-body-tz":
         # An access-selection body: selector 1 (range_descriptor) and its structure.
         descriptor = selective_access.RangeDescriptor.decode(raw)
-        assert descriptor.restricting_object == selective_access.CaptureObjectDefinition(
+        assert descriptor.restricting_object == interface_classes.CaptureObjectDefinition(
             8, Obis.parse("0-0:1.0.0*255"), 2, 0
         )
         assert CosemDateTime.from_bytes(descriptor.from_value.value).deviation == -120

@@ -65,7 +65,8 @@ from libdlms.codecs.xdlms import (
     decode_apdu,
 )
 from libdlms.cosem.clock import CosemDateTime
-from libdlms.cosem.selective_access import CaptureObjectDefinition, RangeDescriptor
+from libdlms.cosem.interface_classes import CaptureObjectDefinition
+from libdlms.cosem.selective_access import RangeDescriptor
 from libdlms.errors import ConfigurationError, DecodeError, EncodeError
 from libdlms.obis import Obis
 from libdlms.session.gbt import GbtReceiver
