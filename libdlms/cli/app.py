@@ -30,8 +30,8 @@ from ..cosem.clock import CosemDateTime
 from ..errors import DecodeError, DlmsError, NoLinkError
 from ..obis import Obis
 from ..security import SecurityKeys, SecurityPolicy
+from ..translator import KINDS, describe
 from ..transport import SerialTransport
-from .describe import describe
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
 SERIAL_NUMBER = Obis(0, 0, 96, 1, 0, 255)
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument(
         "--as",
         dest="kind",
-        choices=("auto", "hdlc", "wrapper", "apdu", "data", "iec"),
+        choices=KINDS,
         default="auto",
     )
     decode.add_argument("--ek")

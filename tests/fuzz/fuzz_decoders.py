@@ -59,7 +59,6 @@ class Timeout(Exception):  # reported, never caught as a DlmsError
 def load_targets() -> dict[str, Target]:
     """Import the library (inside atheris' instrumentation when it is active)."""
     from libdlms import security
-    from libdlms.cli import describe as describe_module
     from libdlms.codecs import acse, axdr, hdlc, wrapper, xdlms
     from libdlms.cosem import selective_access
     from libdlms.cosem.clock import CosemDateTime
@@ -67,6 +66,7 @@ def load_targets() -> dict[str, Target]:
     from libdlms.session.association import Association
     from libdlms.session.gbt import GbtReceiver
     from libdlms.session.link import HdlcLink
+    from libdlms.translator import describe
 
     keys = security.SecurityKeys(
         bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
@@ -110,9 +110,9 @@ def load_targets() -> dict[str, Target]:
     def translator(data: bytes) -> None:
         for kind in ("auto", "hdlc", "wrapper", "apdu", "data", "iec"):
             with contextlib.suppress(DlmsError):
-                describe_module.describe(data, kind)
+                describe(data, kind)
         with contextlib.suppress(DlmsError):
-            describe_module.describe(data, keys=keys, system_title=system_title)
+            describe(data, keys=keys, system_title=system_title)
 
     return {
         "hdlc.decode_frame": hdlc.decode_frame,
@@ -135,7 +135,7 @@ def load_targets() -> dict[str, Target]:
         "security.parse_ciphered_apdu": security.parse_ciphered_apdu,
         "security.decipher_apdu": decipher,
         "cosem.CosemDateTime": date_time,
-        "cli.describe": translator,
+        "translator.describe": translator,
     }
 
 

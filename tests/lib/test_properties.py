@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from libdlms.cli.describe import describe
 from libdlms.codecs import acse, xdlms
 from libdlms.codecs.axdr import (
     BitString,
@@ -50,6 +49,7 @@ from libdlms.cosem.clock import CosemDateTime
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
 from libdlms.session.gbt import GbtReceiver
+from libdlms.translator import describe
 
 settings.register_profile(
     "default",

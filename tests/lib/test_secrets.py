@@ -9,13 +9,13 @@ import logging
 import pytest
 
 from libdlms import AttributeDescriptor
-from libdlms.cli.describe import describe
 from libdlms.client import ClientSettings, DlmsClient, MeterReader
 from libdlms.codecs.acse import Mechanism
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys
 from libdlms.session.association import AssociationSettings
+from libdlms.translator import describe
 from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
 from simulator.session import ServerSettings

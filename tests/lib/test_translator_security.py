@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from libdlms.cli.describe import describe
 from libdlms.security import SecurityKeys
+from libdlms.translator import describe
 
 from .vectors import load_vectors
 

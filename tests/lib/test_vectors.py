@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from libdlms.cli.describe import describe_iec
 from libdlms.codecs import acse, xdlms
 from libdlms.codecs.axdr import Data, DataType, decode_data, encode_data
 from libdlms.codecs.hdlc import FrameReader, decode_frame, encode_frame
@@ -15,6 +14,7 @@ from libdlms.codecs.wrapper import WrapperHeader
 from libdlms.cosem import interface_classes, selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.obis import Obis
+from libdlms.translator import describe_iec
 
 from .vectors import load_vectors
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from libdlms.cli.describe import describe
 from libdlms.codecs import xdlms
 from libdlms.codecs.axdr import Data, DataType
 from libdlms.codecs.hdlc import (
@@ -70,6 +69,7 @@ from libdlms.cosem.selective_access import RangeDescriptor
 from libdlms.errors import ConfigurationError, DecodeError, EncodeError
 from libdlms.obis import Obis
 from libdlms.session.gbt import GbtReceiver
+from libdlms.translator import describe
 
 from .vectors import load_vectors
 

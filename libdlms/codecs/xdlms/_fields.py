@@ -103,7 +103,8 @@ class ServiceApdu:
     the body the subclass encodes. ``NAME`` is the class name in kebab case, the standard's
     name (``GetRequestNormal``: ``get-request-normal``).
 
-    ``decode`` takes any APDU of the service and checks that it is this alternative."""
+    ``decode`` takes any APDU of the service and checks that it is this alternative;
+    ``to_json`` gives the translator's form, the head first, then the subclass's fields."""
 
     __slots__ = ()
     TAG: ClassVar[int]
@@ -121,6 +122,13 @@ class ServiceApdu:
         return head + _uint(self.invoke_id_and_priority, 1, "invoke-id-and-priority") + self.body()
 
     def body(self) -> bytes:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        head = {"invoke_id_and_priority": self.invoke_id_and_priority, "tag": self.NAME}
+        return head | self.fields_json()
+
+    def fields_json(self) -> dict[str, Any]:
         raise NotImplementedError
 
 
@@ -145,6 +153,13 @@ class DataBlockSA:
             + _uint(self.block_number, 4, "block number")
             + _octet_string(self.raw_data)
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_block": self.last_block,
+            "block_number": self.block_number,
+            "raw_data": self.raw_data.hex(),
+        }
 
     @classmethod
     def read(cls, reader: Reader) -> DataBlockSA:

@@ -7,7 +7,7 @@ selective access."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self, TypeAlias
+from typing import Any, Self, TypeAlias
 
 from ...errors import DecodeError
 from ..axdr import Data, Reader, encode_data, read_data
@@ -28,6 +28,8 @@ from .results import (
     GetDataResult,
     _encode_get_data_result,
     _read_get_data_result,
+    action_result_name,
+    get_data_result_json,
 )
 from .tags import ACTION_REQUEST_TAG, ACTION_RESPONSE_TAG
 
@@ -64,6 +66,10 @@ class ActionRequestNormal(_ActionRequest):
     def body(self) -> bytes:
         return self.descriptor.encode() + _encode_optional_data(self.parameters)
 
+    def fields_json(self) -> dict[str, Any]:
+        parameters = None if self.parameters is None else self.parameters.to_json()
+        return {"method": str(self.descriptor), "parameters": parameters}
+
 
 @dataclass(frozen=True, slots=True)
 class ActionRequestNextPblock(_ActionRequest):
@@ -76,6 +82,9 @@ class ActionRequestNextPblock(_ActionRequest):
 
     def body(self) -> bytes:
         return _uint(self.block_number, 4, "block number")
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"block_number": self.block_number}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,12 @@ class ActionRequestWithList(_ActionRequest):
             self.parameters, encode_data
         )
 
+    def fields_json(self) -> dict[str, Any]:
+        return {
+            "methods": [str(d) for d in self.descriptors],
+            "parameters": [p.to_json() for p in self.parameters],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ActionRequestWithFirstPblock(_ActionRequest):
@@ -102,6 +117,9 @@ class ActionRequestWithFirstPblock(_ActionRequest):
 
     def body(self) -> bytes:
         return self.descriptor.encode() + self.pblock.encode()
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"method": str(self.descriptor)} | self.pblock.to_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +133,9 @@ class ActionRequestWithListAndFirstPblock(_ActionRequest):
     def body(self) -> bytes:
         return _sequence(self.descriptors, MethodDescriptor.encode) + self.pblock.encode()
 
+    def fields_json(self) -> dict[str, Any]:
+        return {"methods": [str(d) for d in self.descriptors]} | self.pblock.to_json()
+
 
 @dataclass(frozen=True, slots=True)
 class ActionRequestWithPblock(_ActionRequest):
@@ -125,6 +146,9 @@ class ActionRequestWithPblock(_ActionRequest):
 
     def body(self) -> bytes:
         return self.pblock.encode()
+
+    def fields_json(self) -> dict[str, Any]:
+        return self.pblock.to_json()
 
 
 ActionRequest: TypeAlias = (
@@ -177,6 +201,13 @@ class ActionResponseWithOptionalData:
             return out + b"\x00"
         return out + b"\x01" + _encode_get_data_result(self.return_parameters)
 
+    def to_json(self) -> dict[str, Any]:
+        parameters = self.return_parameters
+        return {
+            "result": action_result_name(self.result),
+            "return_parameters": None if parameters is None else get_data_result_json(parameters),
+        }
+
     @classmethod
     def read(cls, reader: Reader) -> ActionResponseWithOptionalData:
         result = ActionResult.parse(reader.byte())
@@ -204,7 +235,13 @@ class ActionResponseNormal(_ActionResponse):
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
 
     def body(self) -> bytes:
-        return ActionResponseWithOptionalData(self.result, self.return_parameters).encode()
+        return self._single().encode()
+
+    def fields_json(self) -> dict[str, Any]:
+        return self._single().to_json()
+
+    def _single(self) -> ActionResponseWithOptionalData:
+        return ActionResponseWithOptionalData(self.result, self.return_parameters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +254,9 @@ class ActionResponseWithPblock(_ActionResponse):
     def body(self) -> bytes:
         return self.pblock.encode()
 
+    def fields_json(self) -> dict[str, Any]:
+        return self.pblock.to_json()
+
 
 @dataclass(frozen=True, slots=True)
 class ActionResponseWithList(_ActionResponse):
@@ -227,6 +267,9 @@ class ActionResponseWithList(_ActionResponse):
 
     def body(self) -> bytes:
         return _sequence(self.responses, ActionResponseWithOptionalData.encode)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"responses": [r.to_json() for r in self.responses]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +283,9 @@ class ActionResponseNextPblock(_ActionResponse):
 
     def body(self) -> bytes:
         return _uint(self.block_number, 4, "block number")
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"block_number": self.block_number}
 
 
 ActionResponse: TypeAlias = (

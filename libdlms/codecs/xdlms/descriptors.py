@@ -6,7 +6,7 @@ Profile Generic is ``cosem.selective_access``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from ...errors import DecodeError, EncodeError
 from ...obis import Obis
@@ -144,6 +144,19 @@ class AccessSelection:
         return cls(selector, parameters)
 
 
+def access_selection_json(raw: bytes | None) -> dict[str, Any]:
+    """The selective access of a descriptor: raw hex, selector and parameters (nothing
+    when there is none)."""
+    if raw is None:
+        return {}
+    selection = AccessSelection.decode(raw)
+    return {
+        "access_selection": raw.hex(),
+        "access_selector": selection.selector,
+        "access_parameters": selection.parameters.to_json(),
+    }
+
+
 class WithSelections:
     """The list alternatives of GET and SET, which name attributes with their selective
     access: ``access_selections`` is empty when no attribute is accessed selectively, else
@@ -156,6 +169,13 @@ class WithSelections:
     def __post_init__(self) -> None:
         normalised = _normalise_selections(len(self.descriptors), self.access_selections)
         object.__setattr__(self, "access_selections", normalised)
+
+    def _descriptors_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"attributes": [str(d) for d in self.descriptors]}
+        if self.access_selections:
+            selections = [access_selection_json(s) or None for s in self.access_selections]
+            out["access_selections"] = selections
+        return out
 
     def _encode_descriptors(self) -> bytes:
         """SEQUENCE OF Cosem-Attribute-Descriptor-With-Selection."""

@@ -6,7 +6,7 @@ Collecting the blocks of a transfer (windows, acknowledgements) is state:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from ...errors import DecodeError, EncodeError
 from ..axdr import Reader
@@ -48,6 +48,16 @@ class GeneralBlockTransfer:
             + _uint(self.block_number_ack, 2, "block number ack")
             + _octet_string(self.block_data)
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_block": self.last_block,
+            "streaming": self.streaming,
+            "window": self.window,
+            "block_number": self.block_number,
+            "block_number_ack": self.block_number_ack,
+            "block_data": self.block_data.hex(),
+        }
 
     @classmethod
     def decode(cls, data: bytes) -> GeneralBlockTransfer:

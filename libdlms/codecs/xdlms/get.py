@@ -5,7 +5,7 @@ byte: only the joined whole is decoded (``decode_get_data_results`` for a with-l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self, TypeAlias
+from typing import Any, Self, TypeAlias
 
 from ...errors import DecodeError
 from ..axdr import Reader
@@ -27,12 +27,15 @@ from .descriptors import (
     _encode_access_selection,
     _read_access_selection,
     _read_descriptors_with_selection,
+    access_selection_json,
 )
 from .results import (
     DataAccessResult,
     GetDataResult,
     _encode_get_data_result,
     _read_get_data_result,
+    data_access_result_name,
+    get_data_result_json,
 )
 from .tags import GET_REQUEST_TAG, GET_RESPONSE_TAG
 
@@ -57,6 +60,9 @@ class GetRequestNormal(_GetRequest):
     def body(self) -> bytes:
         return self.descriptor.encode() + _encode_access_selection(self.access_selection)
 
+    def fields_json(self) -> dict[str, Any]:
+        return {"attribute": str(self.descriptor)} | access_selection_json(self.access_selection)
+
 
 @dataclass(frozen=True, slots=True)
 class GetRequestNext(_GetRequest):
@@ -67,6 +73,9 @@ class GetRequestNext(_GetRequest):
 
     def body(self) -> bytes:
         return _uint(self.block_number, 4, "block number")
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"block_number": self.block_number}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,9 @@ class GetRequestWithList(WithSelections, _GetRequest):
 
     def body(self) -> bytes:
         return self._encode_descriptors()
+
+    def fields_json(self) -> dict[str, Any]:
+        return self._descriptors_json()
 
 
 GetRequest: TypeAlias = GetRequestNormal | GetRequestNext | GetRequestWithList
@@ -121,6 +133,9 @@ class GetResponseNormal(_GetResponse):
     def body(self) -> bytes:
         return _encode_get_data_result(self.result)
 
+    def fields_json(self) -> dict[str, Any]:
+        return get_data_result_json(self.result)
+
 
 @dataclass(frozen=True, slots=True)
 class GetResponseWithDatablock(_GetResponse):
@@ -140,6 +155,12 @@ class GetResponseWithDatablock(_GetResponse):
             return out + b"\x00" + _octet_string(self.raw_data)
         return out + b"\x01" + _uint(int(self.raw_data), 1, "data-access-result")
 
+    def fields_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"last_block": self.last_block, "block_number": self.block_number}
+        if isinstance(self.raw_data, bytes):
+            return out | {"raw_data": self.raw_data.hex()}
+        return out | {"data_access_result": data_access_result_name(self.raw_data)}
+
 
 @dataclass(frozen=True, slots=True)
 class GetResponseWithList(_GetResponse):
@@ -150,6 +171,9 @@ class GetResponseWithList(_GetResponse):
 
     def body(self) -> bytes:
         return encode_get_data_results(self.results)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"results": [get_data_result_json(r) for r in self.results]}
 
 
 def encode_get_data_results(results: tuple[GetDataResult, ...]) -> bytes:

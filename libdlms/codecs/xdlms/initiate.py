@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import Final
+from typing import Any, Final
 
 from ...errors import DecodeError
 from ..axdr import Reader
@@ -92,6 +92,15 @@ class InitiateRequest:
         out += _uint(self.client_max_receive_pdu_size, 2, "client max receive PDU size")
         return out
 
+    def to_json(self) -> dict[str, Any]:
+        """The dedicated key is key material: shown as present or not, never as bytes."""
+        return {
+            "dlms_version": self.dlms_version,
+            "conformance": f"{int(self.conformance):06x}",
+            "client_max_receive_pdu_size": self.client_max_receive_pdu_size,
+            "dedicated_key": self.dedicated_key is not None,
+        }
+
     @classmethod
     def decode(cls, data: bytes) -> InitiateRequest:
         reader = Reader(data)
@@ -126,6 +135,14 @@ class InitiateResponse:
         out += _uint(self.server_max_receive_pdu_size, 2, "server max receive PDU size")
         out += _uint(self.vaa_name, 2, "VAA name")
         return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dlms_version": self.dlms_version,
+            "conformance": f"{int(self.conformance):06x}",
+            "server_max_receive_pdu_size": self.server_max_receive_pdu_size,
+            "vaa_name": self.vaa_name,
+        }
 
     @classmethod
     def decode(cls, data: bytes) -> InitiateResponse:

@@ -5,6 +5,7 @@ value, when it changed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import DecodeError, EncodeError
 from ..axdr import Data, Reader, encode_data, read_data
@@ -46,6 +47,16 @@ class DataNotification:
         reader.expect_end()
         return cls(long_invoke_id, date_time, body)
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "long_invoke_id": self.long_invoke_id_and_priority,
+            "invoke_id": self.invoke_id,
+            "confirmed": self.confirmed,
+            "high_priority": self.high_priority,
+            "date_time": None if self.date_time is None else self.date_time.hex(),
+            "body": self.body.to_json(),
+        }
+
     # Long-Invoke-Id-And-Priority: bits 0-23 invoke id, 28 self-descriptive,
     # 29 processing option (break on error), 30 service class (confirmed), 31 priority (high).
     @property
@@ -86,6 +97,13 @@ class EventNotificationRequest:
             + self.descriptor.encode()
             + encode_data(self.value)
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": None if self.time is None else self.time.hex(),
+            "attribute": str(self.descriptor),
+            "value": self.value.to_json(),
+        }
 
     @classmethod
     def decode(cls, data: bytes) -> EventNotificationRequest:

@@ -4,7 +4,7 @@ data-access-result) that GET responses and ACTION return parameters carry."""
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from ...errors import DecodeError
 from ..axdr import Data, Reader, encode_data, read_data
@@ -59,6 +59,13 @@ def data_access_result_name(value: DataAccessResult | int) -> str:
 
 def action_result_name(value: ActionResult | int) -> str:
     return code_name(ActionResult, value, "action-result")
+
+
+def get_data_result_json(result: GetDataResult) -> dict[str, Any]:
+    """``{"data": <value>}`` or ``{"data_access_result": "<name>"}``."""
+    if isinstance(result, Data):
+        return {"data": result.to_json()}
+    return {"data_access_result": data_access_result_name(result)}
 
 
 def _encode_get_data_result(result: GetDataResult) -> bytes:

@@ -5,6 +5,7 @@ InitiateRequest). Each gives the library error a client raises for it (``to_erro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import (
     DecipheringRefused,
@@ -82,6 +83,14 @@ class ExceptionResponse:
             text += f" (expected invocation counter {self.invocation_counter})"
         return text
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state_error": self.state_error_name,
+            "service_error": self.service_error_name,
+            "invocation_counter": self.invocation_counter,
+            "error": str(self),
+        }
+
     def to_error(self) -> ServiceError:
         """The error a client raises for this answer, carrying its codes."""
         kind: type[ServiceError] = ServiceError
@@ -129,6 +138,9 @@ class ConfirmedServiceError:
             }
             return f"initiate error: {initiate.get(self.error, self.error)}"
         return f"confirmed-service-error {self.service}/{self.error_class}/{self.error}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": str(self)}
 
     def to_error(self) -> ServiceError:
         """The error a client raises for this answer, carrying its codes."""

@@ -6,7 +6,7 @@ its encoding; the meter acknowledges each block."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self, TypeAlias
+from typing import Any, Self, TypeAlias
 
 from ...errors import DecodeError
 from ..axdr import Data, Reader, encode_data, read_data
@@ -26,8 +26,9 @@ from .descriptors import (
     _encode_access_selection,
     _read_access_selection,
     _read_descriptors_with_selection,
+    access_selection_json,
 )
-from .results import AccessResult, DataAccessResult
+from .results import AccessResult, DataAccessResult, data_access_result_name
 from .tags import SET_REQUEST_TAG, SET_RESPONSE_TAG
 
 
@@ -56,6 +57,13 @@ class SetRequestNormal(_SetRequest):
             + encode_data(self.value)
         )
 
+    def fields_json(self) -> dict[str, Any]:
+        return (
+            {"attribute": str(self.descriptor)}
+            | access_selection_json(self.access_selection)
+            | {"value": self.value.to_json()}
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SetRequestWithFirstDatablock(_SetRequest):
@@ -75,6 +83,13 @@ class SetRequestWithFirstDatablock(_SetRequest):
             + self.datablock.encode()
         )
 
+    def fields_json(self) -> dict[str, Any]:
+        return (
+            {"attribute": str(self.descriptor)}
+            | access_selection_json(self.access_selection)
+            | self.datablock.to_json()
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SetRequestWithDatablock(_SetRequest):
@@ -85,6 +100,9 @@ class SetRequestWithDatablock(_SetRequest):
 
     def body(self) -> bytes:
         return self.datablock.encode()
+
+    def fields_json(self) -> dict[str, Any]:
+        return self.datablock.to_json()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +117,9 @@ class SetRequestWithList(WithSelections, _SetRequest):
     def body(self) -> bytes:
         return self._encode_descriptors() + _sequence(self.values, encode_data)
 
+    def fields_json(self) -> dict[str, Any]:
+        return self._descriptors_json() | {"values": [v.to_json() for v in self.values]}
+
 
 @dataclass(frozen=True, slots=True)
 class SetRequestWithListAndFirstDatablock(WithSelections, _SetRequest):
@@ -111,6 +132,9 @@ class SetRequestWithListAndFirstDatablock(WithSelections, _SetRequest):
 
     def body(self) -> bytes:
         return self._encode_descriptors() + self.datablock.encode()
+
+    def fields_json(self) -> dict[str, Any]:
+        return self._descriptors_json() | self.datablock.to_json()
 
 
 SetRequest: TypeAlias = (
@@ -179,6 +203,9 @@ class SetResponseNormal(_SetResponse):
     def body(self) -> bytes:
         return _encode_result(self.result)
 
+    def fields_json(self) -> dict[str, Any]:
+        return {"result": data_access_result_name(self.result)}
+
 
 @dataclass(frozen=True, slots=True)
 class SetResponseDatablock(_SetResponse):
@@ -192,6 +219,9 @@ class SetResponseDatablock(_SetResponse):
     def body(self) -> bytes:
         return _uint(self.block_number, 4, "block number")
 
+    def fields_json(self) -> dict[str, Any]:
+        return {"block_number": self.block_number}
+
 
 @dataclass(frozen=True, slots=True)
 class SetResponseLastDatablock(_SetResponse):
@@ -203,6 +233,9 @@ class SetResponseLastDatablock(_SetResponse):
 
     def body(self) -> bytes:
         return _encode_result(self.result) + _uint(self.block_number, 4, "block number")
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"result": data_access_result_name(self.result), "block_number": self.block_number}
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +249,10 @@ class SetResponseLastDatablockWithList(_SetResponse):
     def body(self) -> bytes:
         return _sequence(self.results, _encode_result) + _uint(self.block_number, 4, "block number")
 
+    def fields_json(self) -> dict[str, Any]:
+        results = [data_access_result_name(r) for r in self.results]
+        return {"results": results, "block_number": self.block_number}
+
 
 @dataclass(frozen=True, slots=True)
 class SetResponseWithList(_SetResponse):
@@ -226,6 +263,9 @@ class SetResponseWithList(_SetResponse):
 
     def body(self) -> bytes:
         return _sequence(self.results, _encode_result)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"results": [data_access_result_name(r) for r in self.results]}
 
 
 SetResponse: TypeAlias = (
