@@ -91,6 +91,12 @@ def _describe_ciphered(apdu: bytes, context: DescribeContext) -> dict[str, Any]:
         out["system_title"] = parsed.system_title.hex()
     if context.keys is None:
         return out
+    if parsed.dedicated and context.keys.dedicated_key is None:
+        out["decipher_error"] = (
+            f"{parsed.name} needs the dedicated key: give it (--dk), "
+            "or decode it after the AARQ that carries it"
+        )
+        return out
     try:
         deciphered = decipher_apdu(parsed, keys=context.keys, system_title=context.system_title)
     except DecipheringError:

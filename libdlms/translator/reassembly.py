@@ -30,7 +30,7 @@ from ..codecs.xdlms import GENERAL_BLOCK_TRANSFER_TAG, GeneralBlockTransfer, spl
 from ..errors import DecodeError
 from ..session.gbt import GbtReceiver
 from .apdu import apdu_name, describe_apdu
-from .context import NO_KEYS, DescribeContext
+from .context import NO_KEYS, CaptureContext, DescribeContext
 
 _LLCS = (LLC_REQUEST, LLC_RESPONSE)
 _GBT = bytes((GENERAL_BLOCK_TRANSFER_TAG,))
@@ -127,7 +127,9 @@ def describe_apdus(
     context: DescribeContext = NO_KEYS,
 ) -> dict[str, Any]:
     """Describe APDUs in order, with GBT transfers reassembled per direction. The APDUs
-    at the ``incomplete`` indexes are shown as hex only."""
+    at the ``incomplete`` indexes are shown as hex only. An AARQ or AARE tells how to
+    decipher the APDUs after it (``CaptureContext``)."""
+    capture = CaptureContext(context)
     items: list[dict[str, Any] | None] = []
     blocks: list[dict[str, Any]] = []
     runs: dict[Hashable, tuple[GbtReceiver, list[tuple[int, bytes]]]] = {}
@@ -136,13 +138,18 @@ def describe_apdus(
         """An incomplete transfer: its blocks stay APDUs of their own."""
         _, pending = runs.pop(key)
         for index, block in pending:
-            items[index] = describe_apdu(block, context)
+            items[index] = describe_apdu(block, capture.for_direction(key))
+
+    def whole(key: Hashable, apdu: bytes) -> dict[str, Any]:
+        described = describe_apdu(apdu, capture.for_direction(key))
+        capture.learn(key, apdu)
+        return described
 
     for key, apdu, complete in _split_gbt_runs(apdus, incomplete):
         if not complete or apdu[:1] != _GBT:
             if key in runs:
                 flush(key)
-            items.append(describe_apdu(apdu, context) if complete else _incomplete(apdu))
+            items.append(whole(key, apdu) if complete else _incomplete(apdu))
             continue
         block = GeneralBlockTransfer.decode(apdu)
         if key not in runs:
@@ -160,8 +167,8 @@ def describe_apdus(
                 flush(key)
                 continue
             runs.pop(key)
-            blocks.extend(describe_apdu(b, context) for _, b in pending)
-            items[pending[0][0]] = describe_apdu(joined, context)
+            blocks.extend(describe_apdu(b, capture.for_direction(key)) for _, b in pending)
+            items[pending[0][0]] = whole(key, joined)
     for key in list(runs):
         flush(key)
     described = [item for item in items if item is not None]
