@@ -1,5 +1,6 @@
 """Fuzz every decoder of the library and the translator.
 
+    .venv-lib/bin/python -m tests.fuzz.fuzz_decoders --seconds 60
     scripts/py314 .venv/bin/python -m tests.fuzz.fuzz_decoders --seconds 60
     scripts/py314 .venv/bin/python -m tests.fuzz.fuzz_decoders --atheris -- -max_total_time=60
 
@@ -60,7 +61,7 @@ def load_targets() -> dict[str, Target]:
     """Import the library (inside atheris' instrumentation when it is active)."""
     from libdlms import security
     from libdlms.codecs import acse, axdr, hdlc, wrapper, xdlms
-    from libdlms.cosem import selective_access
+    from libdlms.cosem import interface_classes, selective_access
     from libdlms.cosem.clock import CosemDateTime
     from libdlms.errors import DlmsError
     from libdlms.session.association import Association
@@ -72,7 +73,17 @@ def load_targets() -> dict[str, Target]:
         bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
         bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"),
     )
+    dedicated = security.SecurityKeys(
+        keys.encryption_key,
+        keys.authentication_key,
+        dedicated_key=bytes.fromhex("202122232425262728292A2B2C2D2E2F"),
+    )
     system_title = bytes.fromhex("4D4D4D0000BC614E")
+    attributes = [
+        (spec.class_id, number)
+        for spec in interface_classes.CLASSES.values()
+        for number in spec.attributes
+    ]
 
     def frame_reader(data: bytes) -> None:
         reader = hdlc.FrameReader()
@@ -101,6 +112,15 @@ def load_targets() -> dict[str, Target]:
             if receiver.ack_due:
                 receiver.ack()
 
+    def apdu_json(data: bytes) -> None:
+        xdlms.decode_apdu(data).to_json()
+
+    def attribute(data: bytes) -> None:
+        value = axdr.decode_data(data)
+        for class_id, number in attributes:
+            with contextlib.suppress(DlmsError):
+                interface_classes.parse_attribute(class_id, number, value)
+
     def date_time(data: bytes) -> None:
         CosemDateTime.from_bytes(data).to_datetime()
 
@@ -113,6 +133,10 @@ def load_targets() -> dict[str, Target]:
                 describe(data, kind)
         with contextlib.suppress(DlmsError):
             describe(data, keys=keys, system_title=system_title)
+        with contextlib.suppress(DlmsError):  # titles and the dedicated key from an AARQ
+            describe(data, keys=keys)
+        with contextlib.suppress(DlmsError):
+            describe(data, keys=dedicated, system_title=system_title)
 
     return {
         "hdlc.decode_frame": hdlc.decode_frame,
@@ -125,9 +149,12 @@ def load_targets() -> dict[str, Target]:
         "acse.ReleaseRequest": acse.ReleaseRequest.decode,
         "acse.ReleaseResponse": acse.ReleaseResponse.decode,
         "xdlms.decode_apdu": xdlms.decode_apdu,
+        "xdlms.Apdu.to_json": apdu_json,
         "xdlms.decode_get_data_results": xdlms.decode_get_data_results,
         "xdlms.AccessSelection": xdlms.AccessSelection.decode,
         "selective_access.RangeDescriptor": selective_access.RangeDescriptor.decode,
+        "selective_access.EntryDescriptor": selective_access.EntryDescriptor.decode,
+        "interface_classes.parse_attribute": attribute,
         "session.Association": association,
         "wrapper.split_wrapper": wrapper.split_wrapper,
         "wrapper.WrapperReader": wrapper_stream,
@@ -239,7 +266,49 @@ def seeds() -> list[bytes]:
     ]
     encoded.append(b"".join(frames))
     encoded.append(wrapper.encode_wrapper(1, 16, encoded[0]))
+    encoded.append(selective_access.EntryDescriptor(1, 10, 2, 3).encode())
+    encoded.append(_ciphered_association(clock))
     return found + encoded
+
+
+def _ciphered_association(read: Any) -> bytes:
+    """An AARQ whose glo-initiateRequest carries a dedicated key, then a ded- GET: the
+    translator learns the key and the client's system title from the first frame."""
+    from libdlms.codecs import acse, hdlc, xdlms
+    from libdlms.security import SecurityControl, SecurityKeys, cipher_apdu
+
+    keys = SecurityKeys(
+        bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
+        bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"),
+        dedicated_key=bytes.fromhex("202122232425262728292A2B2C2D2E2F"),
+    )
+    title = bytes.fromhex("4D4D4D0000000001")
+
+    def cipher(plain: bytes, kind: Any, counter: int) -> bytes:
+        control = SecurityControl.from_byte(0x30)
+        return cipher_apdu(
+            plain,
+            kind=kind,
+            control=control,
+            system_title=title,
+            invocation_counter=counter,
+            keys=keys,
+        )
+
+    initiate = xdlms.InitiateRequest(dedicated_key=keys.dedicated_key).encode()
+    aarq = acse.Aarq(
+        acse.ApplicationContext.LOGICAL_NAME_WITH_CIPHERING,
+        acse.Mechanism.HIGH_GMAC,
+        title,
+        bytes(8),
+        cipher(initiate, "glo", 1),
+    ).encode()
+    request = cipher(xdlms.GetRequestNormal(read).encode(), "ded", 2)
+    client, server = hdlc.HdlcAddress.client(16), hdlc.HdlcAddress.server(1, 17)
+    return b"".join(
+        hdlc.encode_frame(hdlc.FrameType.I, server, client, information=hdlc.LLC_REQUEST + apdu)
+        for apdu in (aarq, request)
+    )
 
 
 # ---------------------------------------------------------------------------- mutation
