@@ -132,6 +132,20 @@ class ServiceApdu:
         raise NotImplementedError
 
 
+class BlockNumberBody:
+    """The alternatives whose body is a block number alone: the next block asked for
+    (GET next, ACTION next parameter block) or the one taken (SET data block)."""
+
+    __slots__ = ()
+    block_number: int
+
+    def body(self) -> bytes:
+        return _uint(self.block_number, 4, "block number")
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"block_number": self.block_number}
+
+
 def _check_tag(reader: Reader, tag: int, name: str) -> tuple[int, int]:
     """The service CHOICE and the invoke-id-and-priority after ``tag``."""
     if reader.byte() != tag:

@@ -13,6 +13,7 @@ from ...errors import DecodeError
 from ..axdr import Data, Reader, encode_data, read_data
 from ._fields import (
     DEFAULT_INVOKE_ID_AND_PRIORITY,
+    BlockNumberBody,
     DataBlockSA,
     ServiceApdu,
     _check_tag,
@@ -72,19 +73,13 @@ class ActionRequestNormal(_ActionRequest):
 
 
 @dataclass(frozen=True, slots=True)
-class ActionRequestNextPblock(_ActionRequest):
+class ActionRequestNextPblock(BlockNumberBody, _ActionRequest):
     """The client took block ``block_number`` of a long ACTION.response; send the next."""
 
     CHOICE = 2
 
     block_number: int
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
-
-    def body(self) -> bytes:
-        return _uint(self.block_number, 4, "block number")
-
-    def fields_json(self) -> dict[str, Any]:
-        return {"block_number": self.block_number}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,19 +268,13 @@ class ActionResponseWithList(_ActionResponse):
 
 
 @dataclass(frozen=True, slots=True)
-class ActionResponseNextPblock(_ActionResponse):
+class ActionResponseNextPblock(BlockNumberBody, _ActionResponse):
     """The server took block ``block_number`` of a long ACTION.request; send the next."""
 
     CHOICE = 4
 
     block_number: int
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
-
-    def body(self) -> bytes:
-        return _uint(self.block_number, 4, "block number")
-
-    def fields_json(self) -> dict[str, Any]:
-        return {"block_number": self.block_number}
 
 
 ActionResponse: TypeAlias = (

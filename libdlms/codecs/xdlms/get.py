@@ -11,6 +11,7 @@ from ...errors import DecodeError
 from ..axdr import Reader
 from ._fields import (
     DEFAULT_INVOKE_ID_AND_PRIORITY,
+    BlockNumberBody,
     ServiceApdu,
     _check_tag,
     _expect,
@@ -65,17 +66,11 @@ class GetRequestNormal(_GetRequest):
 
 
 @dataclass(frozen=True, slots=True)
-class GetRequestNext(_GetRequest):
+class GetRequestNext(BlockNumberBody, _GetRequest):
     CHOICE = 2
 
     block_number: int
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
-
-    def body(self) -> bytes:
-        return _uint(self.block_number, 4, "block number")
-
-    def fields_json(self) -> dict[str, Any]:
-        return {"block_number": self.block_number}
 
 
 @dataclass(frozen=True, slots=True)

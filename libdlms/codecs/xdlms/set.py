@@ -12,6 +12,7 @@ from ...errors import DecodeError
 from ..axdr import Data, Reader, encode_data, read_data
 from ._fields import (
     DEFAULT_INVOKE_ID_AND_PRIORITY,
+    BlockNumberBody,
     DataBlockSA,
     ServiceApdu,
     _check_tag,
@@ -208,19 +209,13 @@ class SetResponseNormal(_SetResponse):
 
 
 @dataclass(frozen=True, slots=True)
-class SetResponseDatablock(_SetResponse):
+class SetResponseDatablock(BlockNumberBody, _SetResponse):
     """The server took block ``block_number`` of a long SET and waits for the next."""
 
     CHOICE = 2
 
     block_number: int
     invoke_id_and_priority: int = DEFAULT_INVOKE_ID_AND_PRIORITY
-
-    def body(self) -> bytes:
-        return _uint(self.block_number, 4, "block number")
-
-    def fields_json(self) -> dict[str, Any]:
-        return {"block_number": self.block_number}
 
 
 @dataclass(frozen=True, slots=True)
