@@ -42,7 +42,7 @@ from .codecs.acse import Mechanism
 from .codecs.axdr import BitString, Data, DataType
 from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
-from .cosem.objects import InterfaceClass, ObjectListElement, parse_object_list
+from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
 from .cosem.profile import Profile
 from .cosem.units import ScalerUnit
 from .errors import (

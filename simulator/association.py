@@ -33,7 +33,7 @@ from libdlms.codecs.xdlms import (
     MethodDescriptor,
     decode_action_request,
 )
-from libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
+from libdlms.cosem.interface_classes import ASSOCIATION_LN, InterfaceClass
 from libdlms.errors import DecodeError, SecurityError
 from libdlms.security import (
     SecurityControl,

@@ -23,16 +23,15 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from libdlms.codecs.axdr import Data, DataType
-from libdlms.codecs.xdlms import (
-    AccessSelection,
-    CaptureObjectDefinition,
-    DataAccessResult,
-    GetDataResult,
-    RangeDescriptor,
-)
+from libdlms.codecs.xdlms import AccessSelection, DataAccessResult, GetDataResult
 from libdlms.cosem.clock import CLOCK_STATUS_DST, CosemDateTime
-from libdlms.cosem.objects import ASSOCIATION_LN, InterfaceClass
-from libdlms.cosem.profile import EntryDescriptor, to_timestamp
+from libdlms.cosem.interface_classes import (
+    ASSOCIATION_LN,
+    CaptureObjectDefinition,
+    InterfaceClass,
+)
+from libdlms.cosem.profile import to_timestamp
+from libdlms.cosem.selective_access import EntryDescriptor, RangeDescriptor
 from libdlms.errors import DecodeError
 from libdlms.obis import Obis
 

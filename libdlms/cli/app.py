@@ -30,8 +30,8 @@ from ..cosem.clock import CosemDateTime
 from ..errors import DecodeError, DlmsError, NoLinkError
 from ..obis import Obis
 from ..security import SecurityKeys, SecurityPolicy
+from ..translator import KINDS, describe
 from ..transport import SerialTransport
-from .describe import describe
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
 SERIAL_NUMBER = Obis(0, 0, 96, 1, 0, 255)
@@ -99,17 +99,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="server physical addresses to try, in order (default 17,1,16,0: AM550 first)",
     )
 
-    decode = commands.add_parser("decode", help="describe bytes (HDLC, APDU, A-XDR data)")
+    decode = commands.add_parser(
+        "decode",
+        help="describe bytes (HDLC, APDU, A-XDR data)",
+        description="Describe captured bytes as JSON: HDLC frames, wrapper PDUs, APDUs "
+        "(reassembled), A-XDR data or IEC 62056-21 messages. With keys, ciphered APDUs are "
+        "deciphered. ded- APDUs (dedicated ciphering) need the dedicated key: --dk, or the "
+        "AARQ earlier in the same capture, whose InitiateRequest carries it (then --ek and "
+        "--ak suffice, and the AARQ and AARE also give each side's system title).",
+    )
     decode.add_argument("hex")
     decode.add_argument(
         "--as",
         dest="kind",
-        choices=("auto", "hdlc", "wrapper", "apdu", "data", "iec"),
+        choices=KINDS,
         default="auto",
     )
-    decode.add_argument("--ek")
-    decode.add_argument("--ak")
-    decode.add_argument("--system-title")
+    decode.add_argument("--ek", help="global encryption key (hex)")
+    decode.add_argument("--ak", help="authentication key (hex)")
+    decode.add_argument("--dk", help="dedicated key (hex), for ded- APDUs; needs --ek")
+    decode.add_argument("--system-title", help="the sender's system title (hex)")
     return parser
 
 
@@ -355,11 +364,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_READ_FAILED
             keys = None
             ek = _hex_option(args.ek, "--ek")
+            dk = _hex_option(args.dk, "--dk")
             if ek is not None:
                 try:
-                    keys = SecurityKeys(ek, _hex_option(args.ak, "--ak"))
+                    keys = SecurityKeys(ek, _hex_option(args.ak, "--ak"), dedicated_key=dk)
                 except DlmsError as err:
                     raise UsageError(str(err)) from None
+            elif dk is not None:
+                raise UsageError("--dk needs --ek (and usually --ak)")
             system_title = _hex_option(args.system_title, "--system-title")
             out.line(describe(raw, args.kind, keys=keys, system_title=system_title), "")
             return EXIT_OK

@@ -21,26 +21,24 @@ from dataclasses import replace
 from ..codecs.axdr import Data
 from ..codecs.xdlms import (
     AttributeDescriptor,
-    CaptureObjectDefinition,
     Conformance,
     GetDataResult,
     data_access_result_name,
 )
 from ..cosem.clock import CosemDateTime
 from ..cosem.interface_classes import (
+    CaptureObjectDefinition,
+    InterfaceClass,
     parse_attribute,
     parse_date_time,
     parse_scaler_unit,
     scaler_unit_attribute,
 )
-from ..cosem.objects import InterfaceClass
-from ..cosem.profile import (
+from ..cosem.profile import Profile, clock_column, parse_profile
+from ..cosem.selective_access import (
     CLOCK,
     EntryDescriptor,
-    Profile,
-    clock_column,
     date_time_bound,
-    parse_profile,
     range_descriptor,
 )
 from ..cosem.units import ScalerUnit

@@ -17,14 +17,16 @@ from typing import Any
 from ..codecs.axdr import NUMERIC_TYPES, Data, DataType
 from ..codecs.xdlms import AttributeDescriptor, DataAccessResult, data_access_result_name
 from ..cosem.clock import CosemDateTime
-from ..cosem.interface_classes import scaler_unit_attribute
-from ..cosem.objects import (
+from ..cosem.interface_classes import (
     ASSOCIATION_LN,
     InterfaceClass,
     ObjectListElement,
     parse_object_list,
+    parse_scaler_unit,
+    scaler_unit_attribute,
 )
 from ..cosem.units import ScalerUnit
+from ..errors import DecodeError
 from .client import DlmsClient
 
 # Values shown as numbers: the numeric types, and enums (status codes) as their number.
@@ -128,12 +130,11 @@ class MeterReader:
             self.list_cap = client.list_cap
         scaler_errors: dict[AttributeDescriptor, str] = {}
         for ref, result in zip(missing, results[: len(missing)], strict=True):
-            scaler_unit = _scaler_unit(result)
-            if scaler_unit is None:
+            try:
+                self.scaler_units[ref] = _scaler_unit(result)
+            except DecodeError as err:
                 # Never publish an unscaled register value: 1 kWh would read as 1000.
-                scaler_errors[ref] = f"scaler_unit unreadable ({_describe(result)})"
-            else:
-                self.scaler_units[ref] = scaler_unit
+                scaler_errors[ref] = f"scaler_unit unreadable ({err})"
         readings = []
         for ref, result in zip(refs, results[len(missing) :], strict=True):
             if ref in scaler_errors and isinstance(result, Data):
@@ -141,23 +142,12 @@ class MeterReader:
             elif isinstance(result, Data):
                 readings.append(ObjectReading(ref, result, self.scaler_units.get(ref)))
             else:
-                readings.append(ObjectReading(ref, None, None, error=_describe(result)))
+                error = data_access_result_name(result)
+                readings.append(ObjectReading(ref, None, None, error=error))
         return readings
 
 
-def _describe(result: Data | DataAccessResult | int) -> str:
-    if isinstance(result, Data):
-        return f"unexpected {result.type.kebab}"
-    return data_access_result_name(result)
-
-
-def _scaler_unit(result: Data | DataAccessResult | int) -> ScalerUnit | None:
-    if not isinstance(result, Data) or result.type is not DataType.STRUCTURE:
-        return None
-    fields = result.value
-    if len(fields) != 2:
-        return None
-    scaler, unit = fields[0].value, fields[1].value
-    if not isinstance(scaler, int) or not isinstance(unit, int):
-        return None
-    return ScalerUnit.from_codes(scaler, unit)
+def _scaler_unit(result: Data | DataAccessResult | int) -> ScalerUnit:
+    if not isinstance(result, Data):
+        raise DecodeError(data_access_result_name(result))
+    return parse_scaler_unit(result)

@@ -2,8 +2,8 @@
 reader's receive buffer (``hdlc.FrameReader``).
 
 Public modules: ``hdlc`` (frames, addresses, SNRM/UA parameters), ``axdr`` (data values),
-``acse`` (AARQ/AARE/RLRQ/RLRE), ``xdlms`` (the xDLMS APDUs), ``wrapper`` (IEC 62056-47) and
-``iec62056_21`` (mode E sign-on messages).
+``acse`` (AARQ/AARE/RLRQ/RLRE), ``xdlms`` (the xDLMS APDUs, a package of one module per
+service), ``wrapper`` (IEC 62056-47) and ``iec62056_21`` (mode E sign-on messages).
 """
 
 from . import acse, axdr, hdlc, iec62056_21, wrapper, xdlms

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final
+from typing import Any, Final
 
 from ..errors import DecodeError
 from .axdr import Reader, encode_length
@@ -198,6 +198,17 @@ class Aarq:
             body += _tlv(0xBE, _tlv(0x04, self.user_information))
         return _tlv(AARQ_TAG, body)
 
+    def to_json(self) -> dict[str, Any]:
+        """The authentication value is a secret (an LLS password): only its length shows.
+        ``user_information`` is hex here; the translator describes the APDU it holds."""
+        value = self.calling_authentication_value
+        return {
+            "application_context": self.application_context.name.lower(),
+            "mechanism": self.mechanism.name.lower(),
+            "calling_ap_title": self.calling_ap_title.hex() if self.calling_ap_title else None,
+            "authentication_value_length": len(value) if value else None,
+        } | _user_information_json(self.user_information)
+
     @classmethod
     def decode(cls, data: bytes) -> Aarq:
         fields = _read_fields(_outer(data, AARQ_TAG, "AARQ"))
@@ -248,6 +259,19 @@ class Aare:
         if self.user_information is not None:
             body += _tlv(0xBE, _tlv(0x04, self.user_information))
         return _tlv(AARE_TAG, body)
+
+    def to_json(self) -> dict[str, Any]:
+        title = self.responding_ap_title
+        return {
+            "application_context": self.application_context.name.lower(),
+            "result": self.result.kebab,
+            "diagnostic_source": "acse-service-user"
+            if self.diagnostic_source == 1
+            else "acse-service-provider",
+            "diagnostic": self.diagnostic,
+            "mechanism": self.mechanism.name.lower() if self.mechanism is not None else None,
+            "responding_ap_title": title.hex() if title else None,
+        } | _user_information_json(self.user_information)
 
     @classmethod
     def decode(cls, data: bytes) -> Aare:
@@ -301,6 +325,9 @@ class ReleaseRequest:
     def encode(self) -> bytes:
         return _encode_release(RLRQ_TAG, self.reason, self.user_information)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason} | _user_information_json(self.user_information)
+
     @classmethod
     def decode(cls, data: bytes) -> ReleaseRequest:
         return cls(*_decode_release(data, RLRQ_TAG, "RLRQ"))
@@ -316,9 +343,17 @@ class ReleaseResponse:
     def encode(self) -> bytes:
         return _encode_release(RLRE_TAG, self.reason, self.user_information)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason} | _user_information_json(self.user_information)
+
     @classmethod
     def decode(cls, data: bytes) -> ReleaseResponse:
         return cls(*_decode_release(data, RLRE_TAG, "RLRE"))
+
+
+def _user_information_json(user_information: bytes | None) -> dict[str, Any]:
+    """The user-information (the xDLMS APDU an ACSE APDU carries) as hex, when there is one."""
+    return {"user_information": user_information.hex()} if user_information else {}
 
 
 def _encode_release(tag: int, reason: int | None, user_information: bytes | None) -> bytes:

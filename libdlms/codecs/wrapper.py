@@ -18,10 +18,6 @@ WRAPPER_VERSION: Final = 0x0001
 HEADER_SIZE: Final = 8
 MAX_APDU_LENGTH: Final = 0xFFFF
 
-# Well-known wPorts (IEC 62056-47): the public client and the management logical device.
-PUBLIC_CLIENT_WPORT: Final = 0x0010
-MANAGEMENT_LOGICAL_DEVICE_WPORT: Final = 0x0001
-
 
 def _u16(value: int, name: str) -> bytes:
     if not 0 <= value <= 0xFFFF:

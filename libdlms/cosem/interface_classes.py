@@ -1,5 +1,7 @@
-"""The attributes of the common COSEM interface classes (Blue Book, DLMS UA 1000-1): their
-numbers, the standard's names, the A-XDR types they carry, and a parser per attribute.
+"""The common COSEM interface classes (Blue Book, DLMS UA 1000-1), the one home of what the
+library knows about them: their class ids (``InterfaceClass``), their attributes' numbers,
+the standard's names, the A-XDR types they carry, a parser per attribute, and which
+attribute holds the scaler_unit of a value (``scaler_unit_attribute``).
 
 ``parse_attribute(class_id, attribute, data)`` gives a typed value (``Obis``,
 ``ScalerUnit``, ``CosemDateTime``, ``int``, ``bool``, ``bytes``, capture objects, the object
@@ -20,12 +22,28 @@ from enum import IntEnum
 from typing import Any, Final, TypeAlias, TypeVar
 
 from ..codecs.axdr import NUMERIC_TYPES, BitString, Data, DataType
-from ..codecs.xdlms import CaptureObjectDefinition
 from ..errors import DecodeError
 from ..obis import Obis
+from ._fields import elements, expect, fields
 from .clock import CosemDateTime
-from .objects import InterfaceClass, ObjectListElement, parse_object_list
 from .units import ScalerUnit
+
+ASSOCIATION_LN: Final = Obis(0, 0, 40, 0, 0, 255)
+"""The current association's Association LN object, whose object list the client may read."""
+
+
+class InterfaceClass(IntEnum):
+    """The class ids modelled here (``CLASSES``)."""
+
+    DATA = 1
+    REGISTER = 3
+    EXTENDED_REGISTER = 4
+    DEMAND_REGISTER = 5
+    PROFILE_GENERIC = 7
+    CLOCK = 8
+    ASSOCIATION_LN = 15
+    SECURITY_SETUP = 64
+
 
 Parser: TypeAlias = Callable[[Data], Any]
 _E = TypeVar("_E", bound=IntEnum)
@@ -90,29 +108,54 @@ class CertificateInfo:
     subject_alt_name: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class CaptureObjectDefinition:
+    """A capture object (Profile Generic): ``{class_id, logical_name, attribute_index,
+    data_index}``, as a range descriptor's restricting object and selected values use it."""
+
+    class_id: int
+    logical_name: Obis
+    attribute_index: int
+    data_index: int = 0
+
+    def to_data(self) -> Data:
+        return Data(
+            DataType.STRUCTURE,
+            [
+                Data(DataType.LONG_UNSIGNED, self.class_id),
+                Data(DataType.OCTET_STRING, self.logical_name.to_bytes()),
+                Data(DataType.INTEGER, self.attribute_index),
+                Data(DataType.LONG_UNSIGNED, self.data_index),
+            ],
+        )
+
+    @classmethod
+    def from_data(cls, data: Data) -> CaptureObjectDefinition:
+        items = fields(data, 4, "capture object definition")
+        class_id = expect(items[0], DataType.LONG_UNSIGNED, what="class_id")
+        name = expect(items[1], DataType.OCTET_STRING, what="logical_name")
+        attribute = expect(items[2], DataType.INTEGER, what="attribute_index")
+        index = expect(items[3], DataType.LONG_UNSIGNED, what="data_index")
+        return cls(class_id, Obis.from_bytes(name), attribute, index)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectListElement:
+    class_id: int
+    version: int
+    logical_name: Obis
+    readable_attributes: tuple[int, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "class_id": self.class_id,
+            "obis": self.logical_name.dotted,
+            "version": self.version,
+            "readable_attributes": list(self.readable_attributes),
+        }
+
+
 # ---------------------------------------------------------------------------- field parsers
-
-
-def expect(data: Data, *types: DataType, what: str = "value") -> Any:
-    """``data.value`` when ``data`` has one of ``types``, else DecodeError."""
-    if data.type not in types:
-        expected = " or ".join(t.kebab for t in types)
-        raise DecodeError(f"{what} must be {expected}, got {data.type.kebab}")
-    return data.value
-
-
-def fields(data: Data, count: int, what: str) -> list[Data]:
-    """The members of a structure of exactly ``count`` elements."""
-    if data.type is not DataType.STRUCTURE or len(data.value) != count:
-        raise DecodeError(f"{what} must be a structure of {count} elements")
-    members: list[Data] = data.value
-    return members
-
-
-def elements(data: Data, what: str) -> list[Data]:
-    """The elements of an array (or of a compact-array, which decodes to the same)."""
-    items: list[Data] = expect(data, DataType.ARRAY, DataType.COMPACT_ARRAY, what=what)
-    return items
 
 
 def parse_obis(data: Data) -> Obis:
@@ -125,7 +168,8 @@ def parse_date_time(data: Data) -> CosemDateTime:
 
 
 def parse_scaler_unit(data: Data) -> ScalerUnit:
-    """``structure {scaler integer, unit enum}``."""
+    """``structure {scaler integer, unit enum}``, the types checked: a scaler_unit sent
+    otherwise is a DecodeError, never a value scaled by a guess."""
     scaler, unit = fields(data, 2, "scaler_unit")
     return ScalerUnit.from_codes(
         expect(scaler, DataType.INTEGER, what="scaler"), expect(unit, DataType.ENUM, what="unit")
@@ -220,8 +264,40 @@ def _certificates(data: Data) -> tuple[CertificateInfo, ...]:
     return tuple(infos)
 
 
-def _object_list(data: Data) -> list[ObjectListElement]:
-    return parse_object_list(data)
+def parse_object_list(data: Data) -> list[ObjectListElement]:
+    """``array of structure {class_id, version, logical_name, access_rights}``."""
+    if data.type is not DataType.ARRAY:
+        raise DecodeError("object list is not an array")
+    elements = []
+    for item in data.value:
+        fields = item.value
+        if item.type is not DataType.STRUCTURE or len(fields) < 3:
+            raise DecodeError("object list element is not a structure of 4")
+        class_id, version, name = fields[0].value, fields[1].value, fields[2].value
+        if (
+            not isinstance(class_id, int)
+            or not isinstance(version, int)
+            or not isinstance(name, bytes)
+        ):
+            raise DecodeError("object list element has wrong field types")
+        elements.append(
+            ObjectListElement(class_id, version, Obis.from_bytes(name), _readable(fields))
+        )
+    return elements
+
+
+def _readable(fields: list[Data]) -> tuple[int, ...]:
+    """Attributes whose access mode allows reading (1 read, 3 read-write, 5/7 authenticated)."""
+    if len(fields) < 4 or fields[3].type is not DataType.STRUCTURE or not fields[3].value:
+        return ()
+    attribute_access = fields[3].value[0]
+    readable = []
+    for entry in attribute_access.value or ():
+        if entry.type is DataType.STRUCTURE and len(entry.value) >= 2:
+            attribute_id, mode = entry.value[0].value, entry.value[1].value
+            if isinstance(attribute_id, int) and isinstance(mode, int) and mode & 1:
+                readable.append(attribute_id)
+    return tuple(readable)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -334,7 +410,7 @@ CLASSES: Final[dict[int, ClassSpec]] = {
         _class(
             InterfaceClass.ASSOCIATION_LN,
             "Association LN",
-            _spec(2, "object_list", _ARRAY, _object_list),
+            _spec(2, "object_list", _ARRAY, parse_object_list),
             _spec(3, "associated_partners_id", _STRUCTURE, _associated_partners),
             _spec(4, "application_context_name", _OCTETS + _STRUCTURE, _name_or_structure),
             _spec(5, "xDLMS_context_info", _STRUCTURE, _xdlms_context_info),
@@ -382,14 +458,18 @@ def scaler_unit_attribute(class_id: int, attribute: int) -> int | None:
 
 
 __all__ = [
+    "ASSOCIATION_LN",
     "CLASSES",
     "NUMERIC_TYPES",
     "SIMPLE_TYPES",
     "AssociatedPartners",
     "AssociationStatus",
     "AttributeSpec",
+    "CaptureObjectDefinition",
     "CertificateInfo",
     "ClassSpec",
+    "InterfaceClass",
+    "ObjectListElement",
     "SortMethod",
     "XdlmsContextInfo",
     "attribute_spec",
@@ -397,6 +477,7 @@ __all__ = [
     "parse_buffer_rows",
     "parse_capture_objects",
     "parse_date_time",
+    "parse_object_list",
     "parse_scaler_unit",
     "scaler_unit_attribute",
 ]

@@ -1,26 +1,6 @@
 """Ciphered xDLMS APDUs: service-specific glo-/ded- ciphering and general-glo-/general-ded-
-ciphering.
-
-Tags, from the xDLMS-APDU ASN.1 of the Green Book (DLMS UA 1000-2, IEC 62056-5-3 clause 8):
-
-| plain                            | glo-       | ded-       |
-|----------------------------------|------------|------------|
-| initiateRequest [1]              | [33] 0x21  | [65] 0x41  |
-| readRequest [5]                  | [37] 0x25  | [69] 0x45  |
-| writeRequest [6]                 | [38] 0x26  | [70] 0x46  |
-| initiateResponse [8]             | [40] 0x28  | [72] 0x48  |
-| readResponse [12]                | [44] 0x2C  | [76] 0x4C  |
-| writeResponse [13]               | [45] 0x2D  | [77] 0x4D  |
-| confirmedServiceError [14]       | [46] 0x2E  | [78] 0x4E  |
-| unconfirmedWriteRequest [22]     | [54] 0x36  | [86] 0x56  |
-| informationReportRequest [24]    | [56] 0x38  | [88] 0x58  |
-| get-request [192]                | [200] 0xC8 | [208] 0xD0 |
-| set-request [193]                | [201] 0xC9 | [209] 0xD1 |
-| event-notification-request [194] | [202] 0xCA | [210] 0xD2 |
-| action-request [195]             | [203] 0xCB | [211] 0xD3 |
-| get-response [196]               | [204] 0xCC | [212] 0xD4 |
-| set-response [197]               | [205] 0xCD | [213] 0xD5 |
-| action-response [199]            | [207] 0xCF | [215] 0xD7 |
+ciphering (Green Book, DLMS UA 1000-2, IEC 62056-5-3 clause 8; the tags are in
+``codecs.xdlms.tags``).
 
 Every service-specific form is ``[tag] IMPLICIT OCTET STRING`` holding ``SC ‖ IC ‖ payload ‖
 T``. Other APDUs (data-notification [15], exception-response [216], access-request/-response
@@ -36,6 +16,12 @@ from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from ..codecs.axdr import Reader, encode_length
+from ..codecs.xdlms import (
+    APDU_TAG_NAMES,
+    GENERAL_DED_CIPHERING_TAG,
+    GENERAL_GLO_CIPHERING_TAG,
+    SERVICE_SPECIFIC_CIPHERING,
+)
 from ..errors import DecodeError, EncodeError, SecurityError
 from .control import SecurityControl
 from .counter import InvocationCounterGuard
@@ -45,27 +31,13 @@ from .suite import SecurityKeys, check_system_title
 CipheringKind = Literal["glo", "ded", "general-glo", "general-ded"]
 CIPHERING_KINDS: Final[tuple[CipheringKind, ...]] = get_args(CipheringKind)
 
-GENERAL_GLO_CIPHERING: Final = 0xDB
-GENERAL_DED_CIPHERING: Final = 0xDC
+GENERAL_GLO_CIPHERING: Final = GENERAL_GLO_CIPHERING_TAG
+GENERAL_DED_CIPHERING: Final = GENERAL_DED_CIPHERING_TAG
 
 # plain tag: (kebab name, glo- tag, ded- tag)
 SERVICE_SPECIFIC: Final[dict[int, tuple[str, int, int]]] = {
-    0x01: ("initiate-request", 0x21, 0x41),
-    0x05: ("read-request", 0x25, 0x45),
-    0x06: ("write-request", 0x26, 0x46),
-    0x08: ("initiate-response", 0x28, 0x48),
-    0x0C: ("read-response", 0x2C, 0x4C),
-    0x0D: ("write-response", 0x2D, 0x4D),
-    0x0E: ("confirmed-service-error", 0x2E, 0x4E),
-    0x16: ("unconfirmed-write-request", 0x36, 0x56),
-    0x18: ("information-report-request", 0x38, 0x58),
-    0xC0: ("get-request", 0xC8, 0xD0),
-    0xC1: ("set-request", 0xC9, 0xD1),
-    0xC2: ("event-notification-request", 0xCA, 0xD2),
-    0xC3: ("action-request", 0xCB, 0xD3),
-    0xC4: ("get-response", 0xCC, 0xD4),
-    0xC5: ("set-response", 0xCD, 0xD5),
-    0xC7: ("action-response", 0xCF, 0xD7),
+    plain: (APDU_TAG_NAMES[plain], glo, ded)
+    for plain, (glo, ded) in SERVICE_SPECIFIC_CIPHERING.items()
 }
 # ciphered tag: (kind, plain tag)
 _CIPHERED: Final[dict[int, tuple[CipheringKind, int | None]]] = {
@@ -99,14 +71,7 @@ def ciphered_tag(plain_tag: int, kind: CipheringKind) -> int:
 
 def apdu_name(tag: int) -> str | None:
     """The kebab-case name of a ciphered tag (``glo-get-request``, ``general-glo-ciphering``)."""
-    if tag == GENERAL_GLO_CIPHERING:
-        return "general-glo-ciphering"
-    if tag == GENERAL_DED_CIPHERING:
-        return "general-ded-ciphering"
-    entry = _CIPHERED.get(tag)
-    if entry is None or entry[1] is None:
-        return None
-    return f"{entry[0]}-{SERVICE_SPECIFIC[entry[1]][0]}"
+    return APDU_TAG_NAMES[tag] if tag in _CIPHERED else None
 
 
 @dataclass(frozen=True, slots=True)

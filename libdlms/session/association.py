@@ -66,7 +66,7 @@ from ..codecs.xdlms import (
     decode_get_data_results,
     decode_get_response,
 )
-from ..cosem.objects import ASSOCIATION_LN, InterfaceClass
+from ..cosem.interface_classes import ASSOCIATION_LN, InterfaceClass
 from ..errors import (
     AssociationRejected,
     AuthenticationFailed,

@@ -1,5 +1,6 @@
 """Fuzz every decoder of the library and the translator.
 
+    .venv-lib/bin/python -m tests.fuzz.fuzz_decoders --seconds 60
     scripts/py314 .venv/bin/python -m tests.fuzz.fuzz_decoders --seconds 60
     scripts/py314 .venv/bin/python -m tests.fuzz.fuzz_decoders --atheris -- -max_total_time=60
 
@@ -59,18 +60,30 @@ class Timeout(Exception):  # reported, never caught as a DlmsError
 def load_targets() -> dict[str, Target]:
     """Import the library (inside atheris' instrumentation when it is active)."""
     from libdlms import security
-    from libdlms.cli import describe as describe_module
-    from libdlms.codecs import acse, axdr, gbt, hdlc, wrapper, xdlms
+    from libdlms.codecs import acse, axdr, hdlc, wrapper, xdlms
+    from libdlms.cosem import interface_classes, selective_access
     from libdlms.cosem.clock import CosemDateTime
     from libdlms.errors import DlmsError
     from libdlms.session.association import Association
+    from libdlms.session.gbt import GbtReceiver
     from libdlms.session.link import HdlcLink
+    from libdlms.translator import describe
 
     keys = security.SecurityKeys(
         bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
         bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"),
     )
+    dedicated = security.SecurityKeys(
+        keys.encryption_key,
+        keys.authentication_key,
+        dedicated_key=bytes.fromhex("202122232425262728292A2B2C2D2E2F"),
+    )
     system_title = bytes.fromhex("4D4D4D0000BC614E")
+    attributes = [
+        (spec.class_id, number)
+        for spec in interface_classes.CLASSES.values()
+        for number in spec.attributes
+    ]
 
     def frame_reader(data: bytes) -> None:
         reader = hdlc.FrameReader()
@@ -93,11 +106,20 @@ def load_targets() -> dict[str, Target]:
         list(reader)
 
     def gbt_transfer(data: bytes) -> None:
-        receiver = gbt.GbtReceiver()
-        for block in gbt.split_blocks(data):
+        receiver = GbtReceiver()
+        for block in xdlms.split_blocks(data):
             receiver.receive(xdlms.GeneralBlockTransfer.decode(block))
             if receiver.ack_due:
                 receiver.ack()
+
+    def apdu_json(data: bytes) -> None:
+        xdlms.decode_apdu(data).to_json()
+
+    def attribute(data: bytes) -> None:
+        value = axdr.decode_data(data)
+        for class_id, number in attributes:
+            with contextlib.suppress(DlmsError):
+                interface_classes.parse_attribute(class_id, number, value)
 
     def date_time(data: bytes) -> None:
         CosemDateTime.from_bytes(data).to_datetime()
@@ -108,9 +130,13 @@ def load_targets() -> dict[str, Target]:
     def translator(data: bytes) -> None:
         for kind in ("auto", "hdlc", "wrapper", "apdu", "data", "iec"):
             with contextlib.suppress(DlmsError):
-                describe_module.describe(data, kind)
+                describe(data, kind)
         with contextlib.suppress(DlmsError):
-            describe_module.describe(data, keys=keys, system_title=system_title)
+            describe(data, keys=keys, system_title=system_title)
+        with contextlib.suppress(DlmsError):  # titles and the dedicated key from an AARQ
+            describe(data, keys=keys)
+        with contextlib.suppress(DlmsError):
+            describe(data, keys=dedicated, system_title=system_title)
 
     return {
         "hdlc.decode_frame": hdlc.decode_frame,
@@ -123,17 +149,20 @@ def load_targets() -> dict[str, Target]:
         "acse.ReleaseRequest": acse.ReleaseRequest.decode,
         "acse.ReleaseResponse": acse.ReleaseResponse.decode,
         "xdlms.decode_apdu": xdlms.decode_apdu,
+        "xdlms.Apdu.to_json": apdu_json,
         "xdlms.decode_get_data_results": xdlms.decode_get_data_results,
         "xdlms.AccessSelection": xdlms.AccessSelection.decode,
-        "xdlms.RangeDescriptor": xdlms.RangeDescriptor.decode,
+        "selective_access.RangeDescriptor": selective_access.RangeDescriptor.decode,
+        "selective_access.EntryDescriptor": selective_access.EntryDescriptor.decode,
+        "interface_classes.parse_attribute": attribute,
         "session.Association": association,
         "wrapper.split_wrapper": wrapper.split_wrapper,
         "wrapper.WrapperReader": wrapper_stream,
-        "gbt.GbtReceiver": gbt_transfer,
+        "session.GbtReceiver": gbt_transfer,
         "security.parse_ciphered_apdu": security.parse_ciphered_apdu,
         "security.decipher_apdu": decipher,
         "cosem.CosemDateTime": date_time,
-        "cli.describe": translator,
+        "translator.describe": translator,
     }
 
 
@@ -150,6 +179,7 @@ def seeds() -> list[bytes]:
     """The published vectors, and one encoding of every APDU, frame and PDU we build."""
     from libdlms.codecs import acse, hdlc, wrapper, xdlms
     from libdlms.codecs.axdr import BitString, Data, DataType
+    from libdlms.cosem import interface_classes, selective_access
     from libdlms.obis import Obis
 
     from ..lib.vectors import load_vectors
@@ -171,8 +201,8 @@ def seeds() -> list[bytes]:
         ],
     )
     block = xdlms.DataBlockSA(False, 1, bytes(range(40)))
-    selection = xdlms.RangeDescriptor(
-        xdlms.CaptureObjectDefinition(8, Obis(0, 0, 1, 0, 0, 255), 2),
+    selection = selective_access.RangeDescriptor(
+        interface_classes.CaptureObjectDefinition(8, Obis(0, 0, 1, 0, 0, 255), 2),
         Data(DataType.OCTET_STRING, bytes(12)),
         Data(DataType.OCTET_STRING, bytes(12)),
     ).encode()
@@ -236,7 +266,49 @@ def seeds() -> list[bytes]:
     ]
     encoded.append(b"".join(frames))
     encoded.append(wrapper.encode_wrapper(1, 16, encoded[0]))
+    encoded.append(selective_access.EntryDescriptor(1, 10, 2, 3).encode())
+    encoded.append(_ciphered_association(clock))
     return found + encoded
+
+
+def _ciphered_association(read: Any) -> bytes:
+    """An AARQ whose glo-initiateRequest carries a dedicated key, then a ded- GET: the
+    translator learns the key and the client's system title from the first frame."""
+    from libdlms.codecs import acse, hdlc, xdlms
+    from libdlms.security import SecurityControl, SecurityKeys, cipher_apdu
+
+    keys = SecurityKeys(
+        bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
+        bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"),
+        dedicated_key=bytes.fromhex("202122232425262728292A2B2C2D2E2F"),
+    )
+    title = bytes.fromhex("4D4D4D0000000001")
+
+    def cipher(plain: bytes, kind: Any, counter: int) -> bytes:
+        control = SecurityControl.from_byte(0x30)
+        return cipher_apdu(
+            plain,
+            kind=kind,
+            control=control,
+            system_title=title,
+            invocation_counter=counter,
+            keys=keys,
+        )
+
+    initiate = xdlms.InitiateRequest(dedicated_key=keys.dedicated_key).encode()
+    aarq = acse.Aarq(
+        acse.ApplicationContext.LOGICAL_NAME_WITH_CIPHERING,
+        acse.Mechanism.HIGH_GMAC,
+        title,
+        bytes(8),
+        cipher(initiate, "glo", 1),
+    ).encode()
+    request = cipher(xdlms.GetRequestNormal(read).encode(), "ded", 2)
+    client, server = hdlc.HdlcAddress.client(16), hdlc.HdlcAddress.server(1, 17)
+    return b"".join(
+        hdlc.encode_frame(hdlc.FrameType.I, server, client, information=hdlc.LLC_REQUEST + apdu)
+        for apdu in (aarq, request)
+    )
 
 
 # ---------------------------------------------------------------------------- mutation

@@ -20,7 +20,7 @@ from libdlms.client import (
 )
 from libdlms.codecs.acse import Mechanism
 from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
+from libdlms.cosem.interface_classes import ASSOCIATION_LN, parse_object_list
 from libdlms.errors import (
     AuthenticationFailed,
     CommunicationError,

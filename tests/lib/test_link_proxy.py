@@ -35,7 +35,7 @@ from libdlms.codecs.hdlc import (
     encode_frame,
 )
 from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.objects import ASSOCIATION_LN, parse_object_list
+from libdlms.cosem.interface_classes import ASSOCIATION_LN, parse_object_list
 from libdlms.errors import (
     CommunicationError,
     DlmsTimeoutError,

@@ -21,11 +21,9 @@ from libdlms.codecs.axdr import BitString, Data, DataType, decode_data
 from libdlms.codecs.xdlms import (
     AccessSelection,
     AttributeDescriptor,
-    CaptureObjectDefinition,
     Conformance,
     DataAccessResult,
     GetRequestNormal,
-    RangeDescriptor,
     decode_get_request,
 )
 from libdlms.cosem.clock import CosemDateTime
@@ -33,22 +31,23 @@ from libdlms.cosem.interface_classes import (
     CLASSES,
     AssociatedPartners,
     AssociationStatus,
+    CaptureObjectDefinition,
     CertificateInfo,
+    ObjectListElement,
     SortMethod,
     XdlmsContextInfo,
     parse_attribute,
     scaler_unit_attribute,
 )
-from libdlms.cosem.objects import ObjectListElement
-from libdlms.cosem.profile import (
+from libdlms.cosem.profile import parse_profile, to_timestamp
+from libdlms.cosem.selective_access import (
     CLOCK_COLUMN,
     EntryDescriptor,
+    RangeDescriptor,
     date_time_bound,
     entry_selection,
-    parse_profile,
     range_descriptor,
     range_selection,
-    to_timestamp,
 )
 from libdlms.cosem.units import ScalerUnit
 from libdlms.errors import DataAccessError, DecodeError, EncodeError

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from libdlms.cli.describe import describe
 from libdlms.codecs import acse, xdlms
 from libdlms.codecs.axdr import (
     BitString,
@@ -31,7 +30,6 @@ from libdlms.codecs.axdr import (
     encode_data,
     encode_length,
 )
-from libdlms.codecs.gbt import GbtReceiver, split_blocks
 from libdlms.codecs.hdlc import (
     Frame,
     FrameReader,
@@ -46,9 +44,12 @@ from libdlms.codecs.wrapper import (
     WrapperReader,
     split_wrapper,
 )
+from libdlms.cosem import interface_classes, selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
+from libdlms.session.gbt import GbtReceiver
+from libdlms.translator import describe
 
 settings.register_profile(
     "default",
@@ -540,7 +541,7 @@ def test_apdus_round_trip(family: str) -> None:
     check()
 
 
-capture_objects = st.builds(xdlms.CaptureObjectDefinition, u16, obis, int8, u16)
+capture_objects = st.builds(interface_classes.CaptureObjectDefinition, u16, obis, int8, u16)
 date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataType.OCTET_STRING, v))
 
 
@@ -548,7 +549,7 @@ date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataTy
     attributes,
     st.builds(xdlms.AccessSelection, u8, small_data),
     st.builds(
-        xdlms.RangeDescriptor,
+        selective_access.RangeDescriptor,
         capture_objects,
         date_time_values,
         date_time_values,
@@ -558,12 +559,12 @@ date_time_values = st.binary(min_size=12, max_size=12).map(lambda v: Data(DataTy
 def test_selective_access_round_trips(
     descriptor: xdlms.AttributeDescriptor,
     selection: xdlms.AccessSelection,
-    by_range: xdlms.RangeDescriptor,
+    by_range: selective_access.RangeDescriptor,
 ) -> None:
     raw = selection.encode()
     assert _same_apdu(xdlms.AccessSelection.decode(raw), selection)
     body = by_range.encode()
-    assert xdlms.RangeDescriptor.decode(body) == by_range
+    assert selective_access.RangeDescriptor.decode(body) == by_range
     request = xdlms.GetRequestNormal(descriptor, 0xC1, body)
     assert xdlms.GetRequestNormal.decode(request.encode()) == request
 
@@ -586,7 +587,7 @@ def test_gbt_reassembles_any_order_of_blocks(apdu: bytes, size: int, window: int
         for n, chunk in enumerate(chunks, start=1)
     ]
     stream = b"".join(block.encode() for block in sent)
-    assert [xdlms.GeneralBlockTransfer.decode(b) for b in split_blocks(stream)] == sent
+    assert [xdlms.GeneralBlockTransfer.decode(b) for b in xdlms.split_blocks(stream)] == sent
     order = sent + rng.sample(sent, k=min(3, len(sent)))  # with some duplicates
     rng.shuffle(order)
     receiver = GbtReceiver(window=window)
@@ -704,7 +705,7 @@ def _wrapper_stream(data: bytes) -> None:
 
 def _gbt(data: bytes) -> None:
     receiver = GbtReceiver()
-    for block in split_blocks(data):
+    for block in xdlms.split_blocks(data):
         receiver.receive(xdlms.GeneralBlockTransfer.decode(block))
 
 
@@ -722,7 +723,7 @@ DECODERS: dict[str, Callable[[bytes], Any]] = {
     "apdu": xdlms.decode_apdu,
     "get-data-results": xdlms.decode_get_data_results,
     "access-selection": xdlms.AccessSelection.decode,
-    "range-descriptor": xdlms.RangeDescriptor.decode,
+    "range-descriptor": selective_access.RangeDescriptor.decode,
     "wrapper": split_wrapper,
     "wrapper-stream": _wrapper_stream,
     "gbt": _gbt,

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from libdlms.cli.describe import describe
 from libdlms.codecs import acse, xdlms
 from libdlms.codecs.axdr import decode_data
 from libdlms.codecs.hdlc import FrameReader, decode_frame
 from libdlms.errors import DecodeError, DlmsError
 from libdlms.session.association import Association
 from libdlms.session.link import HdlcLink
+from libdlms.translator import describe
 
 from .vectors import load_vectors
 

@@ -10,13 +10,13 @@ from dataclasses import replace
 import pytest
 
 from libdlms import AttributeDescriptor
-from libdlms.cli.describe import describe
 from libdlms.client import ClientSettings, DlmsClient, MeterReader
 from libdlms.codecs.acse import Mechanism
 from libdlms.errors import DlmsError
 from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy
 from libdlms.session.association import AssociationSettings
+from libdlms.translator import describe
 from simulator import LoopbackTransport, MeterSimulator
 from simulator.session import ServerSettings
 from tests.virtual_time import virtual_time

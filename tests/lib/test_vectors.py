@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from libdlms.cli.describe import describe_iec
 from libdlms.codecs import acse, xdlms
 from libdlms.codecs.axdr import Data, DataType, decode_data, encode_data
 from libdlms.codecs.hdlc import FrameReader, decode_frame, encode_frame
 from libdlms.codecs.wrapper import WrapperHeader
+from libdlms.cosem import interface_classes, selective_access
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.obis import Obis
+from libdlms.translator import describe_iec
 
 from .vectors import load_vectors
 
@@ -148,8 +149,8 @@ def test_xdlms_vector(vector: dict[str, Any]) -> None:
     raw = bytes.fromhex(vector["hex"])
     if vector["id"] == "xdlms-range-descriptor-body-tz":
         # An access-selection body: selector 1 (range_descriptor) and its structure.
-        descriptor = xdlms.RangeDescriptor.decode(raw)
-        assert descriptor.restricting_object == xdlms.CaptureObjectDefinition(
+        descriptor = selective_access.RangeDescriptor.decode(raw)
+        assert descriptor.restricting_object == interface_classes.CaptureObjectDefinition(
             8, Obis.parse("0-0:1.0.0*255"), 2, 0
         )
         assert CosemDateTime.from_bytes(descriptor.from_value.value).deviation == -120

@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from libdlms.cli.describe import describe
 from libdlms.codecs import xdlms
 from libdlms.codecs.axdr import Data, DataType
-from libdlms.codecs.gbt import GbtReceiver
 from libdlms.codecs.hdlc import (
     LLC_RESPONSE,
     FrameType,
@@ -45,7 +43,6 @@ from libdlms.codecs.xdlms import (
     ActionResponseWithPblock,
     ActionResult,
     AttributeDescriptor,
-    CaptureObjectDefinition,
     DataAccessResult,
     DataBlockSA,
     DataNotification,
@@ -54,7 +51,6 @@ from libdlms.codecs.xdlms import (
     GeneralBlockTransfer,
     GetRequestWithList,
     MethodDescriptor,
-    RangeDescriptor,
     SetRequestNormal,
     SetRequestWithDatablock,
     SetRequestWithFirstDatablock,
@@ -68,8 +64,12 @@ from libdlms.codecs.xdlms import (
     decode_apdu,
 )
 from libdlms.cosem.clock import CosemDateTime
-from libdlms.errors import DecodeError, EncodeError
+from libdlms.cosem.interface_classes import CaptureObjectDefinition
+from libdlms.cosem.selective_access import RangeDescriptor
+from libdlms.errors import ConfigurationError, DecodeError, EncodeError
 from libdlms.obis import Obis
+from libdlms.session.gbt import GbtReceiver
+from libdlms.translator import describe
 
 from .vectors import load_vectors
 
@@ -548,7 +548,7 @@ def test_gbt_receiver_refuses_inconsistent_blocks(
 
 
 def test_gbt_receiver_window_bounds() -> None:
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(ConfigurationError, match="window"):
         GbtReceiver(window=0)
 
 

@@ -1,26 +1,26 @@
 """General-Block-Transfer, the receive side (IEC 62056-5-3, Green Book "GBT"), sans-IO.
 
 A long APDU (or a ciphered one) is cut into blocks numbered from 1, each carried in a
-General-Block-Transfer APDU; the block with ``last_block`` ends the transfer. The sender
-may stream a window of blocks without waiting (``streaming`` set on all but the last block
-of the window); the receiver then acknowledges with a GBT APDU of its own, with empty
-block data and ``block_number_ack`` = the highest block received in sequence, which also
-asks for the missing blocks again.
+General-Block-Transfer APDU (``codecs.xdlms.GeneralBlockTransfer``); the block with
+``last_block`` ends the transfer. The sender may stream a window of blocks without waiting
+(``streaming`` set on all but the last block of the window); the receiver then acknowledges
+with a GBT APDU of its own, with empty block data and ``block_number_ack`` = the highest
+block received in sequence, which also asks for the missing blocks again.
 
 ``GbtReceiver`` collects blocks by number (in any order, duplicates ignored when they
 carry the same bytes), says when an acknowledgement is due, builds it, and returns the
 joined APDU once every block from 1 to the last one is there. Memory is bounded by
 ``max_size``. Inconsistent input (a block 0, a block past the last one, the same block
-with different bytes, a block after completion) is a ``DecodeError``.
+with different bytes, a block after completion) is a ``DecodeError``; a window outside
+1..63 a ``ConfigurationError``.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from ..errors import DecodeError
-from .axdr import Reader
-from .xdlms import GENERAL_BLOCK_TRANSFER_TAG, GeneralBlockTransfer
+from ..codecs.xdlms import GeneralBlockTransfer
+from ..errors import ConfigurationError, DecodeError
 
 DEFAULT_MAX_SIZE: Final = 1 << 20
 MAX_WINDOW: Final = 63
@@ -42,7 +42,7 @@ class GbtReceiver:
         next_block_number: int = 1,
     ) -> None:
         if not 1 <= window <= MAX_WINDOW:
-            raise ValueError(f"GBT window must be 1..{MAX_WINDOW}, not {window}")
+            raise ConfigurationError(f"GBT window must be 1..{MAX_WINDOW}, not {window}")
         self.window = window
         self.max_size = max_size
         self.next_block_number = next_block_number
@@ -119,19 +119,3 @@ class GbtReceiver:
         self.next_block_number += 1
         self.ack_due = False
         return block
-
-
-def split_blocks(data: bytes) -> list[bytes]:
-    """Cut back-to-back GBT APDUs apart (each is delimited by its block-data length), as
-    a link without segmentation delivers them: E450 pushes several blocks in a run of UI
-    frames. ``data`` must be GBT APDUs and nothing else, or this is a DecodeError."""
-    reader = Reader(data)
-    blocks: list[bytes] = []
-    while reader.remaining:
-        start = reader.pos
-        if reader.byte() != GENERAL_BLOCK_TRANSFER_TAG:
-            raise DecodeError(f"not a General-Block-Transfer at offset {start}")
-        reader.take(5)  # block control, block number, block number ack
-        reader.take(reader.length())
-        blocks.append(data[start : reader.pos])
-    return blocks

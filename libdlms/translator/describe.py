@@ -1,0 +1,62 @@
+"""Bytes to a JSON description: what ``dlms decode`` prints (its contract is the command
+line's, in the README). Anything that does not decode raises ``DecodeError``; the caller
+prints it as ``{"error": …}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..codecs.axdr import decode_data
+from ..codecs.hdlc import FLAG
+from ..codecs.wrapper import looks_like_wrapper
+from ..codecs.xdlms import APDU_TAG_NAMES
+from ..errors import DecodeError
+from ..security import SecurityKeys
+from .context import DescribeContext
+from .iec import describe_iec, is_iec
+from .reassembly import describe_apdus, describe_hdlc, describe_wrapper
+
+KINDS = ("auto", "hdlc", "wrapper", "apdu", "data", "iec")
+_WRAPPER_VERSION_BYTES = b"\x00\x01"
+
+
+def describe(
+    raw: bytes,
+    kind: str = "auto",
+    *,
+    keys: SecurityKeys | None = None,
+    system_title: bytes | None = None,
+) -> dict[str, Any]:
+    """``kind``: ``auto``, ``hdlc``, ``wrapper``, ``apdu``, ``data`` or ``iec``. ``auto``
+    takes 0x7E for HDLC, a version-1 wrapper header whose lengths match the bytes exactly
+    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU.
+
+    With ``keys``, ciphered APDUs are deciphered; ``system_title`` is the sender's, for
+    service-specific ciphering (general-ciphering APDUs carry their own, and an AARQ or
+    AARE supplies the calling or responding AP title to the APDU inside it)."""
+    context = DescribeContext(keys, system_title)
+    if not raw:
+        raise DecodeError("no bytes to decode")
+    if kind == "auto":
+        kind = _recognise(raw)
+    if kind == "hdlc":
+        return describe_hdlc(raw, context)
+    if kind == "wrapper":
+        return describe_wrapper(raw, context)
+    if kind == "data":
+        return {"data": decode_data(raw).to_json()}
+    if kind == "iec":
+        return describe_iec(raw)
+    if raw[0] not in APDU_TAG_NAMES:
+        raise DecodeError(f"unknown APDU tag 0x{raw[0]:02X}")
+    return describe_apdus([(None, raw)], context=context)
+
+
+def _recognise(raw: bytes) -> str:
+    if raw[0] == FLAG:
+        return "hdlc"
+    if raw[:2] == _WRAPPER_VERSION_BYTES and looks_like_wrapper(raw):
+        return "wrapper"
+    if raw[:1] in (b"/", b"\x06") and is_iec(raw):
+        return "iec"
+    return "apdu"
