@@ -21,6 +21,7 @@ from ..codecs.acse import Mechanism
 from ..codecs.axdr import Data
 from ..codecs.hdlc import DEFAULT_MAX_INFO, HdlcAddress, HdlcParameters
 from ..codecs.xdlms import (
+    DESCRIPTOR_WITH_SELECTION_SIZE,
     AttributeDescriptor,
     Conformance,
     DataAccessResult,
@@ -61,12 +62,11 @@ from ..transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
 
-# Sizes in a GET with-list: the header (tag, choice, invoke id, count) and one descriptor
-# without access selection.
+# Sizes in a GET with-list: the header (tag, choice, invoke id, count); each descriptor then
+# takes DESCRIPTOR_WITH_SELECTION_SIZE (its access-selection flag says "none").
 _WITH_LIST_HEADER = 6
 MODE_E_SWITCH_DELAY = 0.3
 MODE_E_ID_TIMEOUT = 3.0
-_DESCRIPTOR_SIZE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +273,7 @@ class DlmsClient:
         if not self.association.supports(Conformance.MULTIPLE_REFERENCES):
             return 1
         limit = self.association.server_max_receive_pdu_size or 0xFFFF
-        size = max(1, (limit - _WITH_LIST_HEADER) // _DESCRIPTOR_SIZE)
+        size = max(1, (limit - _WITH_LIST_HEADER) // DESCRIPTOR_WITH_SELECTION_SIZE)
         return min(size, self.list_cap) if self.list_cap else size
 
     # ------------------------------------------------------------------ plumbing

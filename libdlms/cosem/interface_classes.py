@@ -168,12 +168,24 @@ def parse_date_time(data: Data) -> CosemDateTime:
 
 
 def parse_scaler_unit(data: Data) -> ScalerUnit:
-    """``structure {scaler integer, unit enum}``, the types checked: a scaler_unit sent
-    otherwise is a DecodeError, never a value scaled by a guess."""
+    """``structure {scaler integer, unit enum}``. Meters in the field also send the scaler
+    as another integer type (unsigned, long) or the unit as unsigned: the numbers mean the
+    same, so they are taken when they fit (scaler -128..127, unit 0..255). Anything else is a
+    DecodeError, never a value scaled by a guess."""
     scaler, unit = fields(data, 2, "scaler_unit")
-    return ScalerUnit.from_codes(
-        expect(scaler, DataType.INTEGER, what="scaler"), expect(unit, DataType.ENUM, what="unit")
-    )
+    scaler_value: int = expect(scaler, *_INTEGER_TYPES, what="scaler")
+    unit_value: int = expect(unit, DataType.ENUM, DataType.UNSIGNED, what="unit")
+    return ScalerUnit.from_codes(scaler_value, unit_value)
+
+
+_INTEGER_TYPES: Final = (
+    DataType.INTEGER,
+    DataType.UNSIGNED,
+    DataType.LONG,
+    DataType.LONG_UNSIGNED,
+    DataType.DOUBLE_LONG,
+    DataType.DOUBLE_LONG_UNSIGNED,
+)
 
 
 def parse_simple(data: Data) -> Data:

@@ -36,6 +36,7 @@ from ..codecs.acse import (
 )
 from ..codecs.axdr import Data, DataType, decode_data
 from ..codecs.xdlms import (
+    AARE_TAG,
     ACTION_RESPONSE_TAG,
     CLIENT_CONFORMANCE,
     CONFIRMED_SERVICE_ERROR_TAG,
@@ -43,6 +44,7 @@ from ..codecs.xdlms import (
     EXCEPTION_RESPONSE_TAG,
     GET_RESPONSE_TAG,
     INITIATE_RESPONSE_TAG,
+    RLRE_TAG,
     ActionRequestNormal,
     ActionResponseNormal,
     ActionResult,
@@ -95,9 +97,6 @@ from ..security.hls import (
     verify_server_response,
 )
 from ..security.suite import check_system_title
-
-AARE_TAG = 0x61
-RLRE_TAG = 0x63
 
 
 class AssociationState(Enum):

@@ -63,9 +63,9 @@ async def test_values_are_scaled_and_scaler_units_read_once() -> None:
     [
         (DataAccessResult.OBJECT_UNDEFINED, "object-undefined"),
         (Data(DataType.NULL_DATA), "structure of 2"),
-        (_scaler_unit(Data(DataType.UNSIGNED, 2), Data(DataType.ENUM, 30)), "scaler must be"),
-        (_scaler_unit(Data(DataType.LONG, 300), Data(DataType.ENUM, 30)), "scaler must be"),
-        (_scaler_unit(Data(DataType.INTEGER, -1), Data(DataType.UNSIGNED, 30)), "unit must be"),
+        (_scaler_unit(Data(DataType.LONG, 300), Data(DataType.ENUM, 30)), "scaler out of range"),
+        (_scaler_unit(Data(DataType.FLOAT32, -1.0), Data(DataType.ENUM, 30)), "scaler must be"),
+        (_scaler_unit(Data(DataType.INTEGER, -1), Data(DataType.LONG, 30)), "unit must be"),
     ],
 )
 async def test_a_scaler_unit_that_cannot_serve_fails_that_reading_only(
@@ -84,3 +84,24 @@ async def test_a_scaler_unit_that_cannot_serve_fails_that_reading_only(
     assert power.scaled_value == Decimal(500)
     assert serial.error is None
     assert ENERGY not in reader.scaler_units
+
+
+@pytest.mark.parametrize(
+    ("scaler", "unit"),
+    [
+        (Data(DataType.INTEGER, -1), Data(DataType.ENUM, 30)),  # as the standard writes it
+        (Data(DataType.LONG, -1), Data(DataType.ENUM, 30)),  # field variants, same meaning
+        (Data(DataType.INTEGER, -1), Data(DataType.UNSIGNED, 30)),
+    ],
+)
+async def test_a_scaler_unit_in_another_integer_type_means_the_same(
+    scaler: Data, unit: Data
+) -> None:
+    reader = MeterReader()
+    energy, _, _ = await reader.read(
+        FakeClient(_answers(_scaler_unit(scaler, unit))),  # type: ignore[arg-type]
+        [ENERGY, POWER, SERIAL],
+    )
+    assert energy.error is None
+    assert energy.scaled_value == Decimal("123.4")
+    assert energy.unit == "Wh"
