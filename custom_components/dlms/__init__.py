@@ -26,12 +26,8 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import (
-    DlmsConfigEntry,
-    DlmsCoordinator,
-    DlmsRuntimeData,
-    invocation_counter_store,
-)
+from .coordinator import DlmsConfigEntry, DlmsCoordinator, DlmsRuntimeData
+from .counter_store import CounterStore
 from .history import LoadProfileImporter
 from .libdlms import (
     DataAccessError,
@@ -132,4 +128,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> boo
 
 async def async_remove_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> None:
     """Forget the stored invocation counter with the entry."""
-    await invocation_counter_store(hass, entry.entry_id).async_remove()
+    await CounterStore(hass, entry.entry_id).async_remove()

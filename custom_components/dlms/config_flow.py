@@ -45,6 +45,13 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .client_factory import (
+    build_client,
+    is_secured,
+    port_lock,
+    read_identity,
+    uses_invocation_counter,
+)
 from .const import (
     ADDRESS_SIZE_AUTO,
     ADDRESS_SIZES,
@@ -103,17 +110,9 @@ from .const import (
     SECURITY_SUITES,
     SYSTEM_TITLE_LENGTH,
 )
-from .coordinator import (
-    DlmsConfigEntry,
-    build_client,
-    counter_after_meter,
-    error_key,
-    invocation_counter_store,
-    is_secured,
-    port_lock,
-    read_identity,
-    uses_invocation_counter,
-)
+from .coordinator import DlmsConfigEntry
+from .counter_store import CounterStore, counter_after_meter
+from .errors import error_key
 from .libdlms import (
     ConfigurationError,
     DecodeError,
@@ -490,24 +489,19 @@ async def async_probe_entry(
     stored one) and stores where it left off, so the entry never reuses a value."""
     counter: InvocationCounter | None = None
     release = None
-    store = invocation_counter_store(hass, entry.entry_id)
+    store = CounterStore(hass, entry.entry_id)
     if entry.state is ConfigEntryState.LOADED:
         release = entry.runtime_data.coordinator.async_release_session
     if uses_invocation_counter(data):
         if entry.state is ConfigEntryState.LOADED and entry.runtime_data.coordinator.counter:
             counter = entry.runtime_data.coordinator.counter
         else:
-            stored = await store.async_load() or {}
-            counter = InvocationCounter(
-                start=max(
-                    int(stored.get("next", 0)), int(entry.data.get(CONF_INVOCATION_COUNTER, 0))
-                )
-            )
+            counter = await store.async_load_start(entry.data)
     try:
         return await async_probe(hass, data, counter, release)
     finally:
         if CONF_INVOCATION_COUNTER in data:
-            await store.async_save({"next": data[CONF_INVOCATION_COUNTER]})
+            await store.async_save(data[CONF_INVOCATION_COUNTER])
 
 
 def probe_error(err: Exception, data: Mapping[str, Any]) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .client_factory import MeterIdentity
 from .const import DOMAIN
-from .coordinator import DlmsCoordinator, MeterIdentity
+from .coordinator import DlmsCoordinator
 
 
 class DlmsEntity(CoordinatorEntity[DlmsCoordinator]):

@@ -38,14 +38,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .client_factory import MeterIdentity
 from .const import LOGGER
-from .coordinator import DlmsConfigEntry, DlmsCoordinator, MeterIdentity, ObisValue, is_cumulative
+from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .entity import DlmsEntity
 from .libdlms import (
     AttributeDescriptor,
     InterfaceClass,
     Obis,
 )
+from .values import ObisValue, is_cumulative
 
 # Coordinator entities: no per-entity update semaphore.
 PARALLEL_UPDATES = 0

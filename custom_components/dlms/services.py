@@ -14,7 +14,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .coordinator import DlmsConfigEntry, error_key
+from .coordinator import DlmsConfigEntry
+from .errors import error_key
 from .libdlms import (
     AttributeDescriptor,
     BitString,

@@ -25,7 +25,7 @@ from custom_components.dlms.const import (
     SECURITY_POLICIES,
     SECURITY_SUITES,
 )
-from custom_components.dlms.coordinator import (
+from custom_components.dlms.errors import (
     AUTH_FAILED_EXCEPTIONS,
     SESSION_ERRORS,
     UPDATE_FAILED_EXCEPTIONS,

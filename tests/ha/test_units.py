@@ -14,9 +14,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.coordinator import ObisValue
 from custom_components.dlms.libdlms import AttributeDescriptor, Obis
 from custom_components.dlms.sensor import describe
+from custom_components.dlms.values import ObisValue
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock
