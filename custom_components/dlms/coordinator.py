@@ -42,7 +42,6 @@ from .client_factory import (
 )
 from .const import (
     CONF_KEEP_SESSION,
-    CONF_OBJECTS,
     DOMAIN,
     FAILURES_BEFORE_BACKOFF,
     LOGGER,
@@ -50,6 +49,7 @@ from .const import (
     SCAN_INTERVAL,
 )
 from .counter_store import CounterStore, counter_after_meter, counter_behind_meter
+from .entry_data import configured_objects
 from .errors import AUTH_FAILED_EXCEPTIONS, UPDATE_FAILED_EXCEPTIONS, error_key
 from .libdlms import (
     AttributeDescriptor,
@@ -105,8 +105,8 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             always_update=False,
         )
         self.refs = [
-            AttributeDescriptor(int(obj["class_id"]), Obis.parse(obj["obis"]), 2)
-            for obj in entry.options.get(CONF_OBJECTS, entry.data[CONF_OBJECTS])
+            AttributeDescriptor(class_id, obis, 2)
+            for obis, class_id in configured_objects(entry.data, entry.options).items()
         ]
         self.reader = MeterReader()  # keeps scaler_units across sessions
         # The client's invocation counter (secured meters only), loaded in _async_setup, and

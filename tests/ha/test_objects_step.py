@@ -9,8 +9,8 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
-from custom_components.dlms.config_flow import object_label, offered_objects
 from custom_components.dlms.const import DOMAIN
+from custom_components.dlms.flow_schemas import object_label, offered_objects
 from custom_components.dlms.libdlms import Obis as IntegrationObis
 from libdlms import Obis
 from simulator import MeterSimulator
