@@ -51,9 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool
     """Set up a meter: the first poll reads its identity and values, or setup is retried."""
     coordinator = DlmsCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
-    # The first successful poll always reads the identity.
-    assert coordinator.identity is not None
-    entry.runtime_data = DlmsRuntimeData(coordinator=coordinator, identity=coordinator.identity)
+    entry.runtime_data = DlmsRuntimeData(coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _start_history(hass, entry, coordinator)
     return True
@@ -69,7 +67,6 @@ def _start_history(
         CONF_LOAD_PROFILE_IMPORT, True
     ):
         return
-    assert coordinator.identity is not None
     importer = LoadProfileImporter(
         hass,
         serial=coordinator.identity.serial_number,

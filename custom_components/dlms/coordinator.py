@@ -83,7 +83,6 @@ ISSUE_INVOCATION_COUNTER = "invocation_counter_rejected"
 @dataclass(slots=True)
 class DlmsRuntimeData:
     coordinator: DlmsCoordinator
-    identity: MeterIdentity
 
 
 class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
@@ -122,7 +121,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self.consecutive_failures = 0
         self.last_read: datetime | None = None
         self._last_read_listeners: list[CALLBACK_TYPE] = []
-        self.identity: MeterIdentity | None = None
+        self._identity: MeterIdentity | None = None
         self._object_errors: dict[str, str] = {}
         self._monotonic = MonotonicFilter(entry.title)
         # The meter's clock minus Home Assistant's, in seconds, when its sensor wants it.
@@ -280,7 +279,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self, client: DlmsClient
     ) -> tuple[tuple[str | None, str | None, str | None] | None, list[ObjectReading]]:
         """One poll's reads: the identity the first time, then every object."""
-        identity = await read_identity(client) if self.identity is None else None
+        identity = await read_identity(client) if self._identity is None else None
         refs = [*self.refs, CLOCK_REF] if self.read_clock else self.refs
         readings = await self.reader.read(client, refs)
         if self.read_clock:
@@ -327,6 +326,14 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             for entry in self.hass.config_entries.async_entries(DOMAIN)
         )
 
+    @property
+    def identity(self) -> MeterIdentity:
+        """What the meter says about itself, read by the first successful poll (which
+        setup waits for, so entities, actions and diagnostics always have it)."""
+        if self._identity is None:
+            raise RuntimeError(f"{self.name}: the meter's identity is read by the first poll")
+        return self._identity
+
     @callback
     def async_add_last_read_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Called after every successful read, even when no value changed (the coordinator
@@ -345,7 +352,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                 translation_key="wrong_meter",
                 translation_placeholders={"expected": expected, "found": serial},
             )
-        self.identity = MeterIdentity(
+        self._identity = MeterIdentity(
             serial_number=serial or expected or self.config_entry.entry_id,
             logical_device_name=logical_device_name,
             firmware_version=firmware,

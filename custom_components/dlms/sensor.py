@@ -38,7 +38,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .client_factory import MeterIdentity
 from .const import LOGGER
 from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .entity import DlmsEntity
@@ -194,30 +193,36 @@ async def async_setup_entry(
 ) -> None:
     """One sensor per configured object; descriptions use the setup poll's units."""
     coordinator = entry.runtime_data.coordinator
-    identity = entry.runtime_data.identity
     entities: list[SensorEntity] = [
-        DlmsSensor(coordinator, identity, describe(ref, coordinator.data.get(ref.instance.dotted)))
+        DlmsSensor(coordinator, describe(ref, coordinator.data.get(ref.instance.dotted)))
         for ref in coordinator.refs
     ]
-    entities.append(DlmsLastReadSensor(coordinator, identity))
-    entities.append(DlmsClockOffsetSensor(coordinator, identity))
+    entities.append(DlmsLastReadSensor(coordinator, LAST_READ))
+    entities.append(DlmsClockOffsetSensor(coordinator, CLOCK_OFFSET))
     async_add_entities(entities)
+
+
+LAST_READ = SensorEntityDescription(
+    key="last_read",
+    translation_key="last_read",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
+CLOCK_OFFSET = SensorEntityDescription(
+    key="clock_offset",
+    translation_key="clock_offset",
+    device_class=SensorDeviceClass.DURATION,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=UnitOfTime.SECONDS,
+    suggested_display_precision=0,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
 
 
 class DlmsLastReadSensor(DlmsEntity, SensorEntity):
     """When the meter last answered a whole poll (diagnostic, disabled by default)."""
-
-    entity_description = SensorEntityDescription(
-        key="last_read",
-        translation_key="last_read",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-    )
-
-    def __init__(self, coordinator: DlmsCoordinator, identity: MeterIdentity) -> None:
-        super().__init__(coordinator, identity)
-        self._attr_unique_id = f"{identity.serial_number}_last_read"
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -242,21 +247,6 @@ class DlmsClockOffsetSensor(DlmsEntity, SensorEntity):
     """How far the meter's clock is ahead of Home Assistant's (diagnostic, disabled by
     default: reading the clock adds an attribute to every poll only when it is enabled).
     Load profile entries carry the meter's time, so a drifting clock shifts them."""
-
-    entity_description = SensorEntityDescription(
-        key="clock_offset",
-        translation_key="clock_offset",
-        device_class=SensorDeviceClass.DURATION,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_display_precision=0,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-    )
-
-    def __init__(self, coordinator: DlmsCoordinator, identity: MeterIdentity) -> None:
-        super().__init__(coordinator, identity)
-        self._attr_unique_id = f"{identity.serial_number}_clock_offset"
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -284,15 +274,10 @@ class DlmsSensor(DlmsEntity, RestoreSensor):
     """The value attribute of one COSEM object, scaled. A cumulative register restores its
     last value so that a lower first reading after a restart is not published."""
 
-    def __init__(
-        self,
-        coordinator: DlmsCoordinator,
-        identity: MeterIdentity,
-        description: SensorEntityDescription,
-    ) -> None:
-        super().__init__(coordinator, identity)
-        self.entity_description = description
-        self._attr_unique_id = f"{identity.serial_number}_{description.key}"
+    entity_description: SensorEntityDescription
+
+    def __init__(self, coordinator: DlmsCoordinator, description: SensorEntityDescription) -> None:
+        super().__init__(coordinator, description)
         self._unit_warned = False
 
     @override

@@ -23,7 +23,7 @@ async def test_setup_and_unload(hass: HomeAssistant, simulator: MeterSimulator) 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    identity = entry.runtime_data.identity
+    identity = entry.runtime_data.coordinator.identity
     assert identity.serial_number == "12345678"
     assert identity.logical_device_name == "DLMSIM0012345678"
     assert len(simulator.sessions) == 1  # identity and values in one session

@@ -29,7 +29,7 @@ from libdlms import Obis
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock, SimulatorFactory
-from .conftest import make_entry
+from .conftest import ALL_OBJECTS, SERIAL, make_entry
 
 ENERGY_IMPORT = "sensor.meter_12345678_active_energy_import"
 ENERGY_EXPORT = "sensor.meter_12345678_active_energy_export"
@@ -131,6 +131,39 @@ async def test_entities_and_device(
     assert device.manufacturer == "Unknown"  # "DLM" is no FLAG id we know
     assert device.sw_version == "SIM-2.1.0"  # the active firmware identifier 1-0:0.2.0
     assert {e.device_id for e in entries} == {device.id}
+
+
+# The unique ids earlier versions gave: the serial number and the OBIS code (dotted), or the
+# serial number and the diagnostic sensor's key.
+UNIQUE_IDS = {f"{SERIAL}_{obj['obis']}" for obj in ALL_OBJECTS} | {
+    f"{SERIAL}_last_read",
+    f"{SERIAL}_clock_offset",
+}
+
+
+async def test_unique_ids_never_change(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Users' entities keep their entity ids and history: entities registered under the
+    unique ids of earlier versions are the ones set up again, and none is added."""
+    config_entry.add_to_hass(hass)
+    for unique_id in UNIQUE_IDS:
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            unique_id,
+            config_entry=config_entry,
+            suggested_object_id=f"kept_{unique_id.replace('.', '_')}",
+        )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
+    assert {entry.unique_id for entry in entries} == UNIQUE_IDS
+    assert all(entry.entity_id.startswith("sensor.kept_") for entry in entries)
+    assert hass.states.get("sensor.kept_12345678_1_0_1_8_0_255") is not None
 
 
 async def test_manufacturer_from_flag(
