@@ -66,11 +66,11 @@ from .flow_schemas import (
     SECURITY_SCHEMA,
     USER_SCHEMA,
     objects_schema,
-    offered_objects,
     options_schema,
     reauth_schema,
 )
 from .libdlms import Obis
+from .obis_catalogue import async_object_labels, offered_objects
 from .probe import PROBE_ERROR_STEPS, async_probe, async_probe_entry, probe_error
 
 
@@ -222,7 +222,8 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         defaults = [
             obis for code in DEFAULT_OBIS_CODES if (obis := Obis.parse(code)) in self._classes
         ]
-        schema = objects_schema(offered_objects(self._classes, defaults), defaults)
+        labels = await async_object_labels(self.hass, offered_objects(self._classes, defaults))
+        schema = objects_schema(labels, defaults)
         return self.async_show_form(
             step_id="objects",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
@@ -330,6 +331,12 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
                 return {}
         return self._classes
 
+    async def _async_schema(self, current: list[Obis], classes: dict[Obis, int]) -> probatio.Schema:
+        """The form: what the meter's object list has (else the catalogue), the ``current``
+        choice preselected."""
+        labels = await async_object_labels(self.hass, offered_objects(classes, current))
+        return options_schema(self.config_entry.options, labels, current)
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         entry = self.config_entry
         errors: dict[str, str] = {}
@@ -339,7 +346,7 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
             classes = await self._async_object_list(errors)
             return self.async_show_form(
                 step_id="init",
-                data_schema=options_schema(entry.options, list(current), classes),
+                data_schema=await self._async_schema(list(current), classes),
                 errors=errors,
                 description_placeholders=placeholders,
             )
@@ -367,7 +374,7 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                options_schema(entry.options, list(current), self._classes or {}), user_input
+                await self._async_schema(list(current), self._classes or {}), user_input
             ),
             errors=errors,
             description_placeholders=placeholders,

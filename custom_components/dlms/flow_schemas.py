@@ -38,7 +38,6 @@ from .const import (
     BAUDRATE,
     BAUDRATES,
     CLIENT_ADDRESS_PRESETS,
-    COMMON_OBIS_CODES,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
     CONF_AUTHENTICATION_KEY,
@@ -60,7 +59,6 @@ from .const import (
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
     CONF_SYSTEM_TITLE,
-    DATA_CLASS_ID,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_CLIENT_ADDRESS,
     DEFAULT_IC_OBIS,
@@ -72,7 +70,6 @@ from .const import (
     IC_SOURCES,
     METER_PRESET_OPTIONS,
     POLICY_NONE,
-    REGISTER_CLASS_IDS,
     SCAN_INTERVAL,
     SECURITY_POLICIES,
     SECURITY_SUITES,
@@ -181,35 +178,9 @@ def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
     return probatio.Schema(fields)
 
 
-def object_label(obis: Obis) -> str:
-    """A human name from the OBIS catalogue, else the code itself (reduced form)."""
-    if (name := COMMON_OBIS_CODES.get(obis.dotted)) is not None:
-        return f"{obis.reduced} {name}"
-    return obis.reduced
-
-
-def offered_objects(classes: Mapping[Obis, int], chosen: list[Obis]) -> list[Obis]:
-    """What the objects step offers from the meter's object list: every register (class
-    3/4/5) and the Data objects the catalogue names, catalogue entries first, then the
-    other registers by OBIS code; the codes already chosen are always offered."""
-    catalogue = [Obis.parse(code) for code in COMMON_OBIS_CODES]
-    offered = [
-        obis
-        for obis in catalogue
-        if classes.get(obis) in REGISTER_CLASS_IDS or classes.get(obis) == DATA_CLASS_ID
-    ]
-    offered += sorted(
-        obis
-        for obis, class_id in classes.items()
-        if class_id in REGISTER_CLASS_IDS and obis not in offered
-    )
-    offered += [obis for obis in chosen if obis not in offered]
-    return offered
-
-
-def objects_schema(offered: list[Obis], preselected: list[Obis]) -> probatio.Schema:
-    """The objects step: the meter's objects with their names, the chosen ones preselected;
-    codes can still be typed."""
+def objects_schema(labels: Mapping[Obis, str], preselected: list[Obis]) -> probatio.Schema:
+    """The objects step: the offered objects with their ``labels`` (in the order offered),
+    the chosen ones preselected; codes can still be typed."""
     return probatio.Schema(
         {
             probatio.Required(
@@ -217,8 +188,8 @@ def objects_schema(offered: list[Obis], preselected: list[Obis]) -> probatio.Sch
             ): SelectSelector(
                 SelectSelectorConfig(
                     options=[
-                        SelectOptionDict(value=obis.dotted, label=object_label(obis))
-                        for obis in offered
+                        SelectOptionDict(value=obis.dotted, label=label)
+                        for obis, label in labels.items()
                     ],
                     multiple=True,
                     custom_value=True,
@@ -231,23 +202,18 @@ def objects_schema(offered: list[Obis], preselected: list[Obis]) -> probatio.Sch
 
 
 def options_schema(
-    options: Mapping[str, Any], current: list[Obis], classes: Mapping[Obis, int]
+    options: Mapping[str, Any], labels: Mapping[Obis, str], current: list[Obis]
 ) -> probatio.Schema:
-    """Scan interval, the objects (what the meter's object list has, else the catalogue and
-    the ``current`` choice), keep-session-open and the load profile import; defaults from
-    the entry's ``options``."""
-    if classes:
-        offered = offered_objects(classes, current)
-    else:  # the meter could not be asked: the catalogue, and what is chosen now
-        offered = [Obis.parse(code) for code in COMMON_OBIS_CODES]
-        offered += [obis for obis in current if obis not in offered]
+    """Scan interval, the objects (offered with their ``labels``, the ``current`` choice
+    preselected), keep-session-open and the load profile import; defaults from the entry's
+    ``options``."""
     return probatio.Schema(
         {
             probatio.Required(
                 CONF_SCAN_INTERVAL,
                 default=int(options.get(CONF_SCAN_INTERVAL, SCAN_INTERVAL.total_seconds())),
             ): _number(MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL, "s"),
-            **objects_schema(offered, current).schema,
+            **objects_schema(labels, current).schema,
             probatio.Required(
                 CONF_KEEP_SESSION, default=bool(options.get(CONF_KEEP_SESSION, False))
             ): BooleanSelector(),

@@ -202,21 +202,29 @@ async def test_meter_without_firmware_identifier(
 async def test_other_obis_codes(
     hass: HomeAssistant, simulator: MeterSimulator, entity_registry: er.EntityRegistry
 ) -> None:
-    """A Data object is a text sensor named after its OBIS code."""
+    """A Data object the catalogue does not name is a text sensor named after its OBIS code;
+    one it names (the serial number) gets the catalogue's name."""
     entry = make_entry(
         simulator.url,
         objects=[
+            {"obis": "0.0.42.0.0.255", "class_id": 1},
             {"obis": "0.0.96.1.0.255", "class_id": 1},
             {"obis": "1.0.1.8.0.255", "class_id": 3},
         ],
     )
     await setup_entry(hass, entry)
     entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, "12345678_0.0.96.1.0.255")
-    assert entity_id == "sensor.meter_12345678_obis_0_0_96_1_0_255"
+    assert entity_id == "sensor.meter_12345678_serial_number"
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.state == "12345678"
-    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 OBIS 0-0:96.1.0*255"
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 Serial number"
+    entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, "12345678_0.0.42.0.0.255")
+    assert entity_id == "sensor.meter_12345678_obis_0_0_42_0_0_255"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "DLMSIM0012345678"
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 OBIS 0-0:42.0.0*255"
     assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes
     assert ATTR_STATE_CLASS not in state.attributes
 

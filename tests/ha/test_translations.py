@@ -29,7 +29,7 @@ from custom_components.dlms.flow_schemas import (
     objects_schema,
     reauth_schema,
 )
-from custom_components.dlms.sensor import GENERIC_TRANSLATION_KEY, KNOWN_OBIS
+from custom_components.dlms.obis_catalogue import CATALOGUE, GENERIC_TRANSLATION_KEY
 from custom_components.dlms.services import READ_ATTRIBUTE_SCHEMA
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
@@ -79,7 +79,7 @@ def test_form_fields() -> None:
         "user": {str(key) for key in USER_SCHEMA.schema},
         "addressing": {str(key) for key in ADDRESSING_SCHEMA.schema},
         "security": {str(key) for key in SECURITY_SCHEMA.schema},
-        "objects": {str(key) for key in objects_schema([], []).schema},
+        "objects": {str(key) for key in objects_schema({}, []).schema},
         "reconfigure": {str(key) for key in RECONFIGURE_SCHEMA.schema},
         "reauth_confirm": {str(key) for key in reauth.schema},
     }
@@ -122,7 +122,7 @@ def test_exceptions() -> None:
 
 
 def test_entity_names_and_icons() -> None:
-    keys = {known.translation_key for known in KNOWN_OBIS.values()} | {GENERIC_TRANSLATION_KEY}
+    keys = {known.translation_key for known in CATALOGUE.values()} | {GENERIC_TRANSLATION_KEY}
     keys |= {"last_read", "clock_offset"}
     assert set(EN["entity"]["sensor"]) == keys
     assert EN["entity"]["sensor"][GENERIC_TRANSLATION_KEY]["name"] == "OBIS {obis}"
