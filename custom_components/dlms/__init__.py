@@ -20,6 +20,7 @@ from .const import (
 from .coordinator import DlmsConfigEntry, DlmsCoordinator, DlmsRuntimeData
 from .counter_store import CounterStore
 from .history import LoadProfileImporter
+from .issues import async_delete_issues
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -66,5 +67,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> boo
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> None:
-    """Forget the stored invocation counter with the entry."""
+    """Forget the entry's stored invocation counter and its repair issues."""
     await CounterStore(hass, entry.entry_id).async_remove()
+    async_delete_issues(hass, entry.entry_id)

@@ -18,7 +18,6 @@ Secured meters carry one invocation counter per entry from session to session
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +28,6 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -51,6 +49,7 @@ from .const import (
 from .counter_store import CounterStore, counter_after_meter, counter_behind_meter
 from .entry_data import configured_objects
 from .errors import AUTH_FAILED_EXCEPTIONS, UPDATE_FAILED_EXCEPTIONS, error_key
+from .issues import async_update_issues
 from .libdlms import (
     AttributeDescriptor,
     CosemDateTime,
@@ -75,9 +74,6 @@ type DlmsConfigEntry = ConfigEntry[DlmsRuntimeData]
 # The meter's clock (0-0:1.0.0, time attribute), read with the values when its diagnostic
 # sensor is enabled.
 CLOCK_REF = AttributeDescriptor(InterfaceClass.CLOCK, Obis(0, 0, 1, 0, 0, 255), 2)
-
-ISSUE_PORT_MISSING = "port_missing"
-ISSUE_INVOCATION_COUNTER = "invocation_counter_rejected"
 
 
 @dataclass(slots=True)
@@ -134,35 +130,6 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         if not uses_invocation_counter(data):
             return
         self.counter = await self._counter_store.async_load_start(data)
-
-    async def _async_update_issues(self, error: str | None) -> None:
-        """Repair issues the user has to act on: a local serial port that is gone, and an
-        invocation counter the meter refuses or that is used up. Cleared by a good read."""
-        entry = self.config_entry
-        port = entry.data[CONF_PORT]
-        placeholders = {"title": entry.title, "port": port}
-        missing = (
-            error == "cannot_connect"
-            and "://" not in port
-            and not await self.hass.async_add_executor_job(os.path.exists, port)
-        )
-        for key, active in (
-            (ISSUE_PORT_MISSING, missing),
-            (ISSUE_INVOCATION_COUNTER, error == "invocation_counter"),
-        ):
-            issue_id = f"{key}_{entry.entry_id}"
-            if active:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key=key,
-                    translation_placeholders=placeholders,
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     async def _async_counter_from_meter(self) -> None:
         """Go on from the meter's frame counter object when the entry asks for it."""
@@ -252,7 +219,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                     await self._async_save_counter()
         except DlmsError as err:
             key = error_key(err, data)
-            await self._async_update_issues(key)
+            await async_update_issues(self.hass, entry, key)
             if key in AUTH_FAILED_EXCEPTIONS:
                 raise ConfigEntryAuthFailed(
                     translation_domain=DOMAIN, translation_key=AUTH_FAILED_EXCEPTIONS[key]
@@ -268,7 +235,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         if identity is not None:
             self._set_identity(*identity)
         published = self._publish(readings)
-        await self._async_update_issues(None)
+        await async_update_issues(self.hass, entry, None)
         self.consecutive_failures = 0
         self.last_read = dt_util.utcnow()
         for listener in list(self._last_read_listeners):

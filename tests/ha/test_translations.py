@@ -147,8 +147,8 @@ def test_actions() -> None:
 
 
 def test_issues() -> None:
-    from custom_components.dlms.coordinator import ISSUE_INVOCATION_COUNTER, ISSUE_PORT_MISSING
+    from custom_components.dlms.issues import ISSUES
 
-    assert set(EN["issues"]) == {ISSUE_PORT_MISSING, ISSUE_INVOCATION_COUNTER}
+    assert set(EN["issues"]) == set(ISSUES)
     for issue in EN["issues"].values():
         assert "{title}" in issue["title"]
