@@ -225,11 +225,12 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
                     translation_domain=DOMAIN, translation_key=AUTH_FAILED_EXCEPTIONS[key]
                 ) from err
             self.consecutive_failures += 1
+            in_setup = entry.state is ConfigEntryState.SETUP_IN_PROGRESS  # see retry_after
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key=UPDATE_FAILED_EXCEPTIONS[key],
                 translation_placeholders={"error": str(err)},
-                retry_after=self.retry_after(),
+                retry_after=None if in_setup else self.retry_after(),
             ) from err
 
         if identity is not None:
@@ -276,7 +277,16 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         clears. On a port shared with other entries (an RS-485 bus), a silent meter holds
         the port for its retries and timeouts; there the first FAILURES_BEFORE_BACKOFF
         failures are retried after one interval, then the wait doubles per failure up to
-        MAX_BACKOFF, so a meter that is away does not starve its neighbours."""
+        MAX_BACKOFF, so a meter that is away does not starve its neighbours.
+
+        Not for the setup's first poll. A meter that does not answer while Home Assistant
+        starts is most often one whose probe slipped off or whose bridge is still booting:
+        its user wants it up as soon as it is back. Home Assistant's own setup backoff (5 s,
+        doubling up to 10 min) does that, while this wait (the scan interval, up to an hour)
+        would leave the entry in "retrying setup" long after. Home Assistant 2026.11 honours
+        a retry_after raised by the first refresh (as the floor of its backoff), so the
+        setup's first poll raises none; each setup try is one session, and the backoff soon
+        spaces them out on a shared bus too."""
         interval = (self.update_interval or SCAN_INTERVAL).total_seconds()
         if not self._port_shared():
             return interval
