@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import (
@@ -18,10 +21,13 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import restore_state as rs
+from homeassistant.helpers.json import JSONEncoder
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    mock_restore_cache_with_extra_data,
+    async_mock_load_restore_state_from_storage,
 )
 
 from custom_components.dlms.const import DOMAIN, SCAN_INTERVAL
@@ -350,8 +356,34 @@ async def test_object_failing_at_setup(
     assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING
 
 
+async def restore_states(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    states: dict[str, tuple[str, dict[str, Any]]],
+) -> None:
+    """What Home Assistant saved of these sensors before it stopped (state and extra data),
+    loaded as at a start. Through the storage file rather than the harness's cache mock,
+    whose internals change between Home Assistant versions."""
+    now = dt_util.utcnow().isoformat()
+    hass_storage[rs.STORAGE_KEY] = {
+        "version": rs.STORAGE_VERSION,
+        "key": rs.STORAGE_KEY,
+        "data": [
+            {
+                "state": json.loads(json.dumps(State(entity_id, state).as_dict(), cls=JSONEncoder)),
+                "extra_data": extra_data,
+                "last_seen": now,
+            }
+            for entity_id, (state, extra_data) in states.items()
+        ],
+    }
+    await async_mock_load_restore_state_from_storage(hass)
+
+
 async def test_energy_never_goes_backwards_across_a_restart(
     hass: HomeAssistant,
+    *,
+    hass_storage: dict[str, Any],
     simulator: MeterSimulator,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
@@ -360,18 +392,17 @@ async def test_energy_never_goes_backwards_across_a_restart(
     """Before the restart the sensor showed 1,234,600 Wh; the first reading after it is
     lower (a bad read, a meter that glitched while Home Assistant was down): the restored
     value stays, and the lower one is published only when confirmed like any reset."""
-    mock_restore_cache_with_extra_data(
+    await restore_states(
         hass,
-        [
-            (
-                State(ENERGY_IMPORT, "1234.6"),
+        hass_storage,
+        {
+            ENERGY_IMPORT: (
+                "1234.6",
                 {"native_value": 1234600.0, "native_unit_of_measurement": "Wh"},
             ),
-            (  # a power sensor is a measurement: it is not held back
-                State(POWER_IMPORT, "99999"),
-                {"native_value": 99999.0, "native_unit_of_measurement": "W"},
-            ),
-        ],
+            # A power sensor is a measurement: it is not held back.
+            POWER_IMPORT: ("99999", {"native_value": 99999.0, "native_unit_of_measurement": "W"}),
+        },
     )
     await setup_entry(hass, config_entry)
     assert value(hass, ENERGY_IMPORT) == 1234.6  # not the meter's 1234.567
