@@ -27,7 +27,7 @@ from typing import override
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -48,7 +48,12 @@ from .const import (
 )
 from .counter_store import CounterStore, counter_after_meter, counter_behind_meter
 from .entry_data import configured_objects
-from .errors import AUTH_FAILED_EXCEPTIONS, UPDATE_FAILED_EXCEPTIONS, error_key
+from .errors import (
+    AUTH_FAILED_EXCEPTIONS,
+    SETUP_ERROR_EXCEPTIONS,
+    UPDATE_FAILED_EXCEPTIONS,
+    error_key,
+)
 from .issues import async_update_issues
 from .libdlms import (
     AttributeDescriptor,
@@ -223,6 +228,12 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             if key in AUTH_FAILED_EXCEPTIONS:
                 raise ConfigEntryAuthFailed(
                     translation_domain=DOMAIN, translation_key=AUTH_FAILED_EXCEPTIONS[key]
+                ) from err
+            if key in SETUP_ERROR_EXCEPTIONS:
+                raise ConfigEntryError(
+                    translation_domain=DOMAIN,
+                    translation_key=SETUP_ERROR_EXCEPTIONS[key],
+                    translation_placeholders={"error": str(err)},
                 ) from err
             self.consecutive_failures += 1
             in_setup = entry.state is ConfigEntryState.SETUP_IN_PROGRESS  # see retry_after

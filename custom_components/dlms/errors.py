@@ -12,6 +12,7 @@ from .libdlms import (
     AssociationRejected,
     AuthenticationFailed,
     CommunicationError,
+    ConfigurationError,
     DecipheringError,
     DecipheringRefused,
     DlmsError,
@@ -20,11 +21,13 @@ from .libdlms import (
 )
 
 # Session error keys (config flow errors) -> exception translation keys. Rejected secrets
-# and keys need the user (reauth); the rest is retried.
+# and keys need the user (reauth), and so do settings that cannot work (a setup error: a
+# retry would fail the same way); the rest is retried.
 AUTH_FAILED_EXCEPTIONS: Final[dict[str, str]] = {
     "invalid_auth": "authentication_failed",
     "decryption_failed": "decryption_failed",
 }
+SETUP_ERROR_EXCEPTIONS: Final[dict[str, str]] = {"invalid_settings": "invalid_settings"}
 UPDATE_FAILED_EXCEPTIONS: Final[dict[str, str]] = {
     "no_answer": "no_answer",
     "association_rejected": "association_rejected",
@@ -32,7 +35,11 @@ UPDATE_FAILED_EXCEPTIONS: Final[dict[str, str]] = {
     "cannot_connect": "communication_error",
     "unexpected_answer": "communication_error",
 }
-SESSION_ERRORS: Final = frozenset(AUTH_FAILED_EXCEPTIONS) | frozenset(UPDATE_FAILED_EXCEPTIONS)
+SESSION_ERRORS: Final = (
+    frozenset(AUTH_FAILED_EXCEPTIONS)
+    | frozenset(SETUP_ERROR_EXCEPTIONS)
+    | frozenset(UPDATE_FAILED_EXCEPTIONS)
+)
 
 # The first type that matches decides; subclasses come before their bases.
 # InvocationCounterRefused (the meter's word) is an InvocationCounterError (our own check);
@@ -40,6 +47,7 @@ SESSION_ERRORS: Final = frozenset(AUTH_FAILED_EXCEPTIONS) | frozenset(UPDATE_FAI
 # not decipher the meter). Anything else the meter did (DecodeError, RemoteProtocolError,
 # ServiceError, DataAccessError...) is an unexpected answer.
 _KEYS: Final[tuple[tuple[type[DlmsError], str], ...]] = (
+    (ConfigurationError, "invalid_settings"),
     (AuthenticationFailed, "invalid_auth"),
     (InvocationCounterError, "invocation_counter"),
     (DecipheringError, "decryption_failed"),

@@ -93,6 +93,23 @@ async def test_wrong_password_is_a_setup_error(
     assert b"Wr0ng-Pa55".hex() not in caplog.text.lower().replace(" ", "")
 
 
+async def test_settings_that_cannot_work_are_a_setup_error(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    """An entry whose settings the library refuses before any I/O (here LLS without its
+    password, as an entry edited by hand could be): retrying cannot help, so setup ends in
+    an error that says what is wrong, and the meter is not contacted."""
+    entry = make_entry(simulator.url, client_address=1, authentication="lls")
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "invalid_settings"
+    assert entry.error_reason_translation_placeholders == {"error": "lls needs a password"}
+    assert not simulator.sessions
+
+
 async def test_right_password(hass: HomeAssistant, simulator_factory: SimulatorFactory) -> None:
     simulator = await simulator_factory(password=b"12345678")
     entry = make_entry(simulator.url, client_address=1, authentication="lls", password="12345678")

@@ -19,6 +19,7 @@ from custom_components.dlms.const import (
 from custom_components.dlms.errors import (
     AUTH_FAILED_EXCEPTIONS,
     SESSION_ERRORS,
+    SETUP_ERROR_EXCEPTIONS,
     UPDATE_FAILED_EXCEPTIONS,
 )
 from custom_components.dlms.flow_schemas import (
@@ -117,6 +118,7 @@ def test_exceptions() -> None:
     keys = string_constants_after("translation_key", "coordinator.py")
     keys |= string_constants_after("translation_key", "services.py")
     keys |= set(AUTH_FAILED_EXCEPTIONS.values()) | set(UPDATE_FAILED_EXCEPTIONS.values())
+    keys |= set(SETUP_ERROR_EXCEPTIONS.values())
     assert keys == set(EN["exceptions"])
     assert "{error}" in EN["exceptions"]["communication_error"]["message"]
 
