@@ -3,45 +3,27 @@ an RS-485 adapter or a serial bridge (ser2net, ESPHome serial proxy)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta
-
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
     ADDRESS_SIZE_AUTO,
     BAUDRATE,
     CONF_ADDRESS_SIZE,
-    CONF_BACKFILL_DAYS,
     CONF_BAUDRATE,
-    CONF_LOAD_PROFILE,
-    CONF_LOAD_PROFILE_IMPORT,
     CONF_MODE_E,
-    DEFAULT_BACKFILL_DAYS,
-    DEFAULT_LOAD_PROFILE,
     DOMAIN,
     LOGGER,
 )
-from .coordinator import (
-    DlmsConfigEntry,
-    DlmsCoordinator,
-    DlmsRuntimeData,
-    invocation_counter_store,
-)
+from .coordinator import DlmsConfigEntry, DlmsCoordinator, DlmsRuntimeData
+from .counter_store import CounterStore
 from .history import LoadProfileImporter
-from .libdlms import (
-    DataAccessError,
-    DlmsError,
-    Obis,
-)
+from .issues import async_delete_issues
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
-HISTORY_INTERVAL = timedelta(hours=1)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -55,56 +37,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool
     """Set up a meter: the first poll reads its identity and values, or setup is retried."""
     coordinator = DlmsCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
-    # The first successful poll always reads the identity.
-    assert coordinator.identity is not None
-    entry.runtime_data = DlmsRuntimeData(coordinator=coordinator, identity=coordinator.identity)
+    entry.runtime_data = DlmsRuntimeData(coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    _start_history(hass, entry, coordinator)
+    LoadProfileImporter.async_start(hass, entry, coordinator)
     return True
-
-
-def _start_history(
-    hass: HomeAssistant, entry: DlmsConfigEntry, coordinator: DlmsCoordinator
-) -> None:
-    """Import the meter's load profile into long-term statistics now and every hour,
-    each chunk in a session of its own (other polls get the port in between). Needs the
-    recorder; a meter without a load profile is left alone after the first try."""
-    if "recorder" not in hass.config.components or not entry.options.get(
-        CONF_LOAD_PROFILE_IMPORT, True
-    ):
-        return
-    assert coordinator.identity is not None
-    importer = LoadProfileImporter(
-        hass,
-        serial=coordinator.identity.serial_number,
-        name=entry.title,
-        profile=Obis.parse(entry.options.get(CONF_LOAD_PROFILE, DEFAULT_LOAD_PROFILE)),
-        backfill_days=int(entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)),
-    )
-    lock = asyncio.Lock()
-    disabled = False
-
-    async def run(_now: datetime | None = None) -> None:
-        nonlocal disabled
-        if disabled or lock.locked():
-            return
-        async with lock:
-            try:
-                while True:
-                    await coordinator.async_session(importer.import_new)
-                    if not importer.behind:
-                        break
-            except DataAccessError as err:
-                disabled = True
-                LOGGER.info("%s: no load profile to import (%s)", entry.title, err)
-            except DlmsError as err:
-                LOGGER.info("%s: load profile not imported this time: %s", entry.title, err)
-
-    def schedule(now: datetime | None = None) -> None:
-        entry.async_create_background_task(hass, run(now), f"{DOMAIN} load profile {entry.title}")
-
-    schedule()
-    entry.async_on_unload(async_track_time_interval(hass, schedule, HISTORY_INTERVAL))
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
@@ -131,5 +67,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> boo
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> None:
-    """Forget the stored invocation counter with the entry."""
-    await invocation_counter_store(hass, entry.entry_id).async_remove()
+    """Forget the entry's stored invocation counter and its repair issues."""
+    await CounterStore(hass, entry.entry_id).async_remove()
+    async_delete_issues(hass, entry.entry_id)

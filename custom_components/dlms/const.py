@@ -139,43 +139,6 @@ MANUFACTURERS: Final[dict[str, str]] = {
 }
 UNKNOWN_MANUFACTURER: Final = "Unknown"
 
-# OBIS codes offered in the config flow (free codes can be typed as well).
-COMMON_OBIS_CODES: Final[dict[str, str]] = {
-    "1.0.1.8.0.255": "Active energy import (A+)",
-    "1.0.1.8.1.255": "Active energy import, tariff 1",
-    "1.0.1.8.2.255": "Active energy import, tariff 2",
-    "1.0.2.8.0.255": "Active energy export (A-)",
-    "1.0.2.8.1.255": "Active energy export, tariff 1",
-    "1.0.2.8.2.255": "Active energy export, tariff 2",
-    "1.0.3.8.0.255": "Reactive energy import (Q+)",
-    "1.0.4.8.0.255": "Reactive energy export (Q-)",
-    "1.0.1.7.0.255": "Active power import (P+)",
-    "1.0.2.7.0.255": "Active power export (P-)",
-    "1.0.3.7.0.255": "Reactive power import (Q+)",
-    "1.0.4.7.0.255": "Reactive power export (Q-)",
-    "1.0.9.7.0.255": "Apparent power import (S+)",
-    "1.0.21.7.0.255": "Active power import L1",
-    "1.0.41.7.0.255": "Active power import L2",
-    "1.0.61.7.0.255": "Active power import L3",
-    "1.0.32.7.0.255": "Voltage L1",
-    "1.0.52.7.0.255": "Voltage L2",
-    "1.0.72.7.0.255": "Voltage L3",
-    "1.0.31.7.0.255": "Current L1",
-    "1.0.51.7.0.255": "Current L2",
-    "1.0.71.7.0.255": "Current L3",
-    "1.0.13.7.0.255": "Power factor",
-    "1.0.14.7.0.255": "Frequency",
-    "1.0.1.6.0.255": "Maximum demand import",
-    "1.0.2.6.0.255": "Maximum demand export",
-    "0.0.96.1.0.255": "Serial number",
-    "0.0.96.14.0.255": "Active tariff",
-}
-# Object classes the objects step offers from the meter's object list: every register
-# (Register 3, Extended register 4, Demand register 5); Data objects (1) only when the
-# catalogue above names them.
-REGISTER_CLASS_IDS: Final = frozenset({3, 4, 5})
-DATA_CLASS_ID: Final = 1
-
 # Load profile import into long-term statistics (entry options; defaults below).
 CONF_LOAD_PROFILE_IMPORT: Final = "load_profile_import"
 CONF_LOAD_PROFILE: Final = "load_profile"

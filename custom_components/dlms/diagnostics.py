@@ -21,7 +21,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: DlmsConfigEntry
 ) -> dict[str, Any]:
     coordinator = entry.runtime_data.coordinator
-    identity = entry.runtime_data.identity
+    identity = coordinator.identity
     return {
         "entry": {
             "title": entry.title,

@@ -17,15 +17,20 @@ Rules, each one a way other importers went wrong:
   the reference, with a warning, instead of a negative step;
 - timestamps come from the meter's clock with its deviation (or in Home Assistant's time
   zone when the meter does not say), so DST changes fall into the right UTC hours.
+
+The import runs at setup and every hour after, each chunk of history in a session of its own
+so that polls get the port in between; a meter without the profile is not asked again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final, Self
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -36,21 +41,34 @@ from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
 
-from .const import DOMAIN, LOGGER
+from .const import (
+    CONF_BACKFILL_DAYS,
+    CONF_LOAD_PROFILE,
+    CONF_LOAD_PROFILE_IMPORT,
+    DEFAULT_BACKFILL_DAYS,
+    DEFAULT_LOAD_PROFILE,
+    DOMAIN,
+    LOGGER,
+)
+from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .libdlms import (
+    DataAccessError,
     DlmsClient,
+    DlmsError,
     Obis,
     ScalerUnit,
     read_profile,
 )
 
 HOUR = dt.timedelta(hours=1)
-LOAD_PROFILE = Obis(1, 0, 99, 1, 0, 255)
+IMPORT_INTERVAL: Final = HOUR
+LOAD_PROFILE: Final = Obis.parse(DEFAULT_LOAD_PROFILE)
 ENERGY_COLUMNS: dict[Obis, str] = {
     Obis(1, 0, 1, 8, 0, 255): "Active energy import",
     Obis(1, 0, 2, 8, 0, 255): "Active energy export",
@@ -121,12 +139,19 @@ def statistic_id(serial: str, obis: Obis) -> str:
     return f"{DOMAIN}:{slug}_{obis.dotted.replace('.', '_')}"
 
 
+# A session runs an operation on the meter (``DlmsCoordinator.async_session``).
+type Session = Callable[[Callable[[DlmsClient], Awaitable[int]]], Awaitable[int]]
+
+
 class LoadProfileImporter:
     """Imports one meter's load profile into long-term statistics.
 
     ``import_new`` reads what is new since the last imported hour (on the first run,
     ``backfill_days`` back), ``chunk`` at a time so that no single session holds the port
-    for long, and adds it to the statistics."""
+    for long, and adds it to the statistics. ``async_start`` runs it for a config entry now
+    and every hour."""
+
+    chunk = dt.timedelta(days=1)
 
     def __init__(
         self,
@@ -135,17 +160,65 @@ class LoadProfileImporter:
         serial: str,
         name: str,
         profile: Obis = LOAD_PROFILE,
-        backfill_days: int = 7,
-        chunk: dt.timedelta = dt.timedelta(days=1),
+        backfill_days: int = DEFAULT_BACKFILL_DAYS,
     ) -> None:
         self.hass = hass
         self.serial = serial
         self.name = name
         self.profile = profile
         self.backfill_days = backfill_days
-        self.chunk = chunk
         self.scaler_units: dict[Obis, ScalerUnit] = {}
         self._states: dict[Obis, ImportState] | None = None
+        # The meter has no such profile (it said so): not asked again until a reload.
+        self.disabled = False
+        self._running = asyncio.Lock()
+
+    @classmethod
+    def async_start(
+        cls, hass: HomeAssistant, entry: DlmsConfigEntry, coordinator: DlmsCoordinator
+    ) -> Self | None:
+        """Import the entry's load profile now and every hour, until the entry unloads.
+        Needs the recorder and the entry's option (on by default); None without them."""
+        if "recorder" not in hass.config.components or not entry.options.get(
+            CONF_LOAD_PROFILE_IMPORT, True
+        ):
+            return None
+        importer = cls(
+            hass,
+            serial=coordinator.identity.serial_number,
+            name=entry.title,
+            profile=Obis.parse(entry.options.get(CONF_LOAD_PROFILE, DEFAULT_LOAD_PROFILE)),
+            backfill_days=int(entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)),
+        )
+
+        @callback  # in the event loop: a plain function would run in an executor thread
+        def schedule(_now: dt.datetime | None = None) -> None:
+            entry.async_create_background_task(
+                hass, importer.async_run(coordinator.async_session), f"{DOMAIN} load profile"
+            )
+
+        schedule()
+        entry.async_on_unload(async_track_time_interval(hass, schedule, IMPORT_INTERVAL))
+        return importer
+
+    async def async_run(self, session: Session) -> None:
+        """One import: chunk after chunk, each in a ``session`` of its own, until the
+        statistics have caught up. A run still going (a long backfill) is not started
+        twice. A failed session waits for the next run; a meter that answers that it has no
+        such profile is not asked again."""
+        if self.disabled or self._running.locked():
+            return
+        async with self._running:
+            try:
+                while True:
+                    await session(self.import_new)
+                    if not self.behind:
+                        break
+            except DataAccessError as err:
+                self.disabled = True
+                LOGGER.info("%s: no load profile to import (%s)", self.name, err)
+            except DlmsError as err:
+                LOGGER.info("%s: load profile not imported this time: %s", self.name, err)
 
     async def _load_states(self) -> dict[Obis, ImportState]:
         """Where each column's statistics end in the database."""

@@ -2,13 +2,12 @@
 
 The device class comes from the unit the meter reports for the object (its scaler_unit), the
 state class from the OBIS value group D: cumulative registers (D=8, D=9) are
-TOTAL_INCREASING, so the Energy dashboard accepts them. The name comes from the OBIS code
-when it is a well-known electricity quantity, else it is "OBIS <code>".
+TOTAL_INCREASING, so the Energy dashboard accepts them. The name comes from the OBIS
+catalogue (``obis_catalogue``), else it is "OBIS <code>".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, override
@@ -39,52 +38,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .const import LOGGER
-from .coordinator import DlmsConfigEntry, DlmsCoordinator, MeterIdentity, ObisValue, is_cumulative
+from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .entity import DlmsEntity
 from .libdlms import (
     AttributeDescriptor,
-    InterfaceClass,
-    Obis,
 )
+from .obis_catalogue import CATALOGUE, GENERIC_TRANSLATION_KEY, REGISTER_CLASSES
+from .values import ObisValue, is_cumulative
 
 # Coordinator entities: no per-entity update semaphore.
 PARALLEL_UPDATES = 0
 
-
-@dataclass(frozen=True, slots=True)
-class KnownObis:
-    translation_key: str
-    unit: str | None  # what the standard says the object measures, before the meter tells us
-
-
-# Electricity objects (A=1, B=0, F=255) by their C.D.E groups.
-KNOWN_OBIS: Final[dict[tuple[int, int, int], KnownObis]] = {
-    (1, 8, 0): KnownObis("active_energy_import", UnitOfEnergy.WATT_HOUR),
-    (1, 8, 1): KnownObis("active_energy_import_tariff_1", UnitOfEnergy.WATT_HOUR),
-    (1, 8, 2): KnownObis("active_energy_import_tariff_2", UnitOfEnergy.WATT_HOUR),
-    (2, 8, 0): KnownObis("active_energy_export", UnitOfEnergy.WATT_HOUR),
-    (2, 8, 1): KnownObis("active_energy_export_tariff_1", UnitOfEnergy.WATT_HOUR),
-    (2, 8, 2): KnownObis("active_energy_export_tariff_2", UnitOfEnergy.WATT_HOUR),
-    (3, 8, 0): KnownObis("reactive_energy_import", UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR),
-    (4, 8, 0): KnownObis("reactive_energy_export", UnitOfReactiveEnergy.VOLT_AMPERE_REACTIVE_HOUR),
-    (1, 7, 0): KnownObis("active_power_import", UnitOfPower.WATT),
-    (2, 7, 0): KnownObis("active_power_export", UnitOfPower.WATT),
-    (3, 7, 0): KnownObis("reactive_power_import", UnitOfReactivePower.VOLT_AMPERE_REACTIVE),
-    (4, 7, 0): KnownObis("reactive_power_export", UnitOfReactivePower.VOLT_AMPERE_REACTIVE),
-    (9, 7, 0): KnownObis("apparent_power_import", UnitOfApparentPower.VOLT_AMPERE),
-    (21, 7, 0): KnownObis("active_power_import_l1", UnitOfPower.WATT),
-    (41, 7, 0): KnownObis("active_power_import_l2", UnitOfPower.WATT),
-    (61, 7, 0): KnownObis("active_power_import_l3", UnitOfPower.WATT),
-    (32, 7, 0): KnownObis("voltage_l1", UnitOfElectricPotential.VOLT),
-    (52, 7, 0): KnownObis("voltage_l2", UnitOfElectricPotential.VOLT),
-    (72, 7, 0): KnownObis("voltage_l3", UnitOfElectricPotential.VOLT),
-    (31, 7, 0): KnownObis("current_l1", UnitOfElectricCurrent.AMPERE),
-    (51, 7, 0): KnownObis("current_l2", UnitOfElectricCurrent.AMPERE),
-    (71, 7, 0): KnownObis("current_l3", UnitOfElectricCurrent.AMPERE),
-    (13, 7, 0): KnownObis("power_factor", None),
-    (14, 7, 0): KnownObis("frequency", UnitOfFrequency.HERTZ),
-}
-GENERIC_TRANSLATION_KEY: Final = "obis"
 
 # The meter's unit symbol -> (device class, suggested unit).
 UNIT_DEVICE_CLASSES: Final[dict[str, tuple[SensorDeviceClass, str | None]]] = {
@@ -111,30 +75,19 @@ VOLUME_MEDIA: Final[dict[int, SensorDeviceClass]] = {
 _ENERGY_CLASSES: Final = {SensorDeviceClass.ENERGY, SensorDeviceClass.REACTIVE_ENERGY}
 # A gas or water meter's volume register is its index: it only counts up.
 _METER_INDEX_CLASSES: Final = {SensorDeviceClass.GAS, SensorDeviceClass.WATER}
-_REGISTER_CLASSES: Final = {
-    InterfaceClass.REGISTER,
-    InterfaceClass.EXTENDED_REGISTER,
-    InterfaceClass.DEMAND_REGISTER,
-}
-
-
-def known_obis(obis: Obis) -> KnownObis | None:
-    if (obis.a, obis.b, obis.f) != (1, 0, 255):
-        return None
-    return KNOWN_OBIS.get((obis.c, obis.d, obis.e))
 
 
 def describe(ref: AttributeDescriptor, first: ObisValue | None) -> SensorEntityDescription:
     """The description of one object's sensor, from its OBIS code and its first reading
     (None when that failed: then the standard's unit for a well-known code is assumed)."""
     obis = ref.instance
-    known = known_obis(obis)
+    known = CATALOGUE.get(obis)
     if first is not None:
         unit = first.unit
         numeric = first.value is None or isinstance(first.value, Decimal)
     else:
         unit = known.unit if known else None
-        numeric = known is not None or ref.class_id in _REGISTER_CLASSES
+        numeric = known.numeric if known else ref.class_id in REGISTER_CLASSES
     name_kwargs = (
         {"translation_key": known.translation_key}
         if known
@@ -164,7 +117,7 @@ def describe(ref: AttributeDescriptor, first: ObisValue | None) -> SensorEntityD
     elif device_class in _ENERGY_CLASSES:
         # Net (C=16) registers can go down; other time integrals are per-period amounts.
         state_class = SensorStateClass.TOTAL if obis.c == 16 and obis.d == 8 else None
-    elif device_class is not None or ref.class_id in _REGISTER_CLASSES:
+    elif device_class is not None or ref.class_id in REGISTER_CLASSES:
         state_class = SensorStateClass.MEASUREMENT
     else:
         state_class = None
@@ -192,30 +145,36 @@ async def async_setup_entry(
 ) -> None:
     """One sensor per configured object; descriptions use the setup poll's units."""
     coordinator = entry.runtime_data.coordinator
-    identity = entry.runtime_data.identity
     entities: list[SensorEntity] = [
-        DlmsSensor(coordinator, identity, describe(ref, coordinator.data.get(ref.instance.dotted)))
+        DlmsSensor(coordinator, describe(ref, coordinator.data.get(ref.instance.dotted)))
         for ref in coordinator.refs
     ]
-    entities.append(DlmsLastReadSensor(coordinator, identity))
-    entities.append(DlmsClockOffsetSensor(coordinator, identity))
+    entities.append(DlmsLastReadSensor(coordinator, LAST_READ))
+    entities.append(DlmsClockOffsetSensor(coordinator, CLOCK_OFFSET))
     async_add_entities(entities)
+
+
+LAST_READ = SensorEntityDescription(
+    key="last_read",
+    translation_key="last_read",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
+CLOCK_OFFSET = SensorEntityDescription(
+    key="clock_offset",
+    translation_key="clock_offset",
+    device_class=SensorDeviceClass.DURATION,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=UnitOfTime.SECONDS,
+    suggested_display_precision=0,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
 
 
 class DlmsLastReadSensor(DlmsEntity, SensorEntity):
     """When the meter last answered a whole poll (diagnostic, disabled by default)."""
-
-    entity_description = SensorEntityDescription(
-        key="last_read",
-        translation_key="last_read",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-    )
-
-    def __init__(self, coordinator: DlmsCoordinator, identity: MeterIdentity) -> None:
-        super().__init__(coordinator, identity)
-        self._attr_unique_id = f"{identity.serial_number}_last_read"
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -240,21 +199,6 @@ class DlmsClockOffsetSensor(DlmsEntity, SensorEntity):
     """How far the meter's clock is ahead of Home Assistant's (diagnostic, disabled by
     default: reading the clock adds an attribute to every poll only when it is enabled).
     Load profile entries carry the meter's time, so a drifting clock shifts them."""
-
-    entity_description = SensorEntityDescription(
-        key="clock_offset",
-        translation_key="clock_offset",
-        device_class=SensorDeviceClass.DURATION,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_display_precision=0,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-    )
-
-    def __init__(self, coordinator: DlmsCoordinator, identity: MeterIdentity) -> None:
-        super().__init__(coordinator, identity)
-        self._attr_unique_id = f"{identity.serial_number}_clock_offset"
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -282,15 +226,10 @@ class DlmsSensor(DlmsEntity, RestoreSensor):
     """The value attribute of one COSEM object, scaled. A cumulative register restores its
     last value so that a lower first reading after a restart is not published."""
 
-    def __init__(
-        self,
-        coordinator: DlmsCoordinator,
-        identity: MeterIdentity,
-        description: SensorEntityDescription,
-    ) -> None:
-        super().__init__(coordinator, identity)
-        self.entity_description = description
-        self._attr_unique_id = f"{identity.serial_number}_{description.key}"
+    entity_description: SensorEntityDescription
+
+    def __init__(self, coordinator: DlmsCoordinator, description: SensorEntityDescription) -> None:
+        super().__init__(coordinator, description)
         self._unit_warned = False
 
     @override

@@ -3,9 +3,10 @@ return the decoded value (a response-only action)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import probatio
 from homeassistant.config_entries import ConfigEntryState
@@ -14,11 +15,14 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .coordinator import DlmsConfigEntry, error_key
+from .coordinator import DlmsConfigEntry
+from .errors import error_key
 from .libdlms import (
     AttributeDescriptor,
     BitString,
+    Data,
     DataAccessError,
+    DataType,
     DecodeError,
     DlmsError,
     Obis,
@@ -44,24 +48,29 @@ READ_ATTRIBUTE_SCHEMA = probatio.Schema(
 )
 
 
+def _bits(value: BitString) -> str:
+    """Bits as "0"/"1", the first bit first (the library's own rendering)."""
+    return str(Data(DataType.BIT_STRING, value).to_json()["value"])
+
+
+# How each decoded value becomes JSON; the first type that matches decides.
+_JSON: Final[tuple[tuple[type | tuple[type, ...], Callable[[Any], Any]], ...]] = (
+    (bytes, bytes.hex),
+    (BitString, _bits),
+    ((list, tuple), lambda value: [json_value(item) for item in value]),
+    (dict, lambda value: {str(key): json_value(item) for key, item in value.items()}),
+    (Decimal, float),
+    ((datetime, date, time), lambda value: value.isoformat()),
+    ((type(None), bool, int, float, str), lambda value: value),
+)
+
+
 def json_value(value: Any) -> Any:
-    """A decoded COSEM value as JSON: octet-strings as hex (and text when printable ASCII),
-    numbers as numbers, structures and arrays as lists, dates as ISO text."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, BitString):  # bits as "0"/"1", the first bit first
-        bits = int.from_bytes(value.data) if value.data else 0
-        return format(bits, f"0{len(value.data) * 8}b")[: value.length]
-    if isinstance(value, (list, tuple)):
-        return [json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): json_value(item) for key, item in value.items()}
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
+    """A decoded COSEM value as JSON: octet-strings as hex, numbers as numbers, structures
+    and arrays as lists, dates as ISO text; anything else as its text."""
+    for kinds, convert in _JSON:
+        if isinstance(value, kinds):
+            return convert(value)
     return str(value)
 
 

@@ -83,7 +83,7 @@ def config_entry(simulator: MeterSimulator) -> MockConfigEntry:
 def short_answer_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator answers in milliseconds: a meter that does not answer is found out
     in one second per try instead of five, which keeps the suite fast."""
-    monkeypatch.setattr("custom_components.dlms.coordinator.RESPONSE_TIMEOUT", 1.0)
+    monkeypatch.setattr("custom_components.dlms.client_factory.RESPONSE_TIMEOUT", 1.0)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
-from custom_components.dlms.config_flow import ADDRESSING_SCHEMA, SECURITY_SCHEMA, USER_SCHEMA
+from custom_components.dlms.flow_schemas import ADDRESSING_SCHEMA, SECURITY_SCHEMA, USER_SCHEMA
 
 # The steps before the connection test, in order, with their forms.
 SETUP_SCHEMAS = {"user": USER_SCHEMA, "addressing": ADDRESSING_SCHEMA, "security": SECURITY_SCHEMA}

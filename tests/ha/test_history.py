@@ -4,6 +4,7 @@ simulator into the recorder."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from itertools import pairwise
@@ -16,6 +17,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -26,7 +28,12 @@ from custom_components.dlms.history import (
     hourly_points,
     statistic_id,
 )
-from custom_components.dlms.libdlms import DlmsClient, SerialTransport
+from custom_components.dlms.libdlms import (
+    DataAccessError,
+    DlmsClient,
+    DlmsTimeoutError,
+    SerialTransport,
+)
 from libdlms import Obis
 from simulator import MeterSimulator, SimulatedMeter
 
@@ -289,4 +296,63 @@ async def test_a_meter_without_load_profile_is_left_alone(  # type: ignore[no-un
     assert caplog.text.count("no load profile to import") == 1
     assert "Traceback" not in caplog.text
     assert hass.states.get("sensor.meter_12345678_active_energy_import") is not None
+    # An hour later the import runs again, and does not ask this meter.
+    freezer.tick(dt.timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert caplog.text.count("no load profile to import") == 1
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _importer(hass: HomeAssistant) -> LoadProfileImporter:
+    return LoadProfileImporter(hass, serial="12345678", name="Meter 12345678")
+
+
+async def test_a_failed_import_is_tried_again_at_the_next_run(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session that fails (the meter was busy, away) is no reason to stop: the next run
+    asks again; a meter that says it has no such profile is not asked again."""
+    calls: list[str] = []
+
+    async def failing(operation: object) -> int:
+        calls.append("failing")
+        raise DlmsTimeoutError("no answer")
+
+    async def refusing(operation: object) -> int:
+        calls.append("refusing")
+        raise DataAccessError("object-undefined", result=4)
+
+    importer = _importer(hass)
+    await importer.async_run(failing)
+    await importer.async_run(refusing)
+    await importer.async_run(refusing)
+    await importer.async_run(failing)
+    assert calls == ["failing", "refusing"]
+    assert importer.disabled
+    assert "load profile not imported this time: no answer" in caplog.text
+    assert caplog.text.count("no load profile to import") == 1
+
+
+async def test_a_run_still_going_is_not_started_twice(hass: HomeAssistant) -> None:
+    """A long first import (a week of history, a day per session) outlasts the hourly
+    timer: the next run leaves it alone instead of reading the same history twice."""
+    started, release = asyncio.Event(), asyncio.Event()
+    sessions = 0
+
+    async def slow(operation: object) -> int:
+        nonlocal sessions
+        sessions += 1
+        started.set()
+        await release.wait()
+        return 0
+
+    importer = _importer(hass)
+    first = hass.async_create_task(importer.async_run(slow))
+    await started.wait()
+    await importer.async_run(slow)  # returns at once
+    assert sessions == 1
+    release.set()
+    await first
+    await importer.async_run(slow)
+    assert sessions == 2

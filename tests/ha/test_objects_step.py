@@ -1,5 +1,6 @@
 """The objects step: after the connection test, the values to read are chosen from what the
-meter's object list really has, named from the OBIS catalogue; codes can still be typed."""
+meter's object list really has, named from the OBIS catalogue (the names its sensors get, in
+Home Assistant's language); codes can still be typed."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
-from custom_components.dlms.config_flow import object_label, offered_objects
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import Obis as IntegrationObis
+from custom_components.dlms.obis_catalogue import (
+    CATALOGUE,
+    async_object_labels,
+    offered_objects,
+)
 from libdlms import Obis
 from simulator import MeterSimulator
 
 from .flow import fill
+from .test_translations import EN
 
 
 async def objects_form(hass: HomeAssistant, simulator: MeterSimulator) -> FlowResult:
@@ -44,10 +50,10 @@ async def test_offers_what_the_meter_has(hass: HomeAssistant, simulator: MeterSi
     result = await objects_form(hass, simulator)
     options, default = select_config(result)
     assert options == [
-        {"value": "1.0.1.8.0.255", "label": "1-0:1.8.0*255 Active energy import (A+)"},
-        {"value": "1.0.2.8.0.255", "label": "1-0:2.8.0*255 Active energy export (A-)"},
-        {"value": "1.0.1.7.0.255", "label": "1-0:1.7.0*255 Active power import (P+)"},
-        {"value": "1.0.2.7.0.255", "label": "1-0:2.7.0*255 Active power export (P-)"},
+        {"value": "1.0.1.8.0.255", "label": "1-0:1.8.0*255 Active energy import"},
+        {"value": "1.0.2.8.0.255", "label": "1-0:2.8.0*255 Active energy export"},
+        {"value": "1.0.1.7.0.255", "label": "1-0:1.7.0*255 Active power import"},
+        {"value": "1.0.2.7.0.255", "label": "1-0:2.7.0*255 Active power export"},
         {"value": "1.0.32.7.0.255", "label": "1-0:32.7.0*255 Voltage L1"},
         {"value": "1.0.31.7.0.255", "label": "1-0:31.7.0*255 Current L1"},
         {"value": "1.0.14.7.0.255", "label": "1-0:14.7.0*255 Frequency"},
@@ -122,16 +128,41 @@ def test_offered_objects_from_an_object_list() -> None:
         "0.0.96.1.0.255",
         "1.0.15.8.0.255",
     ]
-    assert object_label(IntegrationObis.parse("1.0.15.8.0.255")) == "1-0:15.8.0*255"
-    assert (
-        object_label(IntegrationObis.parse("1.0.1.8.2.255"))
-        == "1-0:1.8.2*255 Active energy import, tariff 2"
-    )
     # A code chosen earlier (typed on the first step) stays offered.
     assert (
         offered_objects(classes, [IntegrationObis.parse("0.0.96.99.0.255")])[-1].dotted
         == "0.0.96.99.0.255"
     )
+
+
+def test_without_an_object_list_the_catalogue_is_offered() -> None:
+    """The options flow when the meter cannot be asked: the catalogue, then the codes
+    chosen now."""
+    chosen = [IntegrationObis.parse("1.0.15.8.0.255"), IntegrationObis.parse("1.0.1.8.0.255")]
+    assert offered_objects({}, chosen) == [*CATALOGUE, chosen[0]]
+
+
+async def test_labels_are_the_sensor_names(hass: HomeAssistant) -> None:
+    """Every catalogue code is labelled with its sensor's name (one set of translations for
+    both); a code the catalogue does not know by its code alone."""
+    names = EN["entity"]["sensor"]
+    unknown = IntegrationObis.parse("1.0.15.8.0.255")
+    labels = await async_object_labels(hass, [*CATALOGUE, unknown])
+    assert labels.pop(unknown) == "1-0:15.8.0*255"
+    assert labels == {
+        obis: f"{obis.reduced} {names[known.translation_key]['name']}"
+        for obis, known in CATALOGUE.items()
+    }
+    assert labels[IntegrationObis.parse("1.0.1.8.2.255")] == (
+        "1-0:1.8.2*255 Active energy import tariff 2"
+    )
+
+
+async def test_labels_in_a_language_without_translations(hass: HomeAssistant) -> None:
+    """Home Assistant in a language the integration has no translations for: English."""
+    await hass.config.async_update(language="de")
+    labels = await async_object_labels(hass, [IntegrationObis.parse("1.0.14.7.0.255")])
+    assert list(labels.values()) == ["1-0:14.7.0*255 Frequency"]
 
 
 async def test_defaults_the_meter_lacks_are_left_out(

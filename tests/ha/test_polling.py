@@ -142,8 +142,8 @@ async def test_two_meters_on_one_port(
     await setup(hass, second)
     assert first.state is ConfigEntryState.LOADED
     assert second.state is ConfigEntryState.LOADED
-    assert first.runtime_data.identity.serial_number == SERIAL
-    assert second.runtime_data.identity.serial_number == "87654321"
+    assert first.runtime_data.coordinator.identity.serial_number == SERIAL
+    assert second.runtime_data.coordinator.identity.serial_number == "87654321"
     # The diagnostic sensor is disabled by default.
     last_read = entity_registry.async_get_entity_id("sensor", DOMAIN, "87654321_last_read")
     assert last_read is not None
@@ -208,7 +208,7 @@ async def test_meter_without_logical_device_name_and_binary_serial(
     entry = make_entry(simulator.url, unique_id="0102c3be")
     await setup(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
-    identity = entry.runtime_data.identity
+    identity = entry.runtime_data.coordinator.identity
     assert identity.serial_number == "0102c3be"  # UTF-8 of the simulator's text, as hex
     assert identity.logical_device_name is None
     assert identity.manufacturer == "Unknown"

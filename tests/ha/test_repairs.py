@@ -63,3 +63,29 @@ async def test_exhausted_invocation_counter(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "invocation_counter_rejected"
+
+
+async def test_removing_the_entry_removes_its_issues(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory, issue_registry: ir.IssueRegistry
+) -> None:
+    """An entry removed while its issues are open takes them along: nothing is left that
+    points at a meter Home Assistant no longer has. Another entry's issues stay."""
+    simulator = await simulator_factory(settings=GMAC_SERVER)
+    gone = make_entry("/dev/serial/by-id/usb-no-such-probe-if00-port0")
+    exhausted = make_entry(
+        simulator.url, unique_id="87654321", **secured_entry_data(invocation_counter=2**32)
+    )
+    for entry in (gone, exhausted):
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    keep = f"port_missing_{gone.entry_id}"
+    removed = f"invocation_counter_rejected_{exhausted.entry_id}"
+    assert {issue_id for _, issue_id in issue_registry.issues} == {keep, removed}
+
+    await hass.config_entries.async_remove(exhausted.entry_id)
+    await hass.async_block_till_done()
+    assert {issue_id for _, issue_id in issue_registry.issues} == {keep}
+    await hass.config_entries.async_remove(gone.entry_id)
+    await hass.async_block_till_done()
+    assert not issue_registry.issues

@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 MANIFEST = Path(__file__).parents[2] / "custom_components" / "dlms" / "manifest.json"
+TEST_REQUIREMENTS = Path(__file__).parents[2] / "requirements_test.txt"
 LIBRARY = Path(__file__).parents[2] / "libdlms"
 CONSTRAINTS = Path(homeassistant.__file__).parent / "package_constraints.txt"
 BANNED = Version("1000000000.0.0")  # how Home Assistant forbids a package
@@ -130,3 +131,26 @@ def test_every_import_is_declared() -> None:
     (probatio, the schema library, comes with Home Assistant's own helpers)."""
     declared = {canonicalize_name(r.name) for r in manifest_requirements()}
     assert imported_distributions() - {"probatio"} == declared
+
+
+# Test pins ahead of the Home Assistant that the harness installs, on purpose: what the next
+# Home Assistant pins, so the suite runs with what users are about to get.
+AHEAD_OF_THE_HARNESS = {"serialx"}
+
+
+def test_test_pins_follow_home_assistant(constraints: dict[str, list[Requirement]]) -> None:
+    """The test environment's pins of packages Home Assistant also pins are Home
+    Assistant's, or (listed above) newer ones; either way ones the manifest accepts."""
+    declared = {canonicalize_name(r.name): r for r in manifest_requirements()}
+    for text in load_constraints(TEST_REQUIREMENTS.read_text(encoding="utf-8")).values():
+        (pin,) = text
+        (spec,) = pin.specifier
+        name = canonicalize_name(pin.name)
+        if name in declared:
+            assert declared[name].specifier.contains(spec.version), pin
+        for ha_pin in constraints.get(name, []):
+            (ha_spec,) = ha_pin.specifier
+            if name in AHEAD_OF_THE_HARNESS:
+                assert Version(spec.version) >= Version(ha_spec.version), pin
+            else:
+                assert spec.version == ha_spec.version, f"{pin}: Home Assistant pins {ha_pin}"

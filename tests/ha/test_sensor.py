@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import (
@@ -18,10 +21,13 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import restore_state as rs
+from homeassistant.helpers.json import JSONEncoder
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    mock_restore_cache_with_extra_data,
+    async_mock_load_restore_state_from_storage,
 )
 
 from custom_components.dlms.const import DOMAIN, SCAN_INTERVAL
@@ -29,7 +35,7 @@ from libdlms import Obis
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock, SimulatorFactory
-from .conftest import make_entry
+from .conftest import ALL_OBJECTS, SERIAL, make_entry
 
 ENERGY_IMPORT = "sensor.meter_12345678_active_energy_import"
 ENERGY_EXPORT = "sensor.meter_12345678_active_energy_export"
@@ -133,6 +139,39 @@ async def test_entities_and_device(
     assert {e.device_id for e in entries} == {device.id}
 
 
+# The unique ids earlier versions gave: the serial number and the OBIS code (dotted), or the
+# serial number and the diagnostic sensor's key.
+UNIQUE_IDS = {f"{SERIAL}_{obj['obis']}" for obj in ALL_OBJECTS} | {
+    f"{SERIAL}_last_read",
+    f"{SERIAL}_clock_offset",
+}
+
+
+async def test_unique_ids_never_change(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Users' entities keep their entity ids and history: entities registered under the
+    unique ids of earlier versions are the ones set up again, and none is added."""
+    config_entry.add_to_hass(hass)
+    for unique_id in UNIQUE_IDS:
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            unique_id,
+            config_entry=config_entry,
+            suggested_object_id=f"kept_{unique_id.replace('.', '_')}",
+        )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
+    assert {entry.unique_id for entry in entries} == UNIQUE_IDS
+    assert all(entry.entity_id.startswith("sensor.kept_") for entry in entries)
+    assert hass.states.get("sensor.kept_12345678_1_0_1_8_0_255") is not None
+
+
 async def test_manufacturer_from_flag(
     hass: HomeAssistant,
     simulator_factory: SimulatorFactory,
@@ -169,21 +208,29 @@ async def test_meter_without_firmware_identifier(
 async def test_other_obis_codes(
     hass: HomeAssistant, simulator: MeterSimulator, entity_registry: er.EntityRegistry
 ) -> None:
-    """A Data object is a text sensor named after its OBIS code."""
+    """A Data object the catalogue does not name is a text sensor named after its OBIS code;
+    one it names (the serial number) gets the catalogue's name."""
     entry = make_entry(
         simulator.url,
         objects=[
+            {"obis": "0.0.42.0.0.255", "class_id": 1},
             {"obis": "0.0.96.1.0.255", "class_id": 1},
             {"obis": "1.0.1.8.0.255", "class_id": 3},
         ],
     )
     await setup_entry(hass, entry)
     entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, "12345678_0.0.96.1.0.255")
-    assert entity_id == "sensor.meter_12345678_obis_0_0_96_1_0_255"
+    assert entity_id == "sensor.meter_12345678_serial_number"
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.state == "12345678"
-    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 OBIS 0-0:96.1.0*255"
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 Serial number"
+    entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, "12345678_0.0.42.0.0.255")
+    assert entity_id == "sensor.meter_12345678_obis_0_0_42_0_0_255"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "DLMSIM0012345678"
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Meter 12345678 OBIS 0-0:42.0.0*255"
     assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes
     assert ATTR_STATE_CLASS not in state.attributes
 
@@ -309,8 +356,34 @@ async def test_object_failing_at_setup(
     assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING
 
 
+async def restore_states(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    states: dict[str, tuple[str, dict[str, Any]]],
+) -> None:
+    """What Home Assistant saved of these sensors before it stopped (state and extra data),
+    loaded as at a start. Through the storage file rather than the harness's cache mock,
+    whose internals change between Home Assistant versions."""
+    now = dt_util.utcnow().isoformat()
+    hass_storage[rs.STORAGE_KEY] = {
+        "version": rs.STORAGE_VERSION,
+        "key": rs.STORAGE_KEY,
+        "data": [
+            {
+                "state": json.loads(json.dumps(State(entity_id, state).as_dict(), cls=JSONEncoder)),
+                "extra_data": extra_data,
+                "last_seen": now,
+            }
+            for entity_id, (state, extra_data) in states.items()
+        ],
+    }
+    await async_mock_load_restore_state_from_storage(hass)
+
+
 async def test_energy_never_goes_backwards_across_a_restart(
     hass: HomeAssistant,
+    *,
+    hass_storage: dict[str, Any],
     simulator: MeterSimulator,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
@@ -319,18 +392,17 @@ async def test_energy_never_goes_backwards_across_a_restart(
     """Before the restart the sensor showed 1,234,600 Wh; the first reading after it is
     lower (a bad read, a meter that glitched while Home Assistant was down): the restored
     value stays, and the lower one is published only when confirmed like any reset."""
-    mock_restore_cache_with_extra_data(
+    await restore_states(
         hass,
-        [
-            (
-                State(ENERGY_IMPORT, "1234.6"),
+        hass_storage,
+        {
+            ENERGY_IMPORT: (
+                "1234.6",
                 {"native_value": 1234600.0, "native_unit_of_measurement": "Wh"},
             ),
-            (  # a power sensor is a measurement: it is not held back
-                State(POWER_IMPORT, "99999"),
-                {"native_value": 99999.0, "native_unit_of_measurement": "W"},
-            ),
-        ],
+            # A power sensor is a measurement: it is not held back.
+            POWER_IMPORT: ("99999", {"native_value": 99999.0, "native_unit_of_measurement": "W"}),
+        },
     )
     await setup_entry(hass, config_entry)
     assert value(hass, ENERGY_IMPORT) == 1234.6  # not the meter's 1234.567

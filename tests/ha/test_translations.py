@@ -7,15 +7,6 @@ import json
 import re
 from pathlib import Path
 
-from custom_components.dlms.config_flow import (
-    ADDRESSING_SCHEMA,
-    FIELD_ERRORS,
-    REAUTH_FIELDS,
-    RECONFIGURE_SCHEMA,
-    SECURITY_SCHEMA,
-    USER_SCHEMA,
-    objects_schema,
-)
 from custom_components.dlms.const import (
     ADDRESS_SIZES,
     AUTHENTICATIONS,
@@ -25,12 +16,21 @@ from custom_components.dlms.const import (
     SECURITY_POLICIES,
     SECURITY_SUITES,
 )
-from custom_components.dlms.coordinator import (
+from custom_components.dlms.errors import (
     AUTH_FAILED_EXCEPTIONS,
     SESSION_ERRORS,
+    SETUP_ERROR_EXCEPTIONS,
     UPDATE_FAILED_EXCEPTIONS,
 )
-from custom_components.dlms.sensor import GENERIC_TRANSLATION_KEY, KNOWN_OBIS
+from custom_components.dlms.flow_schemas import (
+    ADDRESSING_SCHEMA,
+    RECONFIGURE_SCHEMA,
+    SECURITY_SCHEMA,
+    USER_SCHEMA,
+    objects_schema,
+    reauth_schema,
+)
+from custom_components.dlms.obis_catalogue import CATALOGUE, GENERIC_TRANSLATION_KEY
 from custom_components.dlms.services import READ_ATTRIBUTE_SCHEMA
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
@@ -50,14 +50,39 @@ def string_constants_after(keyword: str, module: str) -> set[str]:
     }
 
 
+def flow_input_errors() -> set[str]:
+    """The error keys ``entry_data`` raises: ``FlowInputError(field, "key", ...)``."""
+    tree = ast.parse((INTEGRATION / "entry_data.py").read_text(encoding="utf-8"))
+    keys = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "FlowInputError"
+        ):
+            key = node.args[1]
+            assert isinstance(key, ast.Constant), ast.unparse(node)
+            keys.add(key.value)
+    return keys
+
+
 def test_form_fields() -> None:
+    # Every secret a reauth can ask for: an LLS password and both keys of a ciphered entry.
+    reauth = reauth_schema(
+        {
+            "authentication": "lls",
+            "security_policy": "authenticated-encryption",
+            "encryption_key": "00" * 16,
+            "authentication_key": "00" * 16,
+        }
+    )
     steps = {
         "user": {str(key) for key in USER_SCHEMA.schema},
         "addressing": {str(key) for key in ADDRESSING_SCHEMA.schema},
         "security": {str(key) for key in SECURITY_SCHEMA.schema},
-        "objects": {str(key) for key in objects_schema([], []).schema},
+        "objects": {str(key) for key in objects_schema({}, []).schema},
         "reconfigure": {str(key) for key in RECONFIGURE_SCHEMA.schema},
-        "reauth_confirm": set(REAUTH_FIELDS),
+        "reauth_confirm": {str(key) for key in reauth.schema},
     }
     for step_id, fields in steps.items():
         step = EN["config"]["step"][step_id]
@@ -81,7 +106,7 @@ def test_form_fields() -> None:
 def test_flow_errors_and_aborts() -> None:
     source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
-    errors |= SESSION_ERRORS | FIELD_ERRORS | {"unknown"}  # probe_error's last resort
+    errors |= SESSION_ERRORS | flow_input_errors() | {"unknown"}  # probe_error's last resort
     assert errors == set(EN["config"]["error"])
     assert {"already_configured", "wrong_meter"} <= set(EN["config"]["abort"])
     # The options flow shows the meter's errors and the OBIS errors.
@@ -93,12 +118,13 @@ def test_exceptions() -> None:
     keys = string_constants_after("translation_key", "coordinator.py")
     keys |= string_constants_after("translation_key", "services.py")
     keys |= set(AUTH_FAILED_EXCEPTIONS.values()) | set(UPDATE_FAILED_EXCEPTIONS.values())
+    keys |= set(SETUP_ERROR_EXCEPTIONS.values())
     assert keys == set(EN["exceptions"])
     assert "{error}" in EN["exceptions"]["communication_error"]["message"]
 
 
 def test_entity_names_and_icons() -> None:
-    keys = {known.translation_key for known in KNOWN_OBIS.values()} | {GENERIC_TRANSLATION_KEY}
+    keys = {known.translation_key for known in CATALOGUE.values()} | {GENERIC_TRANSLATION_KEY}
     keys |= {"last_read", "clock_offset"}
     assert set(EN["entity"]["sensor"]) == keys
     assert EN["entity"]["sensor"][GENERIC_TRANSLATION_KEY]["name"] == "OBIS {obis}"
@@ -123,8 +149,8 @@ def test_actions() -> None:
 
 
 def test_issues() -> None:
-    from custom_components.dlms.coordinator import ISSUE_INVOCATION_COUNTER, ISSUE_PORT_MISSING
+    from custom_components.dlms.issues import ISSUES
 
-    assert set(EN["issues"]) == {ISSUE_PORT_MISSING, ISSUE_INVOCATION_COUNTER}
+    assert set(EN["issues"]) == set(ISSUES)
     for issue in EN["issues"].values():
         assert "{title}" in issue["title"]

@@ -14,9 +14,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.dlms.const import DOMAIN
-from custom_components.dlms.coordinator import ObisValue
 from custom_components.dlms.libdlms import AttributeDescriptor, Obis
 from custom_components.dlms.sensor import describe
+from custom_components.dlms.values import ObisValue
 from simulator import MeterSimulator
 
 from ..conftest import ManualClock
@@ -74,6 +74,33 @@ def test_text_objects_have_no_classes() -> None:
     assert description.state_class is None
     assert description.native_unit_of_measurement is None
     assert description.entity_category is EntityCategory.DIAGNOSTIC
+
+
+@pytest.mark.parametrize(
+    ("obis", "class_id", "unit", "device_class", "state_class"),
+    [
+        ("1.0.1.8.0.255", 3, "Wh", ENERGY, TOTAL_INCREASING),
+        ("1.0.1.6.0.255", 4, "W", SensorDeviceClass.POWER, MEASUREMENT),  # maximum demand
+        ("1.0.13.7.0.255", 3, None, SensorDeviceClass.POWER_FACTOR, MEASUREMENT),
+        ("0.0.96.1.0.255", 1, None, None, None),  # the serial number: text
+        ("0.0.96.14.0.255", 1, None, None, None),  # the active tariff
+        ("1.0.15.8.0.255", 3, None, None, MEASUREMENT),  # a register the catalogue lacks
+        ("0.0.96.99.0.255", 1, None, None, None),  # a Data object the catalogue lacks
+    ],
+)
+def test_first_read_failed(
+    obis: str,
+    class_id: int,
+    unit: str | None,
+    device_class: SensorDeviceClass | None,
+    state_class: SensorStateClass | None,
+) -> None:
+    """The first read failed: the catalogue's unit (and whether it is a number) is assumed
+    until the meter tells."""
+    description = describe(AttributeDescriptor(class_id, Obis.parse(obis), 2), None)
+    assert description.native_unit_of_measurement == unit
+    assert description.device_class == device_class
+    assert description.state_class == state_class
 
 
 @pytest.mark.parametrize(
