@@ -68,7 +68,13 @@ from .errors import (
     ServiceError,
 )
 from .obis import Obis
-from .security import InvocationCounter, InvocationCounterGuard, SecurityKeys, SecurityPolicy
+from .security import (
+    InvocationCounter,
+    InvocationCounterGuard,
+    SecurityKeys,
+    SecurityPolicy,
+    key_length,
+)
 from .transport import SerialTransport, Transport, normalize_url
 
 __version__ = "0.2.0"
@@ -118,6 +124,7 @@ __all__ = [
     "ServiceError",
     "Transport",
     "__version__",
+    "key_length",
     "normalize_url",
     "parse_object_list",
     "read_invocation_counter",

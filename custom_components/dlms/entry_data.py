@@ -45,7 +45,15 @@ from .const import (
     POLICY_NONE,
     SYSTEM_TITLE_LENGTH,
 )
-from .libdlms import ConfigurationError, DecodeError, DlmsError, Mechanism, Obis, SecurityKeys
+from .libdlms import (
+    ConfigurationError,
+    DecodeError,
+    DlmsError,
+    Mechanism,
+    Obis,
+    SecurityKeys,
+    key_length,
+)
 
 # The connection's fields: what the reconfigure step may change.
 ADDRESS_FIELDS = frozenset(
@@ -92,7 +100,10 @@ def _key(field: str, text: str, suite: int) -> bytes:
     try:
         SecurityKeys(key).validate(suite)
     except ConfigurationError:
-        raise FlowInputError(field, "key_length", suite=str(suite)) from None
+        length = key_length(suite)
+        raise FlowInputError(
+            field, "key_length", suite=str(suite), expected=str(length), digits=str(2 * length)
+        ) from None
     return key
 
 

@@ -30,9 +30,11 @@ from ..codecs.xdlms import (
 )
 from ..errors import (
     CommunicationError,
+    ConfigurationError,
     DataAccessError,
     DlmsError,
     DlmsTimeoutError,
+    EncodeError,
     LocalProtocolError,
     NoLinkError,
     RemoteProtocolError,
@@ -137,15 +139,16 @@ class DlmsClient:
             window_tx=settings.window,
             window_rx=settings.window,
         )
-        self.link = HdlcLink(
-            HdlcAddress.client(settings.client_address),
-            HdlcAddress.server(
+        try:
+            client = HdlcAddress.client(settings.client_address)
+            server = HdlcAddress.server(
                 settings.server_logical_address,
                 settings.server_physical_address,
                 settings.address_size,
-            ),
-            proposed,
-        )
+            )
+        except EncodeError as err:  # an address that does not fit its size: the settings
+            raise ConfigurationError(str(err)) from None
+        self.link = HdlcLink(client, server, proposed)
         self.association = Association(
             settings.association_settings(), counter=counter, guard=guard
         )
@@ -427,6 +430,6 @@ async def read_invocation_counter(
     )
     async with DlmsClient(transport, public) as client:
         value = (await client.get(AttributeDescriptor(1, obis, 2))).value
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise RemoteProtocolError(f"{obis.dotted} does not hold an invocation counter")
     return InvocationCounter.after(value)

@@ -94,9 +94,24 @@ def test_security_settings_stored() -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "key", "placeholders"),
     [
-        ({"encryption_key": EK + EK}, "encryption_key", "key_length", {"suite": "0"}),
-        ({"security_suite": "2"}, "encryption_key", "key_length", {"suite": "2"}),
-        ({"authentication_key": AK[:-2]}, "authentication_key", "key_length", {"suite": "0"}),
+        (
+            {"encryption_key": EK + EK},
+            "encryption_key",
+            "key_length",
+            {"suite": "0", "expected": "16", "digits": "32"},
+        ),
+        (
+            {"security_suite": "2"},
+            "encryption_key",
+            "key_length",
+            {"suite": "2", "expected": "32", "digits": "64"},
+        ),
+        (
+            {"authentication_key": AK[:-2]},
+            "authentication_key",
+            "key_length",
+            {"suite": "0", "expected": "16", "digits": "32"},
+        ),
         ({"encryption_key": "00 zz"}, "encryption_key", "invalid_hex", {}),
         ({"encryption_key": ""}, "encryption_key", "key_required", {}),
         ({"system_title": "4D4D"}, "system_title", "system_title_length", {}),
@@ -152,7 +167,7 @@ def test_reauth_updates() -> None:
     assert error(reauth_updates, {**entry, "security_suite": 2}, {"encryption_key": EK}) == (
         "encryption_key",
         "key_length",
-        {"suite": "2"},
+        {"suite": "2", "expected": "32", "digits": "64"},
     )
 
 

@@ -19,18 +19,22 @@ from libdlms.client import (
     read_invocation_counter,
 )
 from libdlms.codecs import iec62056_21 as iec
+from libdlms.codecs.axdr import Data, DataType
 from libdlms.codecs.xdlms import AttributeDescriptor
-from libdlms.cosem.interface_classes import ASSOCIATION_LN, parse_object_list
+from libdlms.cosem.interface_classes import ASSOCIATION_LN, InterfaceClass, parse_object_list
 from libdlms.errors import (
     CommunicationError,
+    ConfigurationError,
     DecodeError,
     DlmsTimeoutError,
     EncodeError,
+    RemoteProtocolError,
 )
 from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy
 from libdlms.transport import SerialTransport
 from simulator import LoopbackTransport, MeterSimulator, PtyMeterSimulator, SimulatedMeter
+from simulator.meter import CosemObject
 from simulator.session import ServerSettings
 from tests.virtual_time import virtual_time
 
@@ -331,3 +335,25 @@ async def test_endless_line_noise_ends_the_wait() -> None:
     # (2 retries + 3 futile retransmissions + 2) x 0.3 s = 2.1 s, then the next read.
     elapsed = asyncio.get_running_loop().time() - started
     assert 2.1 <= elapsed < 4
+
+
+@virtual_time
+async def test_a_frame_counter_object_without_a_counter_is_the_meters_error() -> None:
+    """A negative value (or anything but an integer) is no invocation counter: the meter's
+    answer breaks the protocol; it does not become counter 0."""
+    sim = MeterSimulator()
+    counter_obis = Obis.parse("0.0.43.1.0.255")
+    sim.meter.objects[counter_obis] = CosemObject(
+        InterfaceClass.DATA, counter_obis, {2: lambda: Data(DataType.DOUBLE_LONG, -1)}
+    )
+    with pytest.raises(RemoteProtocolError, match="does not hold an invocation counter"):
+        await read_invocation_counter(LoopbackTransport(sim), ClientSettings(), counter_obis)
+
+
+def test_an_address_that_does_not_fit_its_size_is_a_configuration_error() -> None:
+    """Found before any I/O: a setting to fix, not a protocol failure."""
+    with pytest.raises(ConfigurationError, match="address"):
+        DlmsClient(
+            LoopbackTransport(MeterSimulator()),
+            ClientSettings(server_physical_address=300, address_size=2),
+        )
