@@ -35,7 +35,10 @@ from custom_components.dlms.libdlms import (
     SerialTransport,
 )
 from libdlms import Obis
+from libdlms.codecs.xdlms import Conformance
 from simulator import MeterSimulator, SimulatedMeter
+from simulator.association import SERVER_CONFORMANCE
+from simulator.session import ServerSettings
 
 from .conftest import SERIAL, make_entry
 
@@ -223,6 +226,47 @@ async def test_setup_imports_the_load_profile(
     # The simulator's profile reaches 7 days back; the first whole hour is the reference.
     assert len(stats[sid]) >= 7 * 24 - 2
     assert hass.states.get("sensor.meter_12345678_active_energy_import") is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_meter_without_selective_access_is_imported_all_the_same(  # type: ignore[no-untyped-def]
+    hass: HomeAssistant, *, recorder_mock: object, simulator_factory, meter_clock, freezer, caplog
+) -> None:
+    """A meter that grants no selective access: the import reads its whole profile and
+    keeps the hours it asked for, at setup and again an hour later; it used to fail at
+    every run ("selective access was not negotiated")."""
+    without = ServerSettings(conformance=SERVER_CONFORMANCE & ~Conformance.SELECTIVE_ACCESS)
+    simulator = await simulator_factory(settings=without)
+    freezer.move_to(dt.datetime.fromtimestamp(meter_clock.now, UTC))
+    entry = make_entry(simulator.url)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+
+    async def hours() -> int:
+        stats = await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            dt.datetime.fromtimestamp(meter_clock.now, UTC) - dt.timedelta(days=8),
+            None,
+            {statistic_id(SERIAL, IMPORT)},
+            "hour",
+            None,
+            {"sum"},
+        )
+        return len(stats.get(statistic_id(SERIAL, IMPORT), []))
+
+    first = await hours()
+    assert first >= 7 * 24 - 2
+    meter_clock.advance(3600)
+    freezer.tick(dt.timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    assert await hours() == first + 1
+    assert "not imported this time" not in caplog.text
+    assert "Traceback" not in caplog.text
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
