@@ -67,6 +67,7 @@ def load_targets() -> dict[str, Target]:
     from libdlms.session.association import Association
     from libdlms.session.gbt import GbtReceiver
     from libdlms.session.link import HdlcLink
+    from libdlms.session.mode_e import ModeESignOn
     from libdlms.translator import describe
 
     keys = security.SecurityKeys(
@@ -98,7 +99,14 @@ def load_targets() -> dict[str, Target]:
     def association(data: bytes) -> None:
         session = Association()
         session.associate()
-        session.receive_apdu(data)
+        session.data_to_send()
+        session.receive_data(data)
+
+    def mode_e(data: bytes) -> None:
+        sign_on = ModeESignOn()
+        sign_on.start()
+        sign_on.data_to_send()
+        sign_on.receive_data(data)
 
     def wrapper_stream(data: bytes) -> None:
         reader = wrapper.WrapperReader()
@@ -142,6 +150,7 @@ def load_targets() -> dict[str, Target]:
         "hdlc.decode_frame": hdlc.decode_frame,
         "hdlc.FrameReader": frame_reader,
         "hdlc.HdlcParameters": hdlc.HdlcParameters.decode,
+        "hdlc.HdlcParameters.read": hdlc.HdlcParameters.read,
         "session.HdlcLink": link,
         "axdr.decode_data": axdr.decode_data,
         "acse.Aarq": acse.Aarq.decode,
@@ -156,6 +165,7 @@ def load_targets() -> dict[str, Target]:
         "selective_access.EntryDescriptor": selective_access.EntryDescriptor.decode,
         "interface_classes.parse_attribute": attribute,
         "session.Association": association,
+        "session.ModeESignOn": mode_e,
         "wrapper.split_wrapper": wrapper.split_wrapper,
         "wrapper.WrapperReader": wrapper_stream,
         "session.GbtReceiver": gbt_transfer,
@@ -351,13 +361,15 @@ def mutate(rng: random.Random, data: bytes, corpus: list[bytes], max_length: int
 
 # Numbers and hex dumps: tokens of hex digits with a decimal digit among them, or long.
 _NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]*\d[0-9a-fA-F]*\b|\b[0-9a-fA-F]{6,}\b")
+_QUOTED = re.compile(r"b?'.*|b?\".*")  # a quoted value runs to the end of a message
 
 
 def _outcome(error: BaseException | None) -> str:
     """What happened, without the numbers: the feedback that stands in for coverage."""
     if error is None:
         return "ok"
-    return f"{type(error).__name__}:{_NUMBERS.sub('#', str(error))[:60]}"
+    text = _QUOTED.sub("…", str(error))  # the bytes a message quotes are no new outcome
+    return f"{type(error).__name__}:{_NUMBERS.sub('#', text)[:60]}"
 
 
 @contextlib.contextmanager
