@@ -209,7 +209,7 @@ class DlmsClient:
                         await self._exchange()
                     except DlmsError as err:
                         _LOGGER.debug("release failed: %s", err)
-                broken = self.link.state is LinkState.ERROR and self.link.established
+                broken = self.link.state is LinkState.ERROR and self.link.failed_connected
                 if self.link.state is LinkState.CONNECTED or broken:
                     self.link.disconnect()
                     await self._flush()

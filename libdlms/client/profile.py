@@ -126,29 +126,25 @@ async def read_profile(
         ]
         selection = range_descriptor(*bounds, columns=selected).encode()
     descriptor_buffer = AttributeDescriptor(PROFILE_GENERIC, code, BUFFER)
-    if selection is not None and not client.association.supports(Conformance.SELECTIVE_ACCESS):
+    # A meter that did not grant selective access sends its whole buffer; we select here.
+    here = selection is not None and not client.association.supports(Conformance.SELECTIVE_ACCESS)
+    if here:
         _LOGGER.debug("no selective access granted: reading all of %s, selecting here", code)
-        whole = _value(await client.get_with_access(descriptor_buffer, None), descriptor_buffer)
-        profile = parse_profile(
-            whole,
-            capture_objects,
-            capture_period,
-            scaler_units=cache,
-            default_tz=default_tz,
-            logical_name=code,
-        )
-        return select_here(
-            profile, columns=present, entries=entries, start=start, end=end, meter_tz=meter_tz
-        )
-    buffer = _value(await client.get_with_access(descriptor_buffer, selection), descriptor_buffer)
-    return parse_profile(
+    asked = None if here else selection
+    buffer = _value(await client.get_with_access(descriptor_buffer, asked), descriptor_buffer)
+    profile = parse_profile(
         buffer,
         capture_objects,
         capture_period,
-        columns=present,
+        columns=None if here else present,
         scaler_units=cache,
         default_tz=default_tz,
         logical_name=code,
+    )
+    if not here:
+        return profile
+    return select_here(
+        profile, columns=present, entries=entries, start=start, end=end, meter_tz=meter_tz
     )
 
 

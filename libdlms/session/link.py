@@ -101,7 +101,8 @@ class HdlcLink:
         self.server = server
         self.proposed = proposed or HdlcParameters()
         self.state = LinkState.DISCONNECTED
-        self.established = False  # a UA answered our last SNRM (the meter holds a link)
+        # Whether the meter held a link when this one went to ERROR (a DISC is owed).
+        self.failed_connected = False
         self.parameters = HdlcParameters()
         self._reader = FrameReader()
         self._outgoing = bytearray()
@@ -157,7 +158,6 @@ class HdlcLink:
     def reset(self) -> None:
         """Forget the link without a word on the wire (the transport was lost)."""
         self.state = LinkState.DISCONNECTED
-        self.established = False
         self._outgoing.clear()
         self._reader.clear()
 
@@ -178,7 +178,7 @@ class HdlcLink:
             self._futile_retransmissions += 1
             if self._futile_retransmissions > MAX_FUTILE_RETRANSMISSIONS:
                 error, message = discarded
-                self.state = LinkState.ERROR
+                self._fail()
                 raise error(message)
         if self._last_sent:
             self._outgoing += self._last_sent
@@ -227,7 +227,7 @@ class HdlcLink:
             try:
                 event = self._handle(frame)
             except RemoteProtocolError:
-                self.state = LinkState.ERROR
+                self._fail()
                 raise
             if event is not None:
                 events.append(event)
@@ -240,17 +240,14 @@ class HdlcLink:
                 self.parameters = self._negotiated(frame.information)
                 self._progress()
                 self.state = LinkState.CONNECTED
-                self.established = True
                 return LinkEstablished(self.parameters)
             if kind is FrameType.DM:
                 self.state = LinkState.DISCONNECTED
-                self.established = False
                 return LinkClosed(by_peer=True)
             return None
         if self.state is LinkState.DISCONNECTING:
             if kind in (FrameType.UA, FrameType.DM):
                 self.state = LinkState.DISCONNECTED
-                self.established = False
                 return LinkClosed(by_peer=False)
             return None
         if self.state is LinkState.CONNECTED:
@@ -263,7 +260,6 @@ class HdlcLink:
                 return None
             if kind is FrameType.DM:
                 self.state = LinkState.DISCONNECTED
-                self.established = False
                 return LinkClosed(by_peer=True)
             if kind is FrameType.FRMR:
                 raise RemoteProtocolError("the meter rejected a frame (FRMR)")
@@ -328,6 +324,10 @@ class HdlcLink:
                 "server address",
             )
         return DlmsTimeoutError, "no answer from the meter, only frames for another station"
+
+    def _fail(self) -> None:
+        self.failed_connected = self.state in (LinkState.CONNECTED, LinkState.DISCONNECTING)
+        self.state = LinkState.ERROR
 
     def _progress(self) -> None:
         """The link moved on: earlier discarded frames no longer count against it."""
