@@ -288,6 +288,22 @@ def check(received: Received, spec: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------------------- tests
 
+# The format profile each capture is picked for (None: the payload names its values itself).
+PROFILES = {
+    "dlmsparser-kaifa-ma304h3e-no-typed-datetime": "kaifa-no-list2-3phase",
+    "dlmsparser-kamstrup-omnipower-dk-encrypted": "kamstrup-v0001",
+    "dlmsparser-lg-e450-gbt-encrypted-1": "lg-e450-at",
+    "dlmsparser-lg-e450-gbt-encrypted-2": "lg-e450-at",
+    "amshan-kaifa-no-list1": "kaifa-no-list1",
+    "amshan-kaifa-no-list2": "kaifa-no-list2-3phase",
+    "amshan-kaifa-no-list3": "kaifa-no-list3-3phase",
+    "amshan-kaifa-se-list": "kaifa-se",
+    "amshan-kamstrup-no-1phase-list1-real": "kamstrup-v0001",
+    "amshan-kamstrup-no-1phase-list2-real": "kamstrup-v0001",
+    "amshan-kamstrup-se-3phase-real": "kamstrup-v0001",
+    "amshan-hdlc-kaifa-7e-in-info": "kaifa-no-list1",
+}
+
 
 def test_every_check_kind_is_known() -> None:
     kinds = {spec["what"] for vector in VECTORS for spec in vector["checks"]}
@@ -300,6 +316,7 @@ def test_capture(vector: dict[str, Any]) -> None:
     for spec in vector["checks"]:
         check(received, spec)
     if received.payload is not None:
+        assert received.payload.profile == PROFILES.get(vector["id"])
         assert received.payload.values, "a body without values"
         positions = [value.position for value in received.payload.values]
         assert positions == list(range(len(positions)))

@@ -25,6 +25,8 @@ from ..units import unit_for_code
 from .render import printable_text, render, scaled
 from .values import PushValue
 
+# C.D of a Push setup object (class 40): IDIS push lists send its logical name as a value.
+_PUSH_SETUP = (25, 9)
 # Interface classes whose attribute 3 is scaler_unit (Register, Extended and Demand Register).
 _SCALED_CLASSES = frozenset({3, 4, 5})
 _INTEGER_TYPES = frozenset(
@@ -146,6 +148,8 @@ def _walk(items: list[Data], out: list[RawValue]) -> None:
             continue
         following = items[index + 1] if index + 1 < len(items) else None
         obis = obis_of(item)
+        if obis is not None and (obis.c, obis.d) == _PUSH_SETUP:
+            obis = None  # the push setup's own logical name: a value (IDIS lists lead with it)
         if obis is not None and following is not None and _entry(following) is None:
             pair = scaler_unit_of(items[index + 2]) if index + 2 < len(items) else None
             if pair is not None:
