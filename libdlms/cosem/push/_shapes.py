@@ -125,14 +125,16 @@ def _entry(item: Data) -> list[RawValue] | None:
             return None
         if len(members) == 4:
             pair = scaler_unit_of(members[3])
-            if pair is not None:  # {class, OBIS, value, scaler_unit}
-                return [RawValue(obis, members[2], pair[0], pair[1], first.value, 2, "class-obis")]
-            if members[2].type not in _INTEGER_TYPES:
-                return None
-            # {class, OBIS, attribute, value}
-            return [
-                RawValue(obis, members[3], None, None, first.value, members[2].value, "class-obis")
-            ]
+            if members[2].type is DataType.INTEGER or pair is None:
+                # {class, OBIS, attribute, value}: the attribute index is an integer
+                if members[2].type not in _INTEGER_TYPES:
+                    return None
+                attribute = members[2].value
+                return [
+                    RawValue(obis, members[3], None, None, first.value, attribute, "class-obis")
+                ]
+            # {class, OBIS, value, scaler_unit}
+            return [RawValue(obis, members[2], pair[0], pair[1], first.value, 2, "class-obis")]
         return [RawValue(obis, members[2], None, None, first.value, 2, "class-obis")]
     return None
 

@@ -33,7 +33,7 @@ from importlib import resources
 from typing import Any
 
 from ...codecs.axdr import Data
-from ...errors import ConfigurationError
+from ...errors import ConfigurationError, DecodeError
 from ...obis import Obis
 from ..units import unit_for_code
 from ._shapes import RawValue, raw_values, shape_of
@@ -91,7 +91,7 @@ class FormatProfile:
                     for code, item in data.get("obis", {}).items()
                 },
             )
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, DecodeError) as err:
             raise ConfigurationError(f"format profile {data.get('name')!r}: {err}") from None
 
     @property
