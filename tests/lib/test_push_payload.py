@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import random
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -359,3 +360,36 @@ def test_scaling_is_exact() -> None:
     assert scaled(7, None) == 7
     assert scaled("text", 1) is None
     assert scaled(True, 1) is None
+
+
+# ---------------------------------------------------------------------------- robustness
+
+
+def test_mutated_bodies_give_values_or_a_decode_error_only() -> None:
+    """Every byte of real bodies flipped, truncated and extended: read_push_body raises
+    nothing but DecodeError, and whatever it reads decode_payload decodes. The bodies are
+    cut at a fixed offset, so some start mid-value: more junk, which is welcome here."""
+    captures = json.loads((ROOT / "tests" / "captures" / "push-captures.json").read_text())
+    bodies = [
+        bytes.fromhex(apdu["plain_apdu_hex"])[18:]
+        for vector in captures["vectors"]
+        for apdu in vector["decoded"].get("apdus", [])
+        if apdu.get("plain_apdu_hex", "").startswith("0F") and len(apdu["plain_apdu_hex"]) > 40
+    ]
+    assert len(bodies) >= 10
+    rng = random.Random(14)
+    decoded = 0
+    for body in bodies:
+        for _ in range(60):
+            mutated = bytearray(body)
+            for _ in range(rng.randint(1, 4)):
+                mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+            cut = bytes(mutated[: rng.randint(0, len(mutated))]) if rng.random() < 0.3 else mutated
+            try:
+                data = read_push_body(bytes(cut))
+            except DecodeError:
+                continue
+            result = decode_payload(data)
+            json.dumps([value.to_json() for value in result.values])
+            decoded += 1
+    assert decoded > 0
