@@ -6,7 +6,7 @@
     ├── ConfigurationError        settings that cannot work (fix them; raised before any I/O)
     ├── EncodeError               a value that does not fit its type on the wire
     ├── DecodeError               bytes that do not decode
-    │   └── FrameError            an HDLC frame that is malformed or fails its checks
+    │   └── FrameError            a link frame (HDLC, M-Bus) malformed or failing its checks
     ├── ProtocolError             a rule of the protocol broken
     │   ├── LocalProtocolError    by us: a call the state machine does not allow (a bug)
     │   └── RemoteProtocolError   by the meter: an answer the state does not allow
@@ -21,8 +21,12 @@
     │   ├── DecipheringRefused    ... because it could not decipher or authenticate it
     │   └── InvocationCounterRefused ... because our invocation counter was too low
     └── SecurityError             a security check failed here
+        ├── KeyRequired           ciphered push data and no key given
         ├── DecipheringError      a tag, f(CtoS) or signature does not verify
-        └── InvocationCounterError a counter that cannot be used
+        │   ├── WrongEncryptionKey        pushed frames the key does not decipher
+        │   └── AuthenticationTagMismatch deciphered, but the tag fails (the AK)
+        └── InvocationCounterError a counter that cannot be used (or a push
+                                  frame counter that went back)
 
 ``DecipheringRefused`` is also a ``SecurityError`` and ``InvocationCounterRefused`` also an
 ``InvocationCounterError``: the meter's word and our own check mean the same to a caller.
@@ -50,7 +54,7 @@ class EncodeError(DlmsError):
 
 
 class FrameError(DecodeError):
-    """An HDLC frame that is malformed or fails its header/frame check."""
+    """A link-layer frame (HDLC, M-Bus) that is malformed or fails its checks."""
 
 
 class ProtocolError(DlmsError):
@@ -152,3 +156,17 @@ class DecipheringRefused(ServiceError, SecurityError):
 class InvocationCounterRefused(ServiceError, InvocationCounterError):
     """The meter refused our invocation counter as too low (exception-response
     invocation-counter-error); ``invocation_counter`` is the one it expects, when it says."""
+
+
+class KeyRequired(SecurityError):
+    """A ciphered notification arrived and no encryption key was given."""
+
+
+class WrongEncryptionKey(DecipheringError):
+    """The encryption key does not decipher the meter's frames: the plaintext it gives has
+    no structure (found without a tag to check, or confirmed after a tag failed)."""
+
+
+class AuthenticationTagMismatch(DecipheringError):
+    """The encryption key deciphers the frames but their authentication tag does not verify:
+    the authentication key is wrong, or the meter does not use the one given."""

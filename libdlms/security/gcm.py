@@ -202,3 +202,35 @@ def decrypt(
         verify_gmac_tag(key, iv, sc + ak + body, tag)
         plaintext = body
     return Deciphered(control, system_title, invocation_counter, plaintext, tag)
+
+
+def decrypt_unverified(
+    content: bytes, *, system_title: bytes, keys: SecurityKeys, dedicated: bool = False
+) -> Deciphered:
+    """Decipher ``SC ‖ IC ‖ payload ‖ T`` with the encryption key alone, leaving any tag
+    unchecked (``tag_ok`` None).
+
+    For received push data only, where the user may have the encryption key and not the
+    authentication key (Austrian DSOs hand out only the EK; Luxembourg's published AK fails
+    on real meters). Without the tag nothing vouches for the bytes, so the caller must check
+    the plaintext's structure before trusting it. Never use this for a session's responses.
+    """
+    if len(content) < HEADER_LENGTH:
+        raise DecipheringError(f"ciphered content of {len(content)} bytes has no SC and IC")
+    control = SecurityControl.from_byte(content[0])
+    invocation_counter = int.from_bytes(content[1:5], "big")
+    payload = content[HEADER_LENGTH:]
+    if control.compression:
+        raise SecurityError("compressed APDUs are not supported")
+    if control.authentication:
+        if len(payload) < TAG_LENGTH:
+            raise DecipheringError(
+                f"ciphered content of {len(content)} bytes is too short for its authentication tag"
+            )
+        payload = payload[:-TAG_LENGTH]
+    if not control.encryption:
+        return Deciphered(control, system_title, invocation_counter, payload)
+    iv = make_iv(system_title, invocation_counter)
+    key = keys.cipher_key(control, dedicated=dedicated)
+    plaintext = _gcm_keystream_xor(key, iv, payload)
+    return Deciphered(control, system_title, invocation_counter, plaintext)

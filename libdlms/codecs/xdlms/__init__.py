@@ -74,7 +74,7 @@ from .initiate import (
     InitiateRequest,
     InitiateResponse,
 )
-from .notification import DataNotification, EventNotificationRequest
+from .notification import DataNotification, EventNotificationRequest, read_notification_header
 from .results import (
     AccessResult,
     ActionResult,
@@ -227,5 +227,6 @@ __all__ = [
     "decode_set_request",
     "decode_set_response",
     "encode_get_data_results",
+    "read_notification_header",
     "split_blocks",
 ]

@@ -80,6 +80,29 @@ class DataNotification:
         return bool(self.long_invoke_id_and_priority & (1 << 31))
 
 
+_OCTET_STRING_TAG = 0x09
+_DATE_TIME_LENGTH = 12
+
+
+def read_notification_header(apdu: bytes) -> tuple[int, bytes | None, bytes]:
+    """(Long-Invoke-Id-And-Priority, date-time or None, body bytes) of a Data-Notification
+    as meters send it: the date-time as the standard's bare octet string (``0C`` + 12 bytes,
+    ``00`` when absent) or typed like a Data value (``09 0C`` + 12 bytes: Norwegian Kaifa
+    meters). A length of 9 cannot be a date-time, so ``09 0C`` is unambiguous. The body is
+    left undecoded: push bodies need the lenient reading of ``cosem.push.payload``."""
+    reader = Reader(apdu)
+    if reader.byte() != DATA_NOTIFICATION_TAG:
+        raise DecodeError("not a Data-Notification")
+    long_invoke_id = reader.u32()
+    length = reader.byte()
+    if length == _OCTET_STRING_TAG and apdu[reader.pos : reader.pos + 1] == bytes(
+        (_DATE_TIME_LENGTH,)
+    ):
+        length = reader.byte()
+    date_time = reader.take(length) if length else None
+    return long_invoke_id, date_time, bytes(apdu[reader.pos :])
+
+
 @dataclass(frozen=True, slots=True)
 class EventNotificationRequest:
     """EventNotificationRequest: ``C2``, time (OPTIONAL OCTET STRING), the attribute
