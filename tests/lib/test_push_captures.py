@@ -1,11 +1,10 @@
 """Every real push capture, end to end from the bytes a meter sent, against what its source
 states (tests/captures/push-captures.json; the check kinds are described in README.md there).
 
-The bytes are unframed by a small test helper (HDLC frames, segmented or carrying general
-block transfer, M-Bus long frames, the LLC, raw APDUs) and deciphered with
-``libdlms.security.ciphering``; the push receiver's own framing is tested in its own files.
-The notification body then goes through ``read_push_body`` and ``decode_payload``, the way
-the receiver hands it on, so each check is a check of the payload decoding on real data.
+The bytes go through ``PushReceiver`` as a listener hands them over from the line: framing
+found by itself (HDLC, segmented or carrying general block transfer, M-Bus long frames, the
+LLC, bare APDUs), deciphered with the published keys, the payload decoded and named by its
+format profile. The same bytes split at every byte boundary give the same notification.
 """
 
 from __future__ import annotations
@@ -19,18 +18,20 @@ from typing import Any
 
 import pytest
 
-from libdlms.codecs.axdr import Reader
-from libdlms.codecs.hdlc import decode_frame
-from libdlms.codecs.xdlms.gbt import GeneralBlockTransfer
 from libdlms.cosem.clock import CosemDateTime
-from libdlms.cosem.push.payload import DecodedPayload, decode_payload, read_push_body
 from libdlms.cosem.push.values import PushValue
+from libdlms.errors import KeyRequired
 from libdlms.security import SecurityKeys
-from libdlms.security.ciphering import decipher_apdu, is_ciphered, parse_ciphered_apdu
+from libdlms.session.push.events import (
+    Notification,
+    NotificationFailed,
+    NotificationReceived,
+    PushEvent,
+)
+from libdlms.session.push.receiver import PushReceiver
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures" / "push-captures.json"
 VECTORS: list[dict[str, Any]] = json.loads(CAPTURES.read_text(encoding="utf-8"))["vectors"]
-LLC = bytes.fromhex("E6E700")
 CHECK_KINDS = {
     "obis",
     "obis_scaled",
@@ -47,77 +48,7 @@ CHECK_KINDS = {
 }
 
 
-# ---------------------------------------------------------------------------- unframing
-
-
-def _hdlc_apdus(raw: bytes) -> list[bytes]:
-    """The APDUs in a run of HDLC frames: segments joined, the LLC dropped. Frames are cut
-    by their format field's length (HAN meters do not escape 7E inside the information)."""
-    apdus: list[bytes] = []
-    pending = b""
-    pos = 0
-    while pos < len(raw):
-        if raw[pos] != 0x7E:
-            pos -= 1  # one flag shared by two frames
-        length = int.from_bytes(raw[pos + 1 : pos + 3], "big") & 0x7FF
-        frame = decode_frame(raw[pos : pos + length + 2])
-        assert frame.fcs_ok, f"frame at offset {pos} fails its check"
-        pos += length + 2
-        pending += frame.information
-        if not frame.segmented:
-            apdus.append(pending.removeprefix(LLC))
-            pending = b""
-    return apdus
-
-
-def _mbus_apdu(raw: bytes) -> bytes:
-    """The user data of M-Bus long frames (``68 L L 68 C A CI STSAP DTSAP … CS 16``), joined."""
-    data = b""
-    pos = 0
-    while pos < len(raw):
-        assert raw[pos] == 0x68
-        assert raw[pos + 3] == 0x68
-        length = raw[pos + 1]
-        frame = raw[pos : pos + length + 6]
-        assert frame[-1] == 0x16
-        assert sum(frame[4:-2]) & 0xFF == frame[-2]
-        data += frame[9:-2]  # after C, A, CI, STSAP, DTSAP
-        pos += length + 6
-    return data
-
-
-def _join_gbt(apdus: list[bytes]) -> list[bytes]:
-    """General block transfer: the blocks' data joined into the APDU they carry."""
-    out: list[bytes] = []
-    blocks = b""
-    for apdu in apdus:
-        if apdu[:1] != b"\xe0":
-            out.append(apdu)
-            continue
-        block = GeneralBlockTransfer.decode(apdu)
-        blocks += block.block_data
-        if block.last_block:
-            out.append(blocks)
-            blocks = b""
-    return out
-
-
-def _framed_apdu(vector: dict[str, Any]) -> bytes:
-    raw = bytes.fromhex(vector["hex"].replace(" ", ""))
-    kind = vector["kind"]
-    if kind in ("push-hdlc", "push-hdlc-segmented"):
-        (apdu,) = _join_gbt(_hdlc_apdus(raw))
-        return apdu
-    if kind == "push-mbus":
-        return _mbus_apdu(raw)
-    if kind == "push-llc":
-        assert raw.startswith(LLC)
-        return raw.removeprefix(LLC)
-    assert kind == "push-raw", kind
-    return raw
-
-
-# ---------------------------------------------------------------------------- decoding
+# ---------------------------------------------------------------------------- receiving
 
 
 @dataclass
@@ -128,46 +59,60 @@ class Received:
     apdu: bytes | None = None
     long_invoke_id: int | None = None
     time: CosemDateTime | None = None
-    payload: DecodedPayload | None = None
+    payload: Notification | None = None
 
 
-def _header(apdu: bytes) -> tuple[int, CosemDateTime | None, bytes]:
-    """Data-Notification header, tolerant of the typed date-time ``09 0C`` (Kaifa)."""
-    reader = Reader(apdu)
-    assert reader.byte() == 0x0F
-    long_invoke_id = reader.u32()
-    first = reader.byte()
-    if first == 0x09:  # a type tag where the standard has a bare length
-        first = reader.byte()
-    stamp = reader.take(first)
-    time = CosemDateTime.from_bytes(stamp) if len(stamp) == 12 else None
-    return long_invoke_id, time, apdu[reader.pos :]
+def _keys(vector: dict[str, Any]) -> SecurityKeys | None:
+    keys = vector.get("keys")
+    if not keys:
+        return None
+    return SecurityKeys.from_hex(keys["ek"], keys.get("ak"))
+
+
+def notifications(vector: dict[str, Any], chunk: int = 0) -> list[PushEvent]:
+    """The receiver's events for a capture's bytes, whole or ``chunk`` bytes at a time."""
+    raw = bytes.fromhex(vector["hex"].replace(" ", ""))
+    receiver = PushReceiver(keys=_keys(vector))
+    events: list[PushEvent] = []
+    for pos in range(0, len(raw), chunk or len(raw)):
+        events += receiver.receive_data(raw[pos : pos + (chunk or len(raw))])
+    return events + receiver.line_idle()
+
+
+def _comparable(event: PushEvent) -> Any:
+    if isinstance(event, NotificationReceived):
+        return event.notification
+    assert isinstance(event, NotificationFailed), event
+    return event.to_json()
 
 
 def receive(vector: dict[str, Any]) -> Received:
-    apdu = _framed_apdu(vector)
-    security: dict[str, str] = {}
-    if is_ciphered(apdu[0]):
-        ciphered = parse_ciphered_apdu(apdu)
-        security = {
-            "system_title": (ciphered.system_title or b"").hex().upper(),
-            "invocation_counter": f"{ciphered.invocation_counter:08X}",
-            "security_byte": f"{ciphered.content[0]:02X}",
-        }
-        keys = vector.get("keys")
-        if not keys:
-            return Received(security)
-        deciphered = decipher_apdu(
-            ciphered,
-            keys=SecurityKeys(
-                bytes.fromhex(keys["ek"]),
-                bytes.fromhex(keys["ak"]) if "ak" in keys else None,
-            ),
-        )
-        apdu = deciphered.plaintext
-    long_invoke_id, time, body = _header(apdu)
-    payload = decode_payload(read_push_body(body))
-    return Received(security, apdu, long_invoke_id, time, payload)
+    """The capture through the push receiver, as a listener gets it from the line."""
+    (event,) = notifications(vector)
+    if isinstance(event, NotificationFailed):
+        assert isinstance(event.error, KeyRequired), event
+        assert not vector.get("keys")
+        return Received(_security(event))
+    assert isinstance(event, NotificationReceived), event
+    notification = event.notification
+    return Received(
+        _security(notification),
+        notification.apdu,
+        notification.long_invoke_id,
+        notification.time,
+        notification,
+    )
+
+
+def _security(source: Notification | NotificationFailed) -> dict[str, str]:
+    if source.security_control is None:
+        return {}
+    assert source.system_title is not None
+    return {
+        "system_title": source.system_title.hex().upper(),
+        "invocation_counter": f"{source.frame_counter:08X}",
+        "security_byte": f"{source.security_control:02X}",
+    }
 
 
 # ---------------------------------------------------------------------------- checks
@@ -322,6 +267,14 @@ def test_capture(vector: dict[str, Any]) -> None:
         assert positions == list(range(len(positions)))
         json.dumps([value.to_json() for value in received.payload.values])
         json.dumps(received.payload.tree)
+        json.dumps(received.payload.to_json())
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[vector["id"] for vector in VECTORS])
+def test_capture_split_at_every_byte(vector: dict[str, Any]) -> None:
+    whole = [_comparable(event) for event in notifications(vector)]
+    assert [_comparable(event) for event in notifications(vector, chunk=1)] == whole
+    assert [_comparable(event) for event in notifications(vector, chunk=7)] == whole
 
 
 def _vector(vector_id: str) -> dict[str, Any]:

@@ -81,7 +81,7 @@ _NO: Final = _Attempt("no")
 _WAIT: Final = _Attempt("wait")
 
 
-def _hdlc(buf: bytearray) -> _Attempt:
+def _hdlc(buf: bytearray, final: bool = False) -> _Attempt:
     if len(buf) < 3:
         return _NO if len(buf) == 2 and buf[1] & 0xF0 != 0xA0 else _WAIT
     if buf[1] & 0xF0 != 0xA0:
@@ -110,7 +110,7 @@ def _hdlc(buf: bytearray) -> _Attempt:
     return _Attempt("ok", length + 1, unit)
 
 
-def _mbus(buf: bytearray) -> _Attempt:
+def _mbus(buf: bytearray, final: bool = False) -> _Attempt:
     try:
         length = mbus.frame_length(buf)
     except DecodeError:
@@ -135,7 +135,7 @@ def _mbus(buf: bytearray) -> _Attempt:
     return _Attempt("ok", length, unit)
 
 
-def _wrapper(buf: bytearray) -> _Attempt:
+def _wrapper(buf: bytearray, final: bool = False) -> _Attempt:
     if len(buf) < 2:
         return _WAIT if buf[:1] == b"\x00" else _NO
     if int.from_bytes(buf[:2], "big") != WRAPPER_VERSION:
@@ -152,13 +152,13 @@ def _wrapper(buf: bytearray) -> _Attempt:
     return _Attempt("ok", len(raw), LinkUnit(Framing.WRAPPER, raw[8:], raw, stream=stream))
 
 
-def _raw(buf: bytearray) -> _Attempt:
+def _raw(buf: bytearray, final: bool = False) -> _Attempt:
     start = 3 if bytes(buf[:3]) in LLCS else 0
     if start == 0 and buf[:1] == b"\xe6":
         return _WAIT if len(buf) < 3 and bytes(buf) in (b"\xe6", b"\xe6\xe7", b"\xe6\xe6") else _NO
     if len(buf) <= start:
         return _WAIT
-    end = _apdu_end(bytes(buf), start)
+    end = _apdu_end(bytes(buf), start, final)
     if end is None:
         return _WAIT if len(buf) < MAX_RAW_APDU else _NO
     if end < 0:
@@ -167,7 +167,7 @@ def _raw(buf: bytearray) -> _Attempt:
     return _Attempt("ok", end, LinkUnit(Framing.RAW, raw[start:], raw))
 
 
-def _apdu_end(buf: bytes, start: int) -> int | None:
+def _apdu_end(buf: bytes, start: int, final: bool) -> int | None:
     """Where the bare APDU at ``start`` ends: an offset, None while it may still be
     incomplete, -1 when it cannot be an APDU."""
     tag = buf[start]
@@ -197,7 +197,7 @@ def _apdu_end(buf: bytes, start: int) -> int | None:
             end = block_length[1] + block_length[0]
             return end if end <= len(buf) else None
         if tag == DATA_NOTIFICATION_TAG:
-            return _notification_end(buf, start)
+            return _notification_end(buf, start, final)
     except DecodeError:
         return -1
     return -1
@@ -218,7 +218,7 @@ def _length(buf: bytes, pos: int) -> tuple[int, int] | None:
     return int.from_bytes(buf[pos + 1 : pos + 1 + size], "big"), pos + 1 + size
 
 
-def _notification_end(buf: bytes, start: int) -> int | None:
+def _notification_end(buf: bytes, start: int, final: bool) -> int | None:
     if len(buf) < start + 6:
         return None
     try:
@@ -232,12 +232,15 @@ def _notification_end(buf: bytes, start: int) -> int | None:
         return reader.pos
     except DecodeError:
         pass
+    if not final:
+        return None  # wait: more may come, or the line goes quiet (``flush``)
     try:
-        read_push_body(body)  # the Czech untyped descriptors: the body fills the burst
-        return len(buf)
+        # The Czech untyped descriptors have no length to end on, and a prefix of such a
+        # body can read as a whole one: it is taken only once the burst is over.
+        read_push_body(body)
     except DecodeError:
-        # Neither a standard body nor, yet, a whole untyped one: wait while it is short.
-        return None
+        return -1
+    return len(buf)
 
 
 _TRIES: Final = {
@@ -269,9 +272,17 @@ class FrameScanner:
 
     def feed(self, data: bytes) -> list[LinkUnit | Skip]:
         self._buffer += data
+        return self._run(final=False)
+
+    def flush(self) -> list[LinkUnit | Skip]:
+        """The line went quiet: a bare APDU that only a burst's end delimits is taken, and
+        what cannot become a frame any more is skipped."""
+        return self._run(final=True)
+
+    def _run(self, *, final: bool) -> list[LinkUnit | Skip]:
         out: list[LinkUnit | Skip] = []
         while self._buffer:
-            step = self._step()
+            step = self._step(final)
             if step is None:
                 break
             out.append(step)
@@ -280,7 +291,9 @@ class FrameScanner:
     def _framings(self) -> tuple[Framing, ...]:
         return (self.locked,) if self.locked is not None else tuple(Framing)
 
-    def _attempt(self, buf: bytearray, *, ahead: bool = False) -> list[_Attempt]:
+    def _attempt(
+        self, buf: bytearray, *, ahead: bool = False, final: bool = False
+    ) -> list[_Attempt]:
         first = buf[0]
         attempts = []
         for framing in self._framings():
@@ -293,20 +306,22 @@ class FrameScanner:
                 # never from inside bytes that may be another frame's.
                 if ahead:
                     continue
-                attempt = try_(buf)
+                attempt = try_(buf, final)
                 if attempt.verdict == "ok" and attempt.consumed != len(buf):
                     attempt = _Attempt("wait")
                 attempts.append(attempt)
                 continue
-            attempts.append(try_(buf))
+            attempts.append(try_(buf, final))
         return attempts
 
-    def _step(self) -> LinkUnit | Skip | None:
+    def _step(self, final: bool) -> LinkUnit | Skip | None:
         buf = self._buffer
-        if buf[0] == FLAG and buf[1:2] == bytes((FLAG,)):
+        while len(buf) > 1 and buf[0] == FLAG and buf[1] == FLAG:
             del buf[:1]  # idle flags between frames
-            return self._step() if buf else None
-        attempts = self._attempt(buf)
+        if final and bytes(buf) == bytes((FLAG,)):
+            del buf[:1]  # the closing flag of the last frame
+            return None
+        attempts = self._attempt(buf, final=final)
         for attempt in attempts:
             if attempt.verdict == "ok" and attempt.unit is not None:
                 del buf[: attempt.consumed]
@@ -319,6 +334,8 @@ class FrameScanner:
                 return self._skip(ahead, "an incomplete frame overtaken by a whole one")
             if len(buf) > self.max_buffer:
                 return self._skip(1, "buffer full")
+            if final:
+                return self._skip(len(buf), "a frame cut off when the line went quiet")
             return None
         reasons = [attempt.reason for attempt in attempts if attempt.reason]
         return self._skip(self._next_start(), reasons[0] if reasons else "not a frame")

@@ -125,9 +125,18 @@ class PushReceiver:
         self._reported.clear()
 
     def receive_data(self, data: bytes) -> list[PushEvent]:
+        return self._events(self._scanner.feed(bytes(data)))
+
+    def line_idle(self) -> list[PushEvent]:
+        """The line has been quiet for a while (the caller's clock: a few character times
+        at least, 100 ms is plenty): the burst is over. Needed for bare APDUs whose end
+        only the pause tells (Czech untyped bodies); a frame still incomplete is dropped."""
+        return self._events(self._scanner.flush())
+
+    def _events(self, items: list[LinkUnit | Skip]) -> list[PushEvent]:
         events: list[PushEvent] = []
         skipped: list[Skip] = []
-        for item in self._scanner.feed(bytes(data)):
+        for item in items:
             if isinstance(item, Skip):
                 skipped.append(item)
                 continue
