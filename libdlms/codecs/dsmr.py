@@ -2,9 +2,9 @@
 
 A telegram is ``/XXX5ident`` CR LF, an empty line, one line per value
 (``1-0:1.8.1(001234.567*kWh)``, ``0-0:1.0.0(260312152430W)``), and ``!`` with a CRC16
-(polynomial 0xA001, over everything from ``/`` to ``!``). Luxembourg's Smarty and the Graz T210-D send such a telegram inside
-general-glo ciphering; elsewhere plain DSMR text on a port we listen to is a sign that the
-meter does not speak DLMS at all.
+(polynomial 0xA001, over everything from ``/`` to ``!``). Luxembourg's Smarty and the Graz
+T210-D send such a telegram inside general-glo ciphering; elsewhere plain DSMR text on a port
+we listen to is a sign that the meter does not speak DLMS at all.
 """
 
 from __future__ import annotations
