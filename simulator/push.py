@@ -332,6 +332,7 @@ class PushSimulator(TcpService, _Pusher):
         TcpService.__init__(self, host, port)
         _Pusher.__init__(self, push or PushMeter())
         self._writers: set[asyncio.StreamWriter] = set()
+        self._joined: asyncio.Condition | None = None
 
     @property
     def url(self) -> str:
@@ -340,6 +341,14 @@ class PushSimulator(TcpService, _Pusher):
     @property
     def clients(self) -> int:
         return len(self._writers)
+
+    async def wait_for_clients(self, count: int = 1) -> None:
+        """Until at least ``count`` clients are connected (a test's way to know that the
+        next notification reaches them)."""
+        if self._joined is None:
+            self._joined = asyncio.Condition()
+        async with self._joined:
+            await self._joined.wait_for(lambda: len(self._writers) >= count)
 
     async def start(self) -> None:
         await TcpService.start(self)
@@ -358,6 +367,9 @@ class PushSimulator(TcpService, _Pusher):
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        if self._joined is not None:
+            async with self._joined:
+                self._joined.notify_all()
         try:
             while await reader.read(4096):
                 pass

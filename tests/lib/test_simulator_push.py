@@ -42,7 +42,8 @@ def _mbus_apdu(raw: bytes) -> tuple[bytes, list[int]]:
     """The APDU M-Bus long frames carry, and their CI bytes (an independent reading)."""
     apdu, cis, pos = b"", [], 0
     while pos < len(raw):
-        assert raw[pos] == 0x68 and raw[pos + 3] == 0x68 and raw[pos + 1] == raw[pos + 2]
+        assert raw[pos] == raw[pos + 3] == 0x68
+        assert raw[pos + 1] == raw[pos + 2]
         length = raw[pos + 1]
         body = raw[pos + 4 : pos + 4 + length]
         assert raw[pos + 4 + length] == sum(body) & 0xFF
@@ -129,7 +130,7 @@ def test_mbus_numbers_up_to_sixteen_segments() -> None:
     apdu, cis = _mbus_apdu(b"".join(frames))
     assert apdu == bytes(range(40))
     assert cis == [*range(13), 0x1D]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="16 M-Bus frames"):
         mbus_frames(bytes(17), max_user_data=1)
 
 
@@ -251,8 +252,7 @@ async def test_every_tcp_client_gets_every_notification_and_a_restart_keeps_the_
     async with simulator:
         first = await asyncio.open_connection(simulator.host, simulator.port)
         second = await asyncio.open_connection(simulator.host, simulator.port)
-        while simulator.clients < 2:
-            await asyncio.sleep(0.01)
+        await simulator.wait_for_clients(2)
         sent = simulator.push_now()
         for reader, _ in (first, second):
             assert await reader.readexactly(len(sent)) == sent
@@ -263,8 +263,7 @@ async def test_every_tcp_client_gets_every_notification_and_a_restart_keeps_the_
     async with simulator:
         assert simulator.port == port
         reader, writer = await asyncio.open_connection(simulator.host, simulator.port)
-        while simulator.clients < 1:
-            await asyncio.sleep(0.01)
+        await simulator.wait_for_clients(1)
         sent = simulator.push_now()
         assert await reader.readexactly(len(sent)) == sent
         writer.close()
