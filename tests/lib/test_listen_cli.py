@@ -39,7 +39,8 @@ def _run(args: list[str]) -> tuple[int, list[dict[str, Any]]]:
 
 def _vector(vector_id: str) -> dict[str, Any]:
     (vector,) = [v for v in VECTORS if v["id"] == vector_id]
-    return vector
+    found: dict[str, Any] = vector
+    return found
 
 
 def _decode(vector_id: str, *keys: str) -> dict[str, Any]:
