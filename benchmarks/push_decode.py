@@ -41,7 +41,6 @@ from libdlms import Data, DataType, Obis, SecurityKeys
 from libdlms.codecs.hdlc import FrameReader
 from libdlms.codecs.xdlms import DataNotification
 from libdlms.security import decipher_apdu, parse_ciphered_apdu
-from libdlms.session.push.events import Framing
 from libdlms.translator import hdlc_apdus, notification_of
 from simulator.push import hdlc_frames
 
@@ -121,7 +120,7 @@ def ours(vector: Vector) -> Callable[[], int] | None:
                 "invocation_counter": parsed.invocation_counter,
                 "security_control": f"{parsed.control.to_byte():02x}",
             }
-        return len(notification_of(plain, Framing.RAW, ciphered=header).values)
+        return len(notification_of(plain, "raw", ciphered=header).values)
 
     return decode
 
@@ -259,7 +258,7 @@ def forty_values(repeat: int = 2000) -> dict[str, float]:
     for _ in range(5):
         start = time.perf_counter()
         for _ in range(repeat // 5):
-            notification = notification_of(apdu, Framing.HDLC)
+            notification = notification_of(apdu, "hdlc")
         samples.append((time.perf_counter() - start) / (repeat // 5) * 1e6)
     return {
         "values": len(notification.values),

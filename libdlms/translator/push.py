@@ -56,13 +56,14 @@ def describe_notification(apdu: bytes) -> dict[str, Any]:
 
 def notification_of(
     apdu: bytes,
-    framing: Framing,
+    framing: Framing | str,
     *,
     ciphered: dict[str, Any] | None = None,
     profile: str | None = None,
 ) -> Notification:
     """The Notification a plain Data-Notification APDU is; ``ciphered`` the translator's
-    description of the ciphered APDU around it (its security header)."""
+    description of the ciphered APDU around it (its security header). ``framing`` is a
+    ``Framing`` or its name."""
     long_invoke_id, date_time, body = read_notification_header(apdu)
     decoded = decode_payload(read_push_body(body), profile=profile)
     time = None
@@ -78,7 +79,7 @@ def notification_of(
         frame_counter = ciphered.get("invocation_counter")
         security_control = int(ciphered["security_control"], 16)
     return Notification(
-        framing=framing,
+        framing=Framing(framing),
         values=decoded.values,
         time=time,
         invoke_id=long_invoke_id & 0xFFFFFF,
