@@ -13,6 +13,7 @@ from libdlms import Mechanism, SecurityKeys, SecurityPolicy
 
 from .meter import SimulatedMeter
 from .pty import PtyMeterSimulator
+from .push import FRAMINGS, PtyPushSimulator, PushMeter, PushSettings, PushShape, PushSimulator
 from .server import MeterSimulator
 from .session import Faults, ServerSettings
 
@@ -69,9 +70,26 @@ def main(argv: list[str] | None = None) -> int:
     faults.add_argument("--refuse", action="store_true", help="answer SNRM with DM")
     faults.add_argument("--drop", type=int, default=0, help="drop the first N answers")
     faults.add_argument("--corrupt", type=int, default=0, help="corrupt the first N answers")
+    push = parser.add_argument_group("push (the meter sends notifications by itself)")
+    push.add_argument("--push", choices=FRAMINGS, help="push notifications in this framing")
+    push.add_argument(
+        "--push-interval", type=float, default=2.0, help="seconds between notifications"
+    )
+    push.add_argument(
+        "--push-shape",
+        choices=[shape.value for shape in PushShape],
+        default=PushShape.OBIS_SCALER.value,
+        help="payload layout (positional: a list without OBIS codes)",
+    )
+    push.add_argument(
+        "--push-frame", choices=("UI", "I"), default="UI", help="HDLC frame type for --push hdlc"
+    )
+    push.add_argument("--push-garbage", default="", help="hex bytes sent before every notification")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    if args.push:
+        return _push(args)
     settings = ServerSettings(
         logical_address=args.server_logical,
         physical_address=args.server_physical,
@@ -116,13 +134,45 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _run(simulator: MeterSimulator | PtyMeterSimulator) -> None:
+def _push(args: argparse.Namespace) -> int:
+    """``--push``: a push meter on TCP (every client gets each notification) or a pty."""
+    if args.ak and not args.ek:
+        raise SystemExit("dlms simulate: --ak needs --ek")
+    settings = PushSettings(
+        framing=args.push,
+        shape=PushShape(args.push_shape),
+        interval=args.push_interval,
+        keys=SecurityKeys.from_hex(args.ek, args.ak) if args.ek else None,
+        system_title=bytes.fromhex(args.system_title),
+        max_info_length=args.max_info_length,
+        hdlc_frame_type=args.push_frame,
+        garbage=bytes.fromhex(args.push_garbage),
+    )
+    meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
+    push = PushMeter(meter, settings)
+    simulator: PushSimulator | PtyPushSimulator
+    if args.pty:
+        simulator = PtyPushSimulator(push)
+    else:
+        simulator = PushSimulator(push, host=args.host, port=args.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(simulator))
+    return 0
+
+
+async def _run(
+    simulator: MeterSimulator | PtyMeterSimulator | PushSimulator | PtyPushSimulator,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with simulator:
-        where = simulator.path if isinstance(simulator, PtyMeterSimulator) else simulator.url
+        where = (
+            simulator.path
+            if isinstance(simulator, PtyMeterSimulator | PtyPushSimulator)
+            else simulator.url
+        )
         print(f"serving on {where}", flush=True)
         await stop.wait()
 

@@ -1,4 +1,4 @@
-"""``dlms read | objects | decode``.
+"""``dlms read | objects | probe | decode | listen``.
 
 Exit status: 0 success, 1 a read or decode failed, 2 bad usage or no connection.
 Errors are one line (JSON with ``--json``), never a traceback.
@@ -32,6 +32,7 @@ from ..obis import Obis
 from ..security import SecurityKeys, SecurityPolicy
 from ..translator import KINDS, describe
 from ..transport import SerialTransport
+from .listen import ListenUsageError, add_listen_parser, listen
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
 SERIAL_NUMBER = Obis(0, 0, 96, 1, 0, 255)
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--ak", help="authentication key (hex)")
     decode.add_argument("--dk", help="dedicated key (hex), for ded- APDUs; needs --ek")
     decode.add_argument("--system-title", help="the sender's system title (hex)")
+    add_listen_parser(commands)
     return parser
 
 
@@ -375,12 +377,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             system_title = _hex_option(args.system_title, "--system-title")
             out.line(describe(raw, args.kind, keys=keys, system_title=system_title), "")
             return EXIT_OK
+        if args.command == "listen":
+            return asyncio.run(listen(args))
         if args.command == "read":
             return asyncio.run(_read(args, out))
         if args.command == "probe":
             return asyncio.run(_probe(args, out))
         return asyncio.run(_objects(args, out))
-    except UsageError as err:
+    except (UsageError, ListenUsageError) as err:
         out.error(str(err))
         return EXIT_USAGE
     except DecodeError as err:

@@ -4,14 +4,15 @@ their security header, and with keys their plaintext.
 
 Modules: ``describe`` (the entry, which recognises the framing), ``reassembly`` (HDLC
 segments, wrapper PDUs and GBT blocks joined into whole APDUs), ``apdu`` (one APDU, with
-the deciphering hook), ``iec`` and ``context`` (the keys and system title, passed down
-explicitly).
+the deciphering hook), ``iec``, ``push`` (pushed Data-Notifications as ``dlms listen``
+lines) and ``context`` (the keys and system title, passed down explicitly).
 """
 
 from .apdu import describe_apdu
 from .context import DescribeContext
 from .describe import KINDS, describe
 from .iec import describe_iec
+from .push import notification_of, notifications, read_notification_header
 from .reassembly import describe_apdus, describe_hdlc, describe_wrapper, hdlc_apdus
 
 __all__ = [
@@ -24,4 +25,7 @@ __all__ = [
     "describe_iec",
     "describe_wrapper",
     "hdlc_apdus",
+    "notification_of",
+    "notifications",
+    "read_notification_header",
 ]

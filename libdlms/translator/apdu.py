@@ -16,6 +16,7 @@ from typing import Any, Final
 from ..codecs.acse import Aare, Aarq, ReleaseRequest, ReleaseResponse
 from ..codecs.xdlms import (
     APDU_TAG_NAMES,
+    DATA_NOTIFICATION_TAG,
     DECODABLE_TAGS,
     DataNotification,
     EventNotificationRequest,
@@ -25,6 +26,7 @@ from ..cosem.clock import CosemDateTime
 from ..errors import ConfigurationError, DecipheringError, DecodeError, SecurityError
 from ..security import decipher_apdu, is_ciphered, parse_ciphered_apdu
 from .context import NO_KEYS, DescribeContext
+from .push import describe_notification
 
 # The date-time octet strings whose reading (``<key>_text``) follows their hex.
 _DATE_TIMES: Final[dict[type, str]] = {
@@ -47,7 +49,12 @@ def describe_apdu(apdu: bytes, context: DescribeContext = NO_KEYS) -> dict[str, 
         return out | _describe_ciphered(apdu, context)
     if tag not in DECODABLE_TAGS:
         return out
-    decoded = decode_apdu(apdu)
+    try:
+        decoded = decode_apdu(apdu)
+    except DecodeError:
+        if tag != DATA_NOTIFICATION_TAG:
+            raise
+        return out | describe_notification(apdu)  # as meters send it, not as the standard
     out |= decoded.to_json()
     if isinstance(decoded, Aarq | Aare | ReleaseRequest | ReleaseResponse):
         if decoded.user_information:

@@ -12,8 +12,10 @@ from ..codecs.wrapper import looks_like_wrapper
 from ..codecs.xdlms import APDU_TAG_NAMES
 from ..errors import DecodeError
 from ..security import SecurityKeys
+from ..session.push.events import Framing
 from .context import DescribeContext
 from .iec import describe_iec, is_iec
+from .push import LLC_PREFIXES, notifications
 from .reassembly import describe_apdus, describe_hdlc, describe_wrapper
 
 KINDS = ("auto", "hdlc", "wrapper", "apdu", "data", "iec")
@@ -29,7 +31,10 @@ def describe(
 ) -> dict[str, Any]:
     """``kind``: ``auto``, ``hdlc``, ``wrapper``, ``apdu``, ``data`` or ``iec``. ``auto``
     takes 0x7E for HDLC, a version-1 wrapper header whose lengths match the bytes exactly
-    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU.
+    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU (after
+    the LLC ``E6 E7 00``, when the bytes start with it: a push meter's raw output).
+    Pushed Data-Notifications are added under ``notifications``, as ``dlms listen``
+    prints them.
 
     With ``keys``, ciphered APDUs are deciphered; ``system_title`` is the sender's, for
     service-specific ciphering (general-ciphering APDUs carry their own, and an AARQ or
@@ -40,16 +45,30 @@ def describe(
     if kind == "auto":
         kind = _recognise(raw)
     if kind == "hdlc":
-        return describe_hdlc(raw, context)
+        return _with_notifications(describe_hdlc(raw, context), Framing.HDLC)
     if kind == "wrapper":
-        return describe_wrapper(raw, context)
+        return _with_notifications(describe_wrapper(raw, context), Framing.WRAPPER)
     if kind == "data":
         return {"data": decode_data(raw).to_json()}
     if kind == "iec":
         return describe_iec(raw)
-    if raw[0] not in APDU_TAG_NAMES:
+    llc = raw[:3] in LLC_PREFIXES
+    apdu = raw[3:] if llc else raw
+    if not apdu or apdu[0] not in APDU_TAG_NAMES:
         raise DecodeError(f"unknown APDU tag 0x{raw[0]:02X}")
-    return describe_apdus([(None, raw)], context=context)
+    result = {"llc": raw[:3].hex()} if llc else {}
+    return _with_notifications(
+        result | describe_apdus([(None, apdu)], context=context), Framing.RAW
+    )
+
+
+def _with_notifications(result: dict[str, Any], framing: Framing) -> dict[str, Any]:
+    """``notifications``: the Data-Notifications the bytes hold, as ``dlms listen``
+    prints them (absent when there are none)."""
+    found = notifications(result, framing)
+    if found:
+        result["notifications"] = found
+    return result
 
 
 def _recognise(raw: bytes) -> str:
