@@ -314,6 +314,11 @@ class _Pusher:
             self.on_sent(data)
         return data
 
+    def send_raw(self, data: bytes) -> None:
+        """Send bytes as they are: a real meter's capture replayed, or line noise."""
+        self.sent.append(data)
+        self._send(data)
+
     def _send(self, data: bytes) -> None:
         raise NotImplementedError
 

@@ -26,9 +26,13 @@ from typing import Final, Protocol, TypeVar
 from ..errors import CommunicationError, ConfigurationError, DlmsError, DlmsTimeoutError
 from ..security import SecurityKeys
 from ..session.push.events import Framing, PushEvent
+from ..session.push.receiver import PushReceiver
 from ..transport import SerialTransport, Transport
 
 DEFAULT_RECONNECT_DELAYS: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+BURST_GAP: Final = 0.2
+"""Seconds of quiet, with bytes pending, after which the burst is over (``line_idle``):
+many character times at any push baud rate, far below any push interval."""
 PARITIES: Final = {"N": "N", "E": "E", "O": "O", "NONE": "N", "EVEN": "E", "ODD": "O"}
 
 _T = TypeVar("_T")
@@ -59,7 +63,12 @@ class Receiver(Protocol):
     @property
     def framing(self) -> Framing | None: ...
 
+    @property
+    def pending(self) -> int: ...
+
     def receive_data(self, data: bytes) -> list[PushEvent]: ...
+
+    def line_idle(self) -> list[PushEvent]: ...
 
     def connection_lost(self) -> None: ...
 
@@ -68,12 +77,7 @@ def push_receiver(
     framing: Framing | None, keys: SecurityKeys | None, profile: str | None
 ) -> Receiver:
     """The library's sans-IO push receiver for these settings."""
-    from ..session.push.receiver import (  # type: ignore[import-not-found]  # noqa: PLC0415
-        PushReceiver,
-    )
-
-    receiver: Receiver = PushReceiver(framing=framing, keys=keys, profile=profile)
-    return receiver
+    return PushReceiver(framing=framing, keys=keys, profile=profile)
 
 
 class _Closed(Exception):
@@ -173,12 +177,20 @@ class PushListener:
 
     async def _read(self, transport: Transport) -> AsyncIterator[PushEvent]:
         while True:
+            if self.closed:
+                raise _Closed
             read: Awaitable[bytes] = transport.read()
-            if self.idle_timeout is not None:
-                read = asyncio.wait_for(read, self.idle_timeout)
+            burst = self.receiver.pending > 0
+            timeout = BURST_GAP if burst else self.idle_timeout
+            if timeout is not None:
+                read = asyncio.wait_for(read, timeout)
             try:
                 data = await self._unless_closed(read)
             except TimeoutError:
+                if burst:
+                    for event in self.receiver.line_idle():
+                        yield event
+                    continue
                 raise DlmsTimeoutError(
                     f"nothing received from {self.url} for {self.idle_timeout:g} s"
                 ) from None

@@ -1,4 +1,4 @@
-"""The translator: captured bytes (HDLC frames, wrapper PDUs, APDUs, A-XDR data, IEC
+"""The translator: captured bytes (HDLC frames, M-Bus long frames, wrapper PDUs, APDUs, A-XDR data, IEC
 62056-21 messages) described as JSON, what ``dlms decode`` prints. Ciphered APDUs show
 their security header, and with keys their plaintext.
 
@@ -12,8 +12,14 @@ from .apdu import describe_apdu
 from .context import DescribeContext
 from .describe import KINDS, describe
 from .iec import describe_iec
-from .push import notification_of, notifications, read_notification_header
-from .reassembly import describe_apdus, describe_hdlc, describe_wrapper, hdlc_apdus
+from .push import notifications
+from .reassembly import (
+    describe_apdus,
+    describe_hdlc,
+    describe_mbus,
+    describe_wrapper,
+    hdlc_apdus,
+)
 
 __all__ = [
     "KINDS",
@@ -23,9 +29,8 @@ __all__ = [
     "describe_apdus",
     "describe_hdlc",
     "describe_iec",
+    "describe_mbus",
     "describe_wrapper",
     "hdlc_apdus",
-    "notification_of",
     "notifications",
-    "read_notification_header",
 ]

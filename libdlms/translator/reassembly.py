@@ -24,10 +24,11 @@ from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..codecs import mbus
 from ..codecs.hdlc import LLC_REQUEST, LLC_RESPONSE, Frame, FrameReader, FrameType
 from ..codecs.wrapper import split_wrapper
 from ..codecs.xdlms import GENERAL_BLOCK_TRANSFER_TAG, GeneralBlockTransfer, split_blocks
-from ..errors import DecodeError
+from ..errors import DecodeError, FrameError
 from ..session.gbt import GbtReceiver
 from .apdu import apdu_name, describe_apdu
 from .context import NO_KEYS, CaptureContext, DescribeContext
@@ -94,6 +95,59 @@ def describe_wrapper(raw: bytes, context: DescribeContext = NO_KEYS) -> dict[str
         ((pdu.source_wport, pdu.destination_wport), pdu.apdu) for pdu in pdus if pdu.apdu
     ]
     return result | describe_apdus(apdus, context=context)
+
+
+def split_mbus(raw: bytes) -> list[mbus.MbusFrame]:
+    """Consecutive M-Bus long frames filling ``raw`` exactly; ``FrameError`` otherwise."""
+    frames: list[mbus.MbusFrame] = []
+    pos = 0
+    while pos < len(raw):
+        length = mbus.frame_length(raw[pos:])
+        if length is None or pos + length > len(raw):
+            raise FrameError(f"M-Bus frame at offset {pos} is cut off")
+        frames.append(mbus.decode_frame(raw[pos : pos + length]))
+        pos += length
+    return frames
+
+
+def looks_like_mbus(raw: bytes) -> bool:
+    try:
+        split_mbus(raw)
+    except DecodeError:
+        return False
+    return True
+
+
+def describe_mbus(raw: bytes, context: DescribeContext = NO_KEYS) -> dict[str, Any]:
+    """M-Bus long frames: each frame's header, and the APDU their segments make up (one
+    per run of frames ending in a last segment)."""
+    frames = split_mbus(raw)
+    result: dict[str, Any] = {
+        "mbus_frames": [
+            {
+                "control": frame.control,
+                "address": frame.address,
+                "ci": frame.ci,
+                "sequence": frame.sequence,
+                "last_segment": frame.last_segment,
+                "stsap": frame.stsap,
+                "dtsap": frame.dtsap,
+                "data": frame.data.hex(),
+            }
+            for frame in frames
+        ]
+    }
+    apdus: list[tuple[Hashable, bytes]] = []
+    pending = b""
+    for frame in frames:
+        pending += frame.data
+        if frame.last_segment:
+            apdus.append(((frame.stsap, frame.dtsap), pending))
+            pending = b""
+    incomplete = {len(apdus)} if pending else set()
+    if pending:
+        apdus.append((None, pending))
+    return result | describe_apdus(apdus, incomplete, context)
 
 
 def _split_gbt_runs(

@@ -17,13 +17,21 @@ from libdlms.client.listener import (
     ListenerEvent,
     PushListener,
 )
-from libdlms.session.push.events import Framing, PushEvent
+from libdlms.errors import WrongEncryptionKey
+from libdlms.security import SecurityKeys
+from libdlms.session.push.events import (
+    Framing,
+    Notification,
+    NotificationFailed,
+    NotificationReceived,
+    PushEvent,
+)
 from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 
 
 class CollectingReceiver:
-    """Stands in for PushReceiver until that lands on this branch: it keeps every byte, so
-    the tests see exactly what came through each connection."""
+    """A receiver that keeps every byte, so the transport tests see exactly what came
+    through each connection (the real PushReceiver is used in the tests at the end)."""
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -34,9 +42,16 @@ class CollectingReceiver:
     def framing(self) -> Framing | None:
         return None
 
+    @property
+    def pending(self) -> int:
+        return 0
+
     def receive_data(self, data: bytes) -> list[PushEvent]:
         self.data += data
         self.changed.set()
+        return []
+
+    def line_idle(self) -> list[PushEvent]:
         return []
 
     def connection_lost(self) -> None:
@@ -76,9 +91,12 @@ class Run:
 
 
 @contextlib.asynccontextmanager
-async def listening(url: str, **options: object) -> AsyncIterator[Run]:
+async def listening(url: str, *, real: bool = False, **options: object) -> AsyncIterator[Run]:
     receiver = CollectingReceiver()
-    listener = PushListener(url, receiver=receiver, **options)  # type: ignore[arg-type]
+    if real:
+        listener = PushListener(url, **options)  # type: ignore[arg-type]
+    else:
+        listener = PushListener(url, receiver=receiver, **options)  # type: ignore[arg-type]
     run = Run(listener, receiver)
     try:
         yield run
@@ -210,3 +228,80 @@ async def test_listens_on_a_pty_at_the_meter_serial_settings() -> None:
 def test_bad_settings_are_configuration_errors(options: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
         PushListener("socket://127.0.0.1:1", receiver=CollectingReceiver(), **options)  # type: ignore[arg-type]
+
+
+# dlmsparser-sagemcom-xt211-cz-raw from tests/captures/push-captures.json
+_CZECH_RAW = (
+    "0F8000F1D500020216010116020200010000600101FF02090A353130303030353134390202004600"
+    "0060030AFF031601020200470000110000FF03060000000002020046000160030AFF031601020200"
+    "46000260030AFF03160002020046000360030AFF03160002020046000460030AFF03160002020001"
+    "0000600E00FF0209025432020200030100010700FF0206000007A4020200030100150700FF020600"
+    "0000C6020200030100290700FF0206000006A70202000301003D0700FF0206000000360202000301"
+    "00020700FF020600000000020200030100160700FF0206000000000202000301002A0700FF020600"
+    "0000000202000301003E0700FF020600000000020200030100010800FF0206004AFA820202000301"
+    "00010801FF0206000E7AC5020200030100010802FF0206003C7FBC020200030100010803FF020600"
+    "000000020200030100010804FF020600000000020200030100020800FF020600000034"
+)
+
+
+def _notifications(run: Run) -> list[Notification]:
+    return [event.notification for event in run.events if isinstance(event, NotificationReceived)]
+
+
+@pytest.mark.parametrize("framing", ["hdlc", "mbus", "wrapper", "raw"])
+async def test_notifications_from_the_push_simulator_through_the_receiver(framing: str) -> None:
+    keys = SecurityKeys.from_hex("000102030405060708090A0B0C0D0E0F")
+    meter = PushMeter(
+        settings=PushSettings(framing=framing, interval=3600, keys=keys)  # type: ignore[arg-type]
+    )
+    simulator = PushSimulator(meter)
+    async with simulator, listening(simulator.url, real=True, keys=keys) as run:
+        await run.until(lambda: bool(run.connects()))
+        await simulator.wait_for_clients(1)
+        simulator.push_now()
+        simulator.push_now()
+        await run.until(lambda: len(_notifications(run)) >= 2)
+        first, second = _notifications(run)[:2]
+        assert first.framing == framing
+        assert first.system_title == b"DLMSIM01"
+        assert first.frame_counter is not None and second.frame_counter == first.frame_counter + 1
+        energy = [
+            v for v in first.values if v.obis is not None and v.obis.dotted == "1.0.1.8.0.255"
+        ]
+        assert energy and energy[0].unit == "Wh"
+        assert run.listener.receiver.framing == framing
+
+
+async def test_a_wrong_key_is_reported_and_listening_goes_on() -> None:
+    meter = PushMeter(
+        settings=PushSettings(
+            interval=3600, keys=SecurityKeys.from_hex("000102030405060708090A0B0C0D0E0F")
+        )
+    )
+    simulator = PushSimulator(meter)
+    wrong = SecurityKeys.from_hex("0F0E0D0C0B0A09080706050403020100")
+    async with simulator, listening(simulator.url, real=True, keys=wrong) as run:
+        await run.until(lambda: bool(run.connects()))
+        await simulator.wait_for_clients(1)
+        simulator.push_now()
+        simulator.push_now()
+        await run.until(
+            lambda: sum(isinstance(event, NotificationFailed) for event in run.events) >= 2
+        )
+        failed = [event for event in run.events if isinstance(event, NotificationFailed)]
+        assert all(isinstance(event.error, WrongEncryptionKey) for event in failed)
+        assert failed[0].system_title == b"DLMSIM01"
+        assert not _notifications(run)
+
+
+async def test_a_bare_apdu_with_untyped_descriptors_is_taken_when_the_line_goes_quiet() -> None:
+    """Czech meters' bodies have no length to end on: the pause after the burst ends it."""
+    apdu = bytes.fromhex(_CZECH_RAW)
+    simulator = PushSimulator(_push(interval=3600, framing="raw"))
+    async with simulator, listening(simulator.url, real=True, framing=Framing.RAW) as run:
+        await run.until(lambda: bool(run.connects()))
+        await simulator.wait_for_clients(1)
+        simulator.send_raw(apdu)
+        await run.until(lambda: bool(_notifications(run)))
+        (notification,) = _notifications(run)
+        assert len(notification.values) > 20

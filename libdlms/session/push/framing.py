@@ -302,12 +302,16 @@ class FrameScanner:
                 continue
             if framing is Framing.RAW and self.locked is None:
                 # Bare APDUs have no check: before the stream showed its framing, one is
-                # taken only where a burst ends (a meter sends one APDU at a time), and
-                # never from inside bytes that may be another frame's.
+                # taken only where a burst ends or another APDU follows it, and never from
+                # inside bytes that may be another frame's.
                 if ahead:
                     continue
                 attempt = try_(buf, final)
-                if attempt.verdict == "ok" and attempt.consumed != len(buf):
+                if (
+                    attempt.verdict == "ok"
+                    and attempt.consumed != len(buf)
+                    and _raw(buf[attempt.consumed :], final).verdict == "no"
+                ):
                     attempt = _Attempt("wait")
                 attempts.append(attempt)
                 continue

@@ -115,6 +115,11 @@ class PushReceiver:
         """The framing in use: the configured one, or the one found; None until found."""
         return self._scanner.locked
 
+    @property
+    def pending(self) -> int:
+        """Bytes held that do not make a frame yet."""
+        return self._scanner.pending
+
     def connection_lost(self) -> None:
         """The bytes stopped (a bridge reconnected, a port re-opened): partial frames,
         segments and blocks are dropped; frame counters are kept."""
