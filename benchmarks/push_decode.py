@@ -7,10 +7,8 @@ Every vector of ``tests/captures/push-captures.json`` is decoded over and over, 
 decoder that can decode it, for about ``--seconds`` each; the figure is notifications per
 second, and the ratio ours / peer. What each decoder does per notification:
 
-- ours: the APDU to a ``Notification`` with its rendered values (deciphering, lenient
-  header, body, shape, format profile and rendering; ``translator.notification_of``, the
-  path ``dlms decode`` takes). Framing is left out, as for dlms-cosem; once
-  ``PushReceiver`` is on this branch it replaces this (bytes as framed on the line).
+- ours: the bytes as framed on the line through ``PushReceiver`` (framing, reassembly,
+  deciphering, header, body, shape, format profile and rendering): what a listener does.
 - amshan 2.1.1 (the HACS push decoder): ``HdlcFrameReader`` for HDLC frames, then
   ``AutoDecoder.decode_message_payload`` on the LLC PDU; it knows the Norwegian and Swedish
   layouts (Aidon, Kaifa, Kamstrup) and no ciphering, so it is measured where it returns
@@ -38,10 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from libdlms import Data, DataType, Obis, SecurityKeys
+from libdlms.codecs import mbus
 from libdlms.codecs.hdlc import FrameReader
 from libdlms.codecs.xdlms import DataNotification
-from libdlms.security import decipher_apdu, parse_ciphered_apdu
-from libdlms.translator import hdlc_apdus, notification_of
+from libdlms.session.push import NotificationFailed, NotificationReceived, PushReceiver
+from libdlms.translator import hdlc_apdus
 from simulator.push import hdlc_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,47 +79,43 @@ def load_vectors() -> list[Vector]:
 
 
 def _apdu(vector: Vector) -> bytes:
-    """The APDU the framing carries (what dlms-cosem is given)."""
-    raw = vector.raw
+    """The APDU the framing carries (what dlms-cosem is given): the receiver's own
+    reassembly, deciphering left to the peer."""
+    receiver = PushReceiver()
+    (event,) = receiver.receive_data(vector.raw) + receiver.line_idle()
+    if isinstance(event, NotificationReceived):
+        return event.notification.apdu
+    assert isinstance(event, NotificationFailed)
+    framed = event.raw
+    if vector.kind == "push-mbus":
+        frames, pos = [], 0
+        while pos < len(framed):
+            length = mbus.frame_length(framed[pos:]) or len(framed)
+            frames.append(mbus.decode_frame(framed[pos : pos + length]))
+            pos += length
+        return b"".join(frame.data for frame in frames)
     if vector.kind.startswith("push-hdlc"):
         reader = FrameReader()
-        reader.feed(raw)
+        reader.feed(framed)
         return b"".join(apdu for _, apdu, _ in hdlc_apdus(list(reader)))
-    if vector.kind == "push-mbus":
-        apdu, pos = b"", 0
-        while pos + 6 <= len(raw) and raw[pos] == 0x68:
-            length = raw[pos + 1]
-            apdu += raw[pos + 9 : pos + 4 + length]
-            pos += length + 6
-        return apdu
-    if vector.kind == "push-llc":
-        return raw[3:]
-    return raw
+    return framed.removeprefix(b"\xe6\xe7\x00")
 
 
 # ---------------------------------------------------------------------------- decoders
 
 
 def ours(vector: Vector) -> Callable[[], int] | None:
-    """Until ``PushReceiver`` lands here: the APDU (as dlms-cosem is given it) to a
-    ``Notification`` with rendered values: deciphering, header, body, shape, format
-    profile and rendering; framing left out, as for dlms-cosem."""
-    apdu = _apdu(vector)
-    keys = vector.keys
+    """The bytes as framed on the line through a new ``PushReceiver`` each time: framing,
+    reassembly, deciphering, header, body, shape, format profile and rendering."""
+    raw, keys = vector.raw, vector.keys
 
     def decode() -> int:
-        plain, header = apdu, None
-        if apdu[:1] == b"\xdb":
-            if keys is None:
-                return 0
-            parsed = parse_ciphered_apdu(apdu)
-            plain = decipher_apdu(parsed, keys=keys).plaintext
-            header = {
-                "system_title": (parsed.system_title or b"").hex(),
-                "invocation_counter": parsed.invocation_counter,
-                "security_control": f"{parsed.control.to_byte():02x}",
-            }
-        return len(notification_of(plain, "raw", ciphered=header).values)
+        receiver = PushReceiver(keys=keys)
+        return sum(
+            len(event.notification.values)
+            for event in receiver.receive_data(raw) + receiver.line_idle()
+            if isinstance(event, NotificationReceived)
+        )
 
     return decode
 
@@ -254,14 +249,19 @@ def forty_values(repeat: int = 2000) -> dict[str, float]:
     ]
     apdu = DataNotification(1, None, Data(DataType.ARRAY, items)).encode()
     frames = hdlc_frames(apdu, max_info_length=128)
+    raw = b"".join(frames)
+    receiver = PushReceiver()
     samples = []
+    values = 0
     for _ in range(5):
         start = time.perf_counter()
         for _ in range(repeat // 5):
-            notification = notification_of(apdu, "hdlc")
+            for event in receiver.receive_data(raw):
+                if isinstance(event, NotificationReceived):
+                    values = len(event.notification.values)
         samples.append((time.perf_counter() - start) / (repeat // 5) * 1e6)
     return {
-        "values": len(notification.values),
+        "values": values,
         "frames": len(frames),
         "us_per_notification": min(samples),
     }

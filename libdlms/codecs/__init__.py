@@ -6,6 +6,6 @@ Public modules: ``hdlc`` (frames, addresses, SNRM/UA parameters), ``axdr`` (data
 service), ``wrapper`` (IEC 62056-47) and ``iec62056_21`` (mode E sign-on messages).
 """
 
-from . import acse, axdr, hdlc, iec62056_21, wrapper, xdlms
+from . import acse, axdr, dsmr, hdlc, iec62056_21, mbus, wrapper, xdlms
 
-__all__ = ["acse", "axdr", "hdlc", "iec62056_21", "wrapper", "xdlms"]
+__all__ = ["acse", "axdr", "dsmr", "hdlc", "iec62056_21", "mbus", "wrapper", "xdlms"]

@@ -5,6 +5,6 @@ Public modules: ``interface_classes`` (the classes, their attributes and the obj
 ``units``, ``clock``, ``profile``, ``selective_access``.
 """
 
-from . import clock, interface_classes, profile, selective_access, units
+from . import clock, interface_classes, profile, push, selective_access, units
 
-__all__ = ["clock", "interface_classes", "profile", "selective_access", "units"]
+__all__ = ["clock", "interface_classes", "profile", "push", "selective_access", "units"]

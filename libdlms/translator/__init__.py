@@ -1,6 +1,6 @@
-"""The translator: captured bytes (HDLC frames, M-Bus long frames, wrapper PDUs, APDUs, A-XDR data, IEC
-62056-21 messages) described as JSON, what ``dlms decode`` prints. Ciphered APDUs show
-their security header, and with keys their plaintext.
+"""The translator: captured bytes (HDLC frames, M-Bus long frames, wrapper PDUs, APDUs,
+A-XDR data, IEC 62056-21 messages) described as JSON, what ``dlms decode`` prints.
+Ciphered APDUs show their security header, and with keys their plaintext.
 
 Modules: ``describe`` (the entry, which recognises the framing), ``reassembly`` (HDLC
 segments, wrapper PDUs and GBT blocks joined into whole APDUs), ``apdu`` (one APDU, with

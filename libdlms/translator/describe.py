@@ -44,9 +44,10 @@ def describe(
     system_title: bytes | None = None,
 ) -> dict[str, Any]:
     """``kind``: ``auto``, ``hdlc``, ``mbus``, ``wrapper``, ``apdu``, ``data`` or ``iec``.
-    ``auto`` takes 0x7E for HDLC, M-Bus long frames whose checks hold for M-Bus, a version-1 wrapper header whose lengths match the bytes exactly
-    for the wrapper, ``/`` or ACK for IEC 62056-21, and anything else as an APDU (after
-    the LLC ``E6 E7 00``, when the bytes start with it: a push meter's raw output).
+    ``auto`` takes 0x7E for HDLC, M-Bus long frames whose checks hold for M-Bus, a
+    version-1 wrapper header whose lengths match the bytes exactly for the wrapper, ``/``
+    or ACK for IEC 62056-21, and anything else as an APDU (after the LLC ``E6 E7 00``,
+    when the bytes start with it: a push meter's raw output).
     Pushed Data-Notifications are added under ``notifications``, as ``dlms listen``
     prints them.
 
@@ -103,9 +104,12 @@ def _may_push(result: dict[str, Any], context: DescribeContext) -> bool:
             tag = item.get("tag")
             if tag == "data-notification":
                 return True
-            if tag == "general-glo-ciphering" and context.keys is not None:
-                if "plaintext" not in item:
-                    return True
+            if (
+                tag == "general-glo-ciphering"
+                and context.keys is not None
+                and "plaintext" not in item
+            ):
+                return True
             stack.extend(value for value in item.values() if isinstance(value, dict | list))
     return False
 

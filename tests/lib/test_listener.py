@@ -264,11 +264,13 @@ async def test_notifications_from_the_push_simulator_through_the_receiver(framin
         first, second = _notifications(run)[:2]
         assert first.framing == framing
         assert first.system_title == b"DLMSIM01"
-        assert first.frame_counter is not None and second.frame_counter == first.frame_counter + 1
+        assert first.frame_counter is not None
+        assert second.frame_counter == first.frame_counter + 1
         energy = [
             v for v in first.values if v.obis is not None and v.obis.dotted == "1.0.1.8.0.255"
         ]
-        assert energy and energy[0].unit == "Wh"
+        assert energy
+        assert energy[0].unit == "Wh"
         assert run.listener.receiver.framing == framing
 
 

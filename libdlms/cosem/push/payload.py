@@ -32,12 +32,17 @@ class DecodedPayload:
     when the payload named its values itself); ``tree`` is the body as the translator's
     JSON (what a user shares when the shape is unknown); ``shape`` is one of
     ``obis-pairs``, ``obis-value``, ``obis-scaler``, ``class-obis``, ``positional``,
-    ``empty``."""
+    ``empty``. ``body`` is the Data itself; its JSON is made only when asked for (a
+    listener decodes a notification every second or two and rarely shows the tree)."""
 
     values: tuple[PushValue, ...]
     profile: str | None
-    tree: Any
+    body: Data
     shape: str
+
+    @property
+    def tree(self) -> Any:
+        return self.body.to_json()
 
 
 def read_push_body(body: bytes) -> Data:
@@ -69,7 +74,7 @@ def decode_payload(body: Data, *, profile: str | None = None) -> DecodedPayload:
     return DecodedPayload(
         values=values,
         profile=None if chosen is None else chosen.name,
-        tree=body.to_json(),
+        body=body,
         shape=shape,
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ...codecs.axdr import Data
 from ...cosem.clock import CosemDateTime
 from ...cosem.push.values import PushValue
 from ...errors import DlmsError
@@ -65,10 +66,16 @@ class Notification:
     frame_counter: int | None = None
     security_control: int | None = None
     profile: str | None = None
-    tree: Any = None
-    """The payload as the translator's JSON tree: what a user shares for an unknown shape."""
+    body: Data | None = None
+    """The payload as decoded (None for a DSMR telegram)."""
     apdu: bytes = b""
     raw: bytes = b""
+
+    @property
+    def tree(self) -> Any:
+        """The payload as the translator's JSON tree: what a user shares for an unknown
+        shape. Made when asked for, not for every notification."""
+        return None if self.body is None else self.body.to_json()
 
     @property
     def encrypted(self) -> bool:

@@ -58,7 +58,7 @@ def data_notification(
         invoke_id=long_invoke_id & 0xFFFFFF,
         long_invoke_id=long_invoke_id,
         profile=decoded.profile,
-        tree=decoded.tree,
+        body=decoded.body,
         apdu=apdu,
         system_title=security.system_title,
         frame_counter=security.frame_counter,
