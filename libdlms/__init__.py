@@ -38,6 +38,7 @@ from .client import (
     read_object_list,
 )
 from .client.profile import read_profile
+from .client.push_presets import PushPreset, load_push_presets, push_preset_named
 from .codecs.acse import Mechanism
 from .codecs.axdr import BitString, Data, DataType
 from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
@@ -115,6 +116,7 @@ __all__ = [
     "ObjectReading",
     "Profile",
     "ProtocolError",
+    "PushPreset",
     "RemoteProtocolError",
     "ScalerUnit",
     "SecurityError",
@@ -125,8 +127,10 @@ __all__ = [
     "Transport",
     "__version__",
     "key_length",
+    "load_push_presets",
     "normalize_url",
     "parse_object_list",
+    "push_preset_named",
     "read_invocation_counter",
     "read_object_list",
     "read_profile",
