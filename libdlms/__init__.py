@@ -45,6 +45,7 @@ from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
 from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
 from .cosem.profile import Profile
+from .cosem.push.values import PushValue
 from .cosem.units import ScalerUnit
 from .errors import (
     AssociationRejected,
@@ -76,6 +77,16 @@ from .security import (
     SecurityPolicy,
     key_length,
 )
+from .session.push.events import (
+    BytesSkipped,
+    Framing,
+    Notification,
+    NotificationFailed,
+    NotificationReceived,
+    PushEvent,
+    StreamKind,
+    StreamNotDlms,
+)
 from .transport import SerialTransport, Transport, normalize_url
 
 __version__ = "0.2.0"
@@ -85,6 +96,7 @@ __all__ = [
     "AttributeDescriptor",
     "AuthenticationFailed",
     "BitString",
+    "BytesSkipped",
     "ClientSettings",
     "CommunicationError",
     "ConfigurationError",
@@ -100,6 +112,7 @@ __all__ = [
     "DlmsTimeoutError",
     "EncodeError",
     "FrameError",
+    "Framing",
     "InterfaceClass",
     "InvocationCounter",
     "InvocationCounterError",
@@ -111,12 +124,17 @@ __all__ = [
     "MeterReader",
     "MethodDescriptor",
     "NoLinkError",
+    "Notification",
+    "NotificationFailed",
+    "NotificationReceived",
     "Obis",
     "ObjectListElement",
     "ObjectReading",
     "Profile",
     "ProtocolError",
+    "PushEvent",
     "PushPreset",
+    "PushValue",
     "RemoteProtocolError",
     "ScalerUnit",
     "SecurityError",
@@ -124,6 +142,8 @@ __all__ = [
     "SecurityPolicy",
     "SerialTransport",
     "ServiceError",
+    "StreamKind",
+    "StreamNotDlms",
     "Transport",
     "__version__",
     "key_length",
