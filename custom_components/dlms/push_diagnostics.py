@@ -47,35 +47,35 @@ def push_diagnostics(coordinator: PushCoordinator) -> dict[str, Any]:
     state = coordinator.state
     secrets = _secrets(coordinator)
     frames = [{**frame, "raw": frame["raw"].hex().upper()} for frame in coordinator.frames]
-    return {
-        "entry": {
-            "title": entry.title,
-            "unique_id": REDACTED,
-            "version": f"{entry.version}.{entry.minor_version}",
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
-            "options": dict(entry.options),
-        },
-        "listener": {
-            "connected": coordinator.connected,
-            "available": coordinator.last_update_success,
-            "last_error": coordinator.last_error,
-            "counts": dict(coordinator.counts),
-            "push_interval": state.interval,
-            "silence_timeout": state.silence_timeout,
-        },
-        "meter": async_redact_data(
-            {
-                "meter_id": state.info.meter_id,
-                "meter_type": state.info.meter_type,
-                "list_version": state.info.list_version,
-                "manufacturer": state.info.manufacturer,
-                "system_title": state.info.system_title,
+    scrubbed: dict[str, Any] = _scrub(
+        {
+            "entry": {
+                "title": entry.title,
+                "unique_id": REDACTED,
+                "version": f"{entry.version}.{entry.minor_version}",
+                "data": async_redact_data(dict(entry.data), TO_REDACT),
+                "options": dict(entry.options),
             },
-            TO_REDACT,
-        ),
-        "frames": _scrub(frames, secrets),
-        "data": _scrub(
-            {
+            "listener": {
+                "connected": coordinator.connected,
+                "available": coordinator.last_update_success,
+                "last_error": coordinator.last_error,
+                "counts": dict(coordinator.counts),
+                "push_interval": state.interval,
+                "silence_timeout": state.silence_timeout,
+            },
+            "meter": async_redact_data(
+                {
+                    "meter_id": state.info.meter_id,
+                    "meter_type": state.info.meter_type,
+                    "list_version": state.info.list_version,
+                    "manufacturer": state.info.manufacturer,
+                    "system_title": state.info.system_title,
+                },
+                TO_REDACT,
+            ),
+            "frames": frames,
+            "data": {
                 key: {
                     "value": None if value.value is None else str(value.value),
                     "unit": value.unit,
@@ -84,6 +84,7 @@ def push_diagnostics(coordinator: PushCoordinator) -> dict[str, Any]:
                 }
                 for key, value in state.data.items()
             },
-            secrets,
-        ),
-    }
+        },
+        secrets,
+    )
+    return scrubbed
