@@ -38,12 +38,14 @@ from .client import (
     read_object_list,
 )
 from .client.profile import read_profile
+from .client.push_presets import PushPreset, load_push_presets, push_preset_named
 from .codecs.acse import Mechanism
 from .codecs.axdr import BitString, Data, DataType
 from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
 from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
 from .cosem.profile import Profile
+from .cosem.push.values import PushValue
 from .cosem.units import ScalerUnit
 from .errors import (
     AssociationRejected,
@@ -75,6 +77,16 @@ from .security import (
     SecurityPolicy,
     key_length,
 )
+from .session.push.events import (
+    BytesSkipped,
+    Framing,
+    Notification,
+    NotificationFailed,
+    NotificationReceived,
+    PushEvent,
+    StreamKind,
+    StreamNotDlms,
+)
 from .transport import SerialTransport, Transport, normalize_url
 
 __version__ = "0.2.0"
@@ -84,6 +96,7 @@ __all__ = [
     "AttributeDescriptor",
     "AuthenticationFailed",
     "BitString",
+    "BytesSkipped",
     "ClientSettings",
     "CommunicationError",
     "ConfigurationError",
@@ -99,6 +112,7 @@ __all__ = [
     "DlmsTimeoutError",
     "EncodeError",
     "FrameError",
+    "Framing",
     "InterfaceClass",
     "InvocationCounter",
     "InvocationCounterError",
@@ -110,11 +124,17 @@ __all__ = [
     "MeterReader",
     "MethodDescriptor",
     "NoLinkError",
+    "Notification",
+    "NotificationFailed",
+    "NotificationReceived",
     "Obis",
     "ObjectListElement",
     "ObjectReading",
     "Profile",
     "ProtocolError",
+    "PushEvent",
+    "PushPreset",
+    "PushValue",
     "RemoteProtocolError",
     "ScalerUnit",
     "SecurityError",
@@ -122,11 +142,15 @@ __all__ = [
     "SecurityPolicy",
     "SerialTransport",
     "ServiceError",
+    "StreamKind",
+    "StreamNotDlms",
     "Transport",
     "__version__",
     "key_length",
+    "load_push_presets",
     "normalize_url",
     "parse_object_list",
+    "push_preset_named",
     "read_invocation_counter",
     "read_object_list",
     "read_profile",

@@ -190,6 +190,13 @@ def add_entry(ha: HA, meter: str) -> None:
         {"handler": DOMAIN, "show_advanced_options": False},
         ok=(200, 201, 400, 404),
     )
+    if isinstance(step, dict) and step.get("type") == "menu":
+        # The first question: how the meter talks. The simulator answers a client.
+        _, step = ha.request(
+            "POST",
+            f"/api/config/config_entries/flow/{step['flow_id']}",
+            {"next_step_id": "poll"},
+        )
     if not isinstance(step, dict) or step.get("type") != "form":
         raise Fail(f"starting the '{DOMAIN}' config flow gave: {json.dumps(step)}")
     # The first step takes the port; any further step (the flow may grow more) is answered

@@ -13,14 +13,17 @@ from .const import (
     BAUDRATE,
     CONF_ADDRESS_SIZE,
     CONF_BAUDRATE,
+    CONF_MODE,
     CONF_MODE_E,
     DOMAIN,
     LOGGER,
+    MODE_PUSH,
 )
 from .coordinator import DlmsConfigEntry, DlmsCoordinator, DlmsRuntimeData
 from .counter_store import CounterStore
 from .history import LoadProfileImporter
 from .issues import async_delete_issues
+from .push_coordinator import PushCoordinator
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -34,7 +37,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: DlmsConfigEntry) -> bool:
-    """Set up a meter: the first poll reads its identity and values, or setup is retried."""
+    """Set up a meter: the first poll reads its identity and values, or setup is retried.
+    A push meter is listened to in the background: setup does not wait for it."""
+    if entry.data.get(CONF_MODE) == MODE_PUSH:
+        push = PushCoordinator(hass, entry)
+        entry.runtime_data = DlmsRuntimeData(coordinator=push)
+        await push.async_start()
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+        return True
     coordinator = DlmsCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = DlmsRuntimeData(coordinator=coordinator)

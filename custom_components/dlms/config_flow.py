@@ -14,6 +14,7 @@ the load profile. The forms are in ``flow_schemas``, the checks of their input i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any, override
 
@@ -23,27 +24,37 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_SCAN_INTERVAL
+from homeassistant.const import CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import callback
 
 from .const import (
     BAUDRATE,
+    CONF_AUTHENTICATION_KEY,
     CONF_BACKFILL_DAYS,
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS_PRESET,
+    CONF_ENCRYPTION_KEY,
     CONF_INVOCATION_COUNTER,
     CONF_KEEP_SESSION,
     CONF_LOAD_PROFILE,
     CONF_LOAD_PROFILE_IMPORT,
     CONF_METER_PRESET,
+    CONF_MIN_UPDATE_INTERVAL,
+    CONF_MODE,
     CONF_MODE_E,
     CONF_OBIS_CODES,
     CONF_OBJECTS,
+    CONF_PARITY,
     CONF_SECURITY_POLICY,
+    CONF_SENSOR_KEYS,
+    CONF_SENSORS,
+    CONF_SILENCE,
     DEFAULT_CLIENT_ADDRESS,
     DEFAULT_OBIS_CODES,
     DOMAIN,
+    LISTEN_SECONDS,
     METER_PRESET_CUSTOM,
+    MODE_PUSH,
 )
 from .coordinator import DlmsConfigEntry
 from .entry_data import (
@@ -69,9 +80,26 @@ from .flow_schemas import (
     options_schema,
     reauth_schema,
 )
-from .libdlms import Obis
+from .libdlms import Obis, PushPreset, SecurityKeys, load_push_presets
 from .obis_catalogue import async_object_labels, offered_objects
 from .probe import PROBE_ERROR_STEPS, async_probe, async_probe_entry, probe_error
+from .push_flow import (
+    CONF_VALUES,
+    PUSH_KEYS_SCHEMA,
+    default_keys,
+    listen_placeholders,
+    push_connection_from_input,
+    push_keys_from_input,
+    push_options_schema,
+    push_schema,
+    sensors_from_keys,
+    sensors_schema,
+    spec_label,
+    value_label,
+    value_spec,
+)
+from .push_listen import PUSH_ERROR_STEPS, ListenJudge, async_listen, listener_keys
+from .push_state import meter_serial
 
 
 def show_input_error(
@@ -97,6 +125,12 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         # typed before are kept when left empty the next time the security step is shown.
         self._pending: tuple[str, dict[str, str], dict[str, str]] | None = None
         self._keep_secrets = False
+        # The first step is a menu (poll or push); once "poll" is chosen, ``user`` is the
+        # poll path's connection form, as it always was.
+        self._poll_chosen = False
+        self._presets: tuple[PushPreset, ...] = ()
+        self._listen_task: asyncio.Task[ListenJudge] | None = None
+        self._judge: ListenJudge | None = None
 
     def _show(
         self,
@@ -122,12 +156,155 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """The port: a local serial device, or a bridge as socket:// or rfc2217://."""
+        """How the meter talks (a menu: it answers a client, or it sends by itself); on the
+        poll path, the port: a local serial device, or a bridge as socket:// or rfc2217://."""
+        if user_input is None and not self._poll_chosen:
+            return await self.async_step_meter_talks()
         if user_input is not None:
             self._input["user"] = dict(user_input)
             self._data.update(connection_data_from_input(user_input))
             return await self.async_step_addressing()
         return self._show("user", USER_SCHEMA, {}, {})
+
+    async def async_step_meter_talks(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The first question: does the meter answer a client, or send by itself?"""
+        return self.async_show_menu(step_id="meter_talks", menu_options=["poll", "push"])
+
+    async def async_step_poll(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The meter answers a client: the poll path, starting with its connection form."""
+        self._poll_chosen = True
+        return await self.async_step_user(user_input)
+
+    async def _async_presets(self) -> tuple[PushPreset, ...]:
+        if not self._presets:
+            self._presets = await self.hass.async_add_executor_job(load_push_presets)
+        return self._presets
+
+    async def async_step_push(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The meter sends by itself: the port and its serial settings."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        presets = await self._async_presets()
+        if user_input is not None:
+            self._input["push"] = dict(user_input)
+            try:
+                connection = push_connection_from_input(user_input, presets)
+            except FlowInputError as err:
+                show_input_error(err, errors, placeholders)
+            else:
+                self._data = {**connection, **push_keys_only(self._data)}
+                return await self.async_step_push_keys()
+        return self._show("push", push_schema(presets), errors, placeholders)
+
+    async def async_step_push_keys(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The keys: none, the encryption key (EK), or both; checked before listening."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                keys = push_keys_from_input(user_input)
+            except FlowInputError as err:
+                show_input_error(err, errors, placeholders)
+            else:
+                for field in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY):
+                    self._data.pop(field, None)
+                self._data.update(keys)
+                return await self.async_step_push_listen()
+        return self._show("push_keys", PUSH_KEYS_SCHEMA, errors, placeholders)
+
+    async def async_step_push_listen(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Listen (bounded) for the meter's first notification, in the background."""
+        if self._listen_task is None:
+            data = self._data
+            self._listen_task = self.hass.async_create_task(
+                async_listen(
+                    data[CONF_PORT],
+                    baudrate=data[CONF_BAUDRATE],
+                    parity=PARITY_LETTER[data[CONF_PARITY]],
+                    keys=_keys(data),
+                    seconds=LISTEN_SECONDS,
+                ),
+                "dlms push flow listen",
+            )
+        if not self._listen_task.done():
+            return self.async_show_progress(
+                step_id="push_listen",
+                progress_action="listening",
+                progress_task=self._listen_task,
+                description_placeholders={
+                    "port": self._data[CONF_PORT],
+                    "seconds": str(int(LISTEN_SECONDS)),
+                },
+            )
+        judge = self._listen_task.result()
+        self._listen_task = None
+        if (key := judge.error) is not None:
+            step = PUSH_ERROR_STEPS[key]
+            self._pending = (
+                step,
+                {"base": key},
+                {"port": self._data[CONF_PORT], "seconds": str(int(LISTEN_SECONDS))},
+            )
+            return self.async_show_progress_done(next_step_id=step)
+        self._judge = judge
+        return self.async_show_progress_done(next_step_id="push_sensors")
+
+    async def async_step_push_sensors(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What arrived, and the values that become sensors (energy and power ticked)."""
+        judge = self._judge
+        assert judge is not None
+        assert judge.notification is not None
+        notification = judge.notification
+        serial = meter_serial(judge.info)
+        specs = [value_spec(value) for value in notification.values]
+        if user_input is not None:
+            keys = sensors_from_keys(specs, user_input.get(CONF_SENSOR_KEYS, []))
+            if keys:
+                await self.async_set_unique_id(serial or f"push {self._data[CONF_PORT]}")
+                self._abort_if_unique_id_configured()
+                info = judge.info
+                data = {
+                    **self._data,
+                    CONF_VALUES: specs,
+                    CONF_SENSORS: keys,
+                    "framing": str(notification.framing),
+                    "meter": {
+                        "meter_id": info.meter_id,
+                        "meter_type": info.meter_type,
+                        "list_version": info.list_version,
+                        "manufacturer": info.manufacturer,
+                    },
+                }
+                return self.async_create_entry(title=f"Meter {self.unique_id}", data=data)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors[CONF_SENSOR_KEYS] = "no_obis_codes"
+        elif judge.warning is not None:
+            errors["base"] = "push_unknown_shape"
+        names = await async_object_labels(
+            self.hass, [Obis.parse(spec["obis"]) for spec in specs if spec["obis"]]
+        )
+        by_key = {
+            obis.dotted: label.removeprefix(obis.reduced).strip() for obis, label in names.items()
+        }
+        labels = {
+            spec["key"]: value_label(spec, by_key, value)
+            for spec, value in zip(specs, notification.values, strict=True)
+        }
+        return self.async_show_form(
+            step_id="push_sensors",
+            data_schema=sensors_schema(labels, default_keys(specs)),
+            errors=errors,
+            description_placeholders=listen_placeholders(notification, serial),
+        )
 
     async def async_step_addressing(
         self, user_input: dict[str, Any] | None = None
@@ -240,10 +417,39 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         """The meter rejected the password, the HLS secret or the keys."""
         return await self.async_step_reauth_confirm()
 
+    async def async_step_push_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """New keys for a push meter (the old ones stopped deciphering); the entry's
+        listener proves them after the reload."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                keys = push_keys_from_input(user_input)
+            except FlowInputError as err:
+                show_input_error(err, errors, placeholders)
+            else:
+                data = {
+                    key: value
+                    for key, value in entry.data.items()
+                    if key not in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY)
+                }
+                return self.async_update_reload_and_abort(entry, data={**data, **keys})
+        return self.async_show_form(
+            step_id="push_reauth",
+            data_schema=PUSH_KEYS_SCHEMA,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         entry = self._get_reauth_entry()
+        if entry.data.get(CONF_MODE) == MODE_PUSH:
+            return await self.async_step_push_reauth(user_input)
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
@@ -284,6 +490,8 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Another port or other addresses for the same meter."""
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_MODE) == MODE_PUSH:
+            return await self.async_step_push_reconfigure(user_input)
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
@@ -308,6 +516,45 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def async_step_push_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Another port or other serial settings for the same push meter."""
+        entry = self._get_reconfigure_entry()
+        presets = await self._async_presets()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                updates = push_connection_from_input(user_input, presets)
+            except FlowInputError as err:
+                show_input_error(err, errors, placeholders)
+            else:
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
+        suggested = user_input or {
+            CONF_PORT: entry.data[CONF_PORT],
+            CONF_BAUDRATE: str(entry.data[CONF_BAUDRATE]),
+            CONF_PARITY: entry.data[CONF_PARITY],
+        }
+        return self.async_show_form(
+            step_id="push_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(push_schema(presets), suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+PARITY_LETTER = {"none": "N", "even": "E", "odd": "O"}
+
+
+def push_keys_only(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys typed before (kept when the port step is shown again after an error)."""
+    return {key: data[key] for key in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY) if key in data}
+
+
+def _keys(data: Mapping[str, Any]) -> SecurityKeys | None:
+    return listener_keys(data.get(CONF_ENCRYPTION_KEY), data.get(CONF_AUTHENTICATION_KEY))
 
 
 class DlmsOptionsFlow(OptionsFlowWithReload):
@@ -337,8 +584,36 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
         labels = await async_object_labels(self.hass, offered_objects(classes, current))
         return options_schema(self.config_entry.options, labels, current)
 
+    async def async_step_push_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A push meter: the silence before unavailable, the update throttle, the sensors."""
+        entry = self.config_entry
+        specs: list[dict[str, Any]] = entry.data[CONF_VALUES]
+        chosen = list(entry.options.get(CONF_SENSORS, entry.data[CONF_SENSORS]))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            keys = sensors_from_keys(specs, user_input.get(CONF_SENSOR_KEYS, []))
+            if keys:
+                return self.async_create_entry(
+                    data={
+                        CONF_SILENCE: int(user_input[CONF_SILENCE]),
+                        CONF_MIN_UPDATE_INTERVAL: int(user_input[CONF_MIN_UPDATE_INTERVAL]),
+                        CONF_SENSORS: keys,
+                    }
+                )
+            errors[CONF_SENSOR_KEYS] = "no_obis_codes"
+        labels = {spec["key"]: spec_label(spec) for spec in specs}
+        return self.async_show_form(
+            step_id="push_options",
+            data_schema=push_options_schema(entry.options, labels, chosen),
+            errors=errors,
+        )
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         entry = self.config_entry
+        if entry.data.get(CONF_MODE) == MODE_PUSH:
+            return await self.async_step_push_options(user_input)
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         current = configured_objects(entry.data, entry.options)

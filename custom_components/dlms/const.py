@@ -147,3 +147,24 @@ DEFAULT_LOAD_PROFILE: Final = "1.0.99.1.0.255"
 DEFAULT_BACKFILL_DAYS: Final = 7
 # Keep one association open between polls (off: the port is free between polls).
 CONF_KEEP_SESSION: Final = "keep_session"
+
+# Push meters (the meter sends by itself; the entry listens). ``mode`` is absent in entries
+# made before push existed: they poll.
+CONF_MODE: Final = "mode"
+MODE_POLL: Final = "poll"
+MODE_PUSH: Final = "push"
+CONF_PARITY: Final = "parity"
+CONF_PUSH_PRESET: Final = "push_preset"  # form field only
+PUSH_PRESET_CUSTOM: Final = "custom"
+CONF_FRAMING: Final = "framing"  # the framing the flow found (None: find it again)
+CONF_SENSORS: Final = "sensors"  # [{"key", "obis", "position", "unit", "scaler", "name"}, ...]
+CONF_SENSOR_KEYS: Final = "sensor_keys"  # form field only
+# Options of push entries: seconds of silence before the values are unavailable (0: three
+# missed push intervals, at least 30 s) and the shortest time between entity updates.
+CONF_SILENCE: Final = "silence"
+CONF_MIN_UPDATE_INTERVAL: Final = "min_update_interval"
+PUSH_BAUDRATE: Final = 2400
+PARITIES: Final = ["none", "even", "odd"]
+PARITY_LETTERS: Final = {"none": "N", "even": "E", "odd": "O"}
+# How long the flow listens for the meter's first notification.
+LISTEN_SECONDS: Final = 30.0

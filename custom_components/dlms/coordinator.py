@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_PORT, CONF_SCAN_INTERVAL
@@ -74,6 +74,9 @@ from .libdlms import (
 )
 from .values import MeterData, MonotonicFilter, obis_value
 
+if TYPE_CHECKING:
+    from .push_coordinator import PushCoordinator
+
 type DlmsConfigEntry = ConfigEntry[DlmsRuntimeData]
 
 # The meter's clock (0-0:1.0.0, time attribute), read with the values when its diagnostic
@@ -83,7 +86,9 @@ CLOCK_REF = AttributeDescriptor(InterfaceClass.CLOCK, Obis(0, 0, 1, 0, 0, 255), 
 
 @dataclass(slots=True)
 class DlmsRuntimeData:
-    coordinator: DlmsCoordinator
+    """A polled meter's coordinator, or a push meter's."""
+
+    coordinator: DlmsCoordinator | PushCoordinator
 
 
 class DlmsCoordinator(DataUpdateCoordinator[MeterData]):

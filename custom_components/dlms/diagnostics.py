@@ -12,7 +12,8 @@ from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_AUTHENTICATION_KEY, CONF_ENCRYPTION_KEY, CONF_SYSTEM_TITLE
-from .coordinator import DlmsConfigEntry
+from .coordinator import DlmsConfigEntry, DlmsCoordinator
+from .push_diagnostics import push_diagnostics
 
 TO_REDACT = {CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY, CONF_SYSTEM_TITLE}
 
@@ -21,6 +22,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: DlmsConfigEntry
 ) -> dict[str, Any]:
     coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, DlmsCoordinator):
+        return push_diagnostics(coordinator)
     identity = coordinator.identity
     return {
         "entry": {

@@ -94,6 +94,11 @@ def _parse_hex(field: str, text: str) -> bytes:
         raise FlowInputError(field, "invalid_hex") from None
 
 
+def parse_key(field: str, text: str, suite: int) -> bytes:
+    """A key typed as hex into ``field``, of the length ``suite`` takes."""
+    return _key(field, text, suite)
+
+
 def _key(field: str, text: str, suite: int) -> bytes:
     """A key typed as hex, of the length ``suite`` takes (the library's own check)."""
     key = _parse_hex(field, text)

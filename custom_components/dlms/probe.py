@@ -17,7 +17,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 
 from .client_factory import build_client, port_lock, read_identity, uses_invocation_counter
 from .const import CONF_INVOCATION_COUNTER, LOGGER
-from .coordinator import DlmsConfigEntry
+from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .counter_store import CounterStore, counter_after_meter
 from .errors import error_key
 from .libdlms import DecodeError, DlmsError, InvocationCounter, Obis, read_object_list
@@ -77,11 +77,14 @@ async def async_probe_entry(
     release = None
     store = CounterStore(hass, entry.entry_id)
     loaded = entry.state is ConfigEntryState.LOADED
-    if loaded:
-        release = entry.runtime_data.coordinator.async_release_session
+    coordinator = entry.runtime_data.coordinator if loaded else None
+    if not isinstance(coordinator, DlmsCoordinator):
+        coordinator = None  # not loaded, or (never asked for here) a push meter
+    if coordinator is not None:
+        release = coordinator.async_release_session
     if uses_invocation_counter(data):
-        if loaded and entry.runtime_data.coordinator.counter:
-            counter = entry.runtime_data.coordinator.counter
+        if coordinator is not None and coordinator.counter:
+            counter = coordinator.counter
         else:
             counter = await store.async_load_start(entry.data)
     try:

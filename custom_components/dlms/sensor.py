@@ -44,6 +44,7 @@ from .libdlms import (
     AttributeDescriptor,
 )
 from .obis_catalogue import CATALOGUE, GENERIC_TRANSLATION_KEY, REGISTER_CLASSES
+from .push_sensor import push_entities
 from .values import ObisValue, is_cumulative
 
 # Coordinator entities: no per-entity update semaphore.
@@ -143,8 +144,12 @@ async def async_setup_entry(
     entry: DlmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One sensor per configured object; descriptions use the setup poll's units."""
+    """One sensor per configured object; descriptions use the setup poll's units. A push
+    meter's sensors are the values chosen in its flow (``push_sensor``)."""
     coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, DlmsCoordinator):
+        async_add_entities(push_entities(coordinator))
+        return
     entities: list[SensorEntity] = [
         DlmsSensor(coordinator, describe(ref, coordinator.data.get(ref.instance.dotted)))
         for ref in coordinator.refs

@@ -15,7 +15,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .coordinator import DlmsConfigEntry
+from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .errors import error_key
 from .libdlms import (
     AttributeDescriptor,
@@ -104,8 +104,15 @@ async def async_read_attribute(call: ServiceCall) -> ServiceResponse:
         ) from None
     descriptor = AttributeDescriptor(call.data[ATTR_CLASS_ID], obis, call.data[ATTR_ATTRIBUTE])
     name = f"{descriptor.class_id}/{obis.reduced}/{descriptor.attribute}"
+    coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, DlmsCoordinator):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="push_meter",
+            translation_placeholders={"title": entry.title},
+        )
     try:
-        result = await entry.runtime_data.coordinator.async_read_attribute(descriptor)
+        result = await coordinator.async_read_attribute(descriptor)
     except DataAccessError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
+from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.flow_schemas import ADDRESSING_SCHEMA, SECURITY_SCHEMA, USER_SCHEMA
 
 # The steps before the connection test, in order, with their forms.
 SETUP_SCHEMAS = {"user": USER_SCHEMA, "addressing": ADDRESSING_SCHEMA, "security": SECURITY_SCHEMA}
+
+
+async def start_poll_flow(hass: HomeAssistant) -> FlowResult:
+    """A new setup flow on the poll path: the first step's menu answered "it answers a
+    client", which shows the connection form (step ``user``)."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "meter_talks"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "poll"}
+    )
 
 
 async def fill(

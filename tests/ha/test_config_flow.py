@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.setup import async_setup_component
@@ -17,7 +17,7 @@ from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
-from .flow import fill
+from .flow import fill, start_poll_flow
 
 DEFAULT_OBJECTS = [
     {"obis": "1.0.1.8.0.255", "class_id": 3},
@@ -47,7 +47,7 @@ async def finish_objects_step(hass: HomeAssistant, result: FlowResult) -> FlowRe
 
 
 async def start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_poll_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {}
@@ -296,6 +296,13 @@ async def test_rest_api_flow(
 
     response = await client.post(
         "/api/config/config_entries/flow", json={"handler": DOMAIN, "show_advanced_options": False}
+    )
+    assert response.status == 200
+    menu = await response.json()
+    assert (menu["type"], menu["step_id"]) == ("menu", "meter_talks")
+    assert menu["menu_options"] == ["poll", "push"]
+    response = await client.post(
+        f"/api/config/config_entries/flow/{menu['flow_id']}", json={"next_step_id": "poll"}
     )
     assert response.status == 200
     form = await response.json()

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
-from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import Obis as IntegrationObis
 from custom_components.dlms.obis_catalogue import (
     CATALOGUE,
@@ -20,12 +19,12 @@ from custom_components.dlms.obis_catalogue import (
 from libdlms import Obis
 from simulator import MeterSimulator
 
-from .flow import fill
+from .flow import fill, start_poll_flow
 from .test_translations import EN
 
 
 async def objects_form(hass: HomeAssistant, simulator: MeterSimulator) -> FlowResult:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_poll_flow(hass)
     result = await fill(hass, result["flow_id"], {"port": simulator.url})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "objects"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -18,7 +18,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.dlms.const import DOMAIN
 from libdlms import (
     ClientSettings,
     DlmsClient,
@@ -32,7 +31,7 @@ from simulator.session import ServerSettings
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
-from .flow import fill
+from .flow import fill, start_poll_flow
 from .test_config_flow import closed_port, finish_objects_step
 
 EK = "000102030405060708090A0B0C0D0E0F"
@@ -67,7 +66,7 @@ KEYS_INPUT = {
 
 async def security_form(hass: HomeAssistant, port: str, **user: Any) -> str:
     """The flow at the security step, the connection and addressing steps answered."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_poll_flow(hass)
     result = await fill(
         hass, result["flow_id"], {"port": port, **(user or GMAC_USER)}, stop_at="security"
     )

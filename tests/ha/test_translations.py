@@ -31,6 +31,7 @@ from custom_components.dlms.flow_schemas import (
     reauth_schema,
 )
 from custom_components.dlms.obis_catalogue import CATALOGUE, GENERIC_TRANSLATION_KEY
+from custom_components.dlms.push_listen import PUSH_FLOW_ERRORS
 from custom_components.dlms.services import READ_ATTRIBUTE_SCHEMA
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
@@ -107,6 +108,7 @@ def test_flow_errors_and_aborts() -> None:
     source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
     errors |= SESSION_ERRORS | flow_input_errors() | {"unknown"}  # probe_error's last resort
+    errors |= PUSH_FLOW_ERRORS  # the push path's listening step (push_listen)
     assert errors == set(EN["config"]["error"])
     assert {"already_configured", "wrong_meter"} <= set(EN["config"]["abort"])
     # The options flow shows the meter's errors and the OBIS errors.
@@ -125,7 +127,7 @@ def test_exceptions() -> None:
 
 def test_entity_names_and_icons() -> None:
     keys = {known.translation_key for known in CATALOGUE.values()} | {GENERIC_TRANSLATION_KEY}
-    keys |= {"last_read", "clock_offset"}
+    keys |= {"last_read", "clock_offset", "push_value"}
     assert set(EN["entity"]["sensor"]) == keys
     assert EN["entity"]["sensor"][GENERIC_TRANSLATION_KEY]["name"] == "OBIS {obis}"
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
