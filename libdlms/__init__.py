@@ -37,6 +37,7 @@ from .client import (
     read_invocation_counter,
     read_object_list,
 )
+from .client.listener import Connected, Disconnected, ListenerEvent, PushListener
 from .client.profile import read_profile
 from .client.push_presets import PushPreset, load_push_presets, push_preset_named
 from .codecs.acse import Mechanism
@@ -45,11 +46,13 @@ from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
 from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
 from .cosem.profile import Profile
+from .cosem.push import FormatProfile, load_formats
 from .cosem.push.values import PushValue
 from .cosem.units import ScalerUnit
 from .errors import (
     AssociationRejected,
     AuthenticationFailed,
+    AuthenticationTagMismatch,
     CommunicationError,
     ConfigurationError,
     DataAccessError,
@@ -62,12 +65,14 @@ from .errors import (
     FrameError,
     InvocationCounterError,
     InvocationCounterRefused,
+    KeyRequired,
     LocalProtocolError,
     NoLinkError,
     ProtocolError,
     RemoteProtocolError,
     SecurityError,
     ServiceError,
+    WrongEncryptionKey,
 )
 from .obis import Obis
 from .security import (
@@ -77,13 +82,15 @@ from .security import (
     SecurityPolicy,
     key_length,
 )
-from .session.push.events import (
+from .session.push import (
     BytesSkipped,
     Framing,
     Notification,
     NotificationFailed,
     NotificationReceived,
     PushEvent,
+    PushReceiver,
+    PushStatistics,
     StreamKind,
     StreamNotDlms,
 )
@@ -95,11 +102,13 @@ __all__ = [
     "AssociationRejected",
     "AttributeDescriptor",
     "AuthenticationFailed",
+    "AuthenticationTagMismatch",
     "BitString",
     "BytesSkipped",
     "ClientSettings",
     "CommunicationError",
     "ConfigurationError",
+    "Connected",
     "CosemDateTime",
     "Data",
     "DataAccessError",
@@ -107,10 +116,12 @@ __all__ = [
     "DecipheringError",
     "DecipheringRefused",
     "DecodeError",
+    "Disconnected",
     "DlmsClient",
     "DlmsError",
     "DlmsTimeoutError",
     "EncodeError",
+    "FormatProfile",
     "FrameError",
     "Framing",
     "InterfaceClass",
@@ -119,6 +130,8 @@ __all__ = [
     "InvocationCounterGuard",
     "InvocationCounterRefused",
     "KeptSession",
+    "KeyRequired",
+    "ListenerEvent",
     "LocalProtocolError",
     "Mechanism",
     "MeterReader",
@@ -133,7 +146,10 @@ __all__ = [
     "Profile",
     "ProtocolError",
     "PushEvent",
+    "PushListener",
     "PushPreset",
+    "PushReceiver",
+    "PushStatistics",
     "PushValue",
     "RemoteProtocolError",
     "ScalerUnit",
@@ -145,8 +161,10 @@ __all__ = [
     "StreamKind",
     "StreamNotDlms",
     "Transport",
+    "WrongEncryptionKey",
     "__version__",
     "key_length",
+    "load_formats",
     "load_push_presets",
     "normalize_url",
     "parse_object_list",

@@ -39,7 +39,15 @@ from .const import (
     PARITY_LETTERS,
     PUSH_BAUDRATE,
 )
-from .libdlms import Notification, NotificationFailed, NotificationReceived
+from .libdlms import (
+    BytesSkipped,
+    Connected,
+    Disconnected,
+    Notification,
+    NotificationFailed,
+    NotificationReceived,
+    StreamNotDlms,
+)
 from .push_listen import failure_key, listener_keys, new_listener
 from .push_state import PushState
 from .values import MeterData
@@ -140,20 +148,17 @@ class PushCoordinator(DataUpdateCoordinator[MeterData]):
             self._notification(event.notification)
         elif isinstance(event, NotificationFailed):
             self._failed(event)
-        elif type(event).__name__ == "Connected":
+        elif isinstance(event, Connected):
             self.connected = True
-            LOGGER.debug("%s: listening on %s", self.name, getattr(event, "url", None))
-        elif type(event).__name__ == "Disconnected":
-            error = getattr(event, "error", None)
+            LOGGER.debug("%s: listening on %s", self.name, event.url)
+        elif isinstance(event, Disconnected):
             if self.connected:
-                LOGGER.info("%s: connection lost (%s); reconnecting", self.name, error)
+                LOGGER.info("%s: connection lost (%s); reconnecting", self.name, event.error)
             self.connected = False
-        else:
-            count = getattr(event, "count", None)
-            if isinstance(count, int):
-                self.counts["skipped_bytes"] += count
-            else:
-                self.counts["not_dlms"] += 1
+        elif isinstance(event, BytesSkipped):
+            self.counts["skipped_bytes"] += event.count
+        elif isinstance(event, StreamNotDlms):
+            self.counts["not_dlms"] += 1
 
     def _notification(self, notification: Notification) -> None:
         now = dt_util.utcnow()

@@ -14,12 +14,17 @@ from typing import Any, Final
 
 from .const import LOGGER
 from .libdlms import (
+    AuthenticationTagMismatch,
     BytesSkipped,
+    Connected,
     DecipheringError,
+    Disconnected,
     InvocationCounterError,
+    KeyRequired,
     Notification,
     NotificationFailed,
     NotificationReceived,
+    PushListener,
     SecurityKeys,
     StreamKind,
     StreamNotDlms,
@@ -65,13 +70,11 @@ class ListenJudge:
     def feed(self, event: object) -> bool:
         """Take one event; True when listening can stop (a decoded notification that names
         its meter, or a plain notification although keys were given)."""
-        kind = type(event).__name__
-        if kind == "Connected":
+        if isinstance(event, Connected):
             self.connected = True
-        elif kind == "Disconnected":
-            error = getattr(event, "error", None)
-            if not self.connected and error is not None:
-                self.connect_error = str(error)
+        elif isinstance(event, Disconnected):
+            if not self.connected:
+                self.connect_error = str(event.error)
         elif isinstance(event, NotificationReceived):
             notification = event.notification
             self.received_bytes += len(notification.raw) or 1
@@ -124,13 +127,11 @@ class ListenJudge:
 
 
 def failure_key(error: Exception) -> str:
-    """The error key of a notification that failed. The receiver's three ways a ciphered
-    notification fails (subclasses of DecipheringError) are told apart by their names, so
-    this module also loads with a library that has only the base class."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    if "KeyRequired" in names:
+    """The error key of a notification that failed: the receiver's ways a ciphered
+    notification fails each have their own message for the user."""
+    if isinstance(error, KeyRequired):
         return "push_key_required"
-    if "AuthenticationTagMismatch" in names:
+    if isinstance(error, AuthenticationTagMismatch):
         return "push_tag_failed"
     if isinstance(error, DecipheringError):
         return "push_decryption_failed"
@@ -139,10 +140,8 @@ def failure_key(error: Exception) -> str:
 
 def new_listener(
     url: str, *, baudrate: int, parity: str, keys: SecurityKeys | None, **kwargs: Any
-) -> Any:
-    """The library's PushListener (imported here, when first needed)."""
-    from .libdlms import PushListener  # noqa: PLC0415
-
+) -> PushListener:
+    """The library's PushListener for these settings."""
     return PushListener(url, baudrate=baudrate, parity=parity, keys=keys, **kwargs)
 
 
