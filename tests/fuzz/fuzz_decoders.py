@@ -26,16 +26,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import json
 import random
 import re
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 Target = Callable[[bytes], object]
+CAPTURES = Path(__file__).resolve().parents[1] / "captures" / "push-captures.json"
 
 INTERESTING_BYTES = (0x00, 0x01, 0x02, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0xFE, 0xFF)
 LYING_LENGTHS = (
@@ -63,11 +66,13 @@ def load_targets() -> dict[str, Target]:
     from libdlms.codecs import acse, axdr, hdlc, wrapper, xdlms
     from libdlms.cosem import interface_classes, selective_access
     from libdlms.cosem.clock import CosemDateTime
+    from libdlms.cosem.push.payload import decode_payload, read_push_body
     from libdlms.errors import DlmsError
     from libdlms.session.association import Association
     from libdlms.session.gbt import GbtReceiver
     from libdlms.session.link import HdlcLink
     from libdlms.session.mode_e import ModeESignOn
+    from libdlms.session.push import Framing, PushReceiver
     from libdlms.translator import describe
 
     keys = security.SecurityKeys(
@@ -135,6 +140,24 @@ def load_targets() -> dict[str, Target]:
     def decipher(data: bytes) -> None:
         security.decipher_apdu(data, keys=keys, system_title=system_title)
 
+    def push_receiver(data: bytes) -> None:
+        """The receiver never raises for what a line sends: whole, then in odd chunks, with
+        and without keys, and with a framing forced."""
+        for receiver in (PushReceiver(), PushReceiver(keys=keys)):
+            receiver.receive_data(data)
+            receiver.line_idle()
+        chunked = PushReceiver(keys=keys)
+        for pos in range(0, len(data), 7):
+            chunked.receive_data(data[pos : pos + 7])
+        chunked.line_idle()
+        assert chunked.pending <= chunked._scanner.max_buffer  # noqa: SLF001
+        raw = PushReceiver(framing=Framing.RAW)
+        raw.receive_data(data)
+        raw.line_idle()
+
+    def push_payload(data: bytes) -> None:
+        decode_payload(read_push_body(data)).tree  # noqa: B018
+
     def translator(data: bytes) -> None:
         for kind in ("auto", "hdlc", "wrapper", "apdu", "data", "iec"):
             with contextlib.suppress(DlmsError):
@@ -173,6 +196,8 @@ def load_targets() -> dict[str, Target]:
         "security.decipher_apdu": decipher,
         "cosem.CosemDateTime": date_time,
         "translator.describe": translator,
+        "push.PushReceiver": push_receiver,
+        "push.read_push_body": push_payload,
     }
 
 
@@ -278,7 +303,9 @@ def seeds() -> list[bytes]:
     encoded.append(wrapper.encode_wrapper(1, 16, encoded[0]))
     encoded.append(selective_access.EntryDescriptor(1, 10, 2, 3).encode())
     encoded.append(_ciphered_association(clock))
-    return found + encoded
+    captures = json.loads(CAPTURES.read_text(encoding="utf-8"))["vectors"]
+    pushed = [bytes.fromhex(vector["hex"].replace(" ", "")) for vector in captures]
+    return found + encoded + pushed
 
 
 def _ciphered_association(read: Any) -> bytes:

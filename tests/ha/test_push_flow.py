@@ -1,8 +1,7 @@
 """The push path of the config flow before any I/O (the menu, the serial presets, the keys
 checked before listening) and the listening step's judge on the receiver's real events.
-
-The listening itself (PushListener on a socket and a pty, with the push simulator) needs the
-listener; see the report of issue #14 for what is left."""
+The listening itself, with the push simulator on a socket and a pty, is in
+``test_push_end_to_end.py``."""
 
 from __future__ import annotations
 
@@ -14,10 +13,12 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import (
+    AuthenticationTagMismatch,
     BytesSkipped,
     DecipheringError,
     DecodeError,
     Framing,
+    KeyRequired,
     Notification,
     NotificationFailed,
     NotificationReceived,
@@ -25,6 +26,7 @@ from custom_components.dlms.libdlms import (
     PushValue,
     StreamKind,
     StreamNotDlms,
+    WrongEncryptionKey,
     load_push_presets,
 )
 from custom_components.dlms.push_flow import default_keys, push_connection_from_input, value_spec
@@ -126,16 +128,12 @@ def test_what_went_wrong_when_nothing_decoded() -> None:
     assert broken.error == "push_undecodable"
 
 
-def test_the_receivers_deciphering_errors_by_name() -> None:
-    class KeyRequired(DecipheringError):
-        pass
-
-    class AuthenticationTagMismatch(DecipheringError):
-        pass
-
+def test_the_receivers_deciphering_errors_each_have_their_message() -> None:
     assert failure_key(KeyRequired("ciphered")) == "push_key_required"
     assert failure_key(AuthenticationTagMismatch("tag")) == "push_tag_failed"
+    assert failure_key(WrongEncryptionKey("ek")) == "push_decryption_failed"
     assert failure_key(DecipheringError("x")) == "push_decryption_failed"
+    assert failure_key(DecodeError("short")) == "push_undecodable"
 
 
 def test_an_unknown_payload_shape_is_a_warning_not_an_error() -> None:
