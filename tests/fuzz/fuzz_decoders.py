@@ -150,7 +150,7 @@ def load_targets() -> dict[str, Target]:
         for pos in range(0, len(data), 7):
             chunked.receive_data(data[pos : pos + 7])
         chunked.line_idle()
-        assert chunked.pending <= chunked._scanner.max_buffer  # noqa: SLF001
+        assert chunked.pending <= chunked.max_buffer
         raw = PushReceiver(framing=Framing.RAW)
         raw.receive_data(data)
         raw.line_idle()

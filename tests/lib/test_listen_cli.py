@@ -4,8 +4,10 @@ for what is not a notification, and its usage errors."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from libdlms.session.push.events import (
     StreamNotDlms,
 )
 from libdlms.translator import describe
-from simulator.push import PushMeter, PushSettings, PushShape
+from simulator.push import PushMeter, PushSettings, PushShape, PushSimulator
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures" / "push-captures.json"
 VECTORS = json.loads(CAPTURES.read_text(encoding="utf-8"))["vectors"]
@@ -162,3 +164,74 @@ def test_listen_usage_errors_exit_2(args: list[str], message: str) -> None:
     status, (line,) = _run(["listen", "socket://127.0.0.1:1", *args])
     assert status == 2
     assert message in line["error"]
+
+
+# ---------------------------------------------------------------------------- listen, end to end
+
+
+async def _listen(*args: str) -> tuple[int, list[dict[str, Any]], str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "libdlms",
+        "listen",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(20):
+        out, err = await process.communicate()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert process.returncode is not None
+    return process.returncode, lines, err.decode()
+
+
+@pytest.mark.parametrize("framing", ["hdlc", "mbus", "raw"])
+async def test_listen_prints_the_push_simulators_notifications(framing: str) -> None:
+    keys = SecurityKeys.from_hex(
+        "000102030405060708090A0B0C0D0E0F", "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
+    )
+    meter = PushMeter(settings=PushSettings(framing=framing, interval=0.2, keys=keys))  # type: ignore[arg-type]
+    async with PushSimulator(meter) as simulator:
+        status, lines, _ = await _listen(
+            simulator.url,
+            "--count",
+            "2",
+            "--ek",
+            "000102030405060708090A0B0C0D0E0F",
+            "--ak",
+            "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF",
+        )
+    assert status == 0
+    notifications = [line for line in lines if "values" in line]
+    assert len(notifications) == 2
+    first = notifications[0]
+    assert first["framing"] == framing
+    assert first["system_title"] == "444C4D53494D3031"
+    assert notifications[1]["frame_counter"] == first["frame_counter"] + 1
+    assert any(
+        value["obis"] == "1.0.1.8.0.255" and value["unit"] == "Wh" for value in first["values"]
+    )
+
+
+async def test_listen_with_a_wrong_key_prints_error_lines_with_the_meter() -> None:
+    keys = SecurityKeys.from_hex("000102030405060708090A0B0C0D0E0F")
+    meter = PushMeter(settings=PushSettings(interval=0.2, keys=keys))
+    async with PushSimulator(meter) as simulator:
+        status, lines, _ = await _listen(simulator.url, "--ek", "FF" * 16, "--timeout", "1.5")
+    assert status == 1
+    errors = [line for line in lines if "error" in line and line.get("system_title")]
+    assert errors
+    assert "encryption key" in errors[0]["error"]
+    assert errors[0]["framing"] == "hdlc"
+    assert "FF" * 16 not in json.dumps(lines).upper()
+
+
+async def test_listen_times_out_on_a_silent_meter_and_exits_2_without_a_port() -> None:
+    async with PushSimulator(PushMeter(settings=PushSettings(interval=3600))) as simulator:
+        status, lines, _ = await _listen(simulator.url, "--timeout", "0.5")
+    assert status == 1
+    assert "error" in lines[-1]
+    status, lines, err = await _listen("socket://127.0.0.1:1", "--timeout", "5")
+    assert status == 2
+    assert "127.0.0.1:1" in json.dumps(lines) + err

@@ -116,6 +116,11 @@ class PushReceiver:
         return self._scanner.locked
 
     @property
+    def max_buffer(self) -> int:
+        """The most bytes held while looking for a frame."""
+        return self._scanner.max_buffer
+
+    @property
     def pending(self) -> int:
         """Bytes held that do not make a frame yet."""
         return self._scanner.pending
