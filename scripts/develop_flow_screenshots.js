@@ -2,7 +2,7 @@
 // scripts/develop --flow-screenshots DIR.
 //
 //   NODE_PATH=.develop/node/node_modules node scripts/develop_flow_screenshots.js \
-//       AUTH_FILE OUT_DIR PORT [DOMAIN]
+//       AUTH_FILE OUT_DIR PORT [DOMAIN] [MENU_TEXT] [PREFIX]
 //
 // AUTH_FILE is what `scripts/develop_ha.py login` wrote (the tokens go into the page's
 // localStorage["hassTokens"], so no login form). Opens the add-integration dialog for DOMAIN
@@ -15,9 +15,12 @@
 //                     already configured; nothing is created twice).
 // Nothing here knows the flow's steps or fields besides `port`: the step id and type come from the
 // flow API's answers the frontend receives. A form that comes back with errors, or a step that
-// repeats, is saved as ...-<step id>-error.png and ends the walk (exit 1). Screenshots are cropped
+// repeats, is saved as ...-<step id>-error.png and ends the walk (exit 1). A menu step is saved
+// and answered by the option whose text contains MENU_TEXT (default: the first option). A
+// progress step (listening to a meter) is saved while it runs. PREFIX (default config-flow)
+// names the files, so that walks of several paths can sit side by side. Screenshots are cropped
 // to the dialog; the window grows taller when a step does not fit in 1280x720.
-// config-flow-<n>-*.png files already in OUT_DIR (an earlier walk) are deleted first. The first
+// PREFIX-<n>-*.png files already in OUT_DIR (an earlier walk) are deleted first. The first
 // step is saved with the port typed in. Uses playwright-core with Debian's /usr/bin/chromium;
 // gives up after 240 s in all.
 "use strict";
@@ -219,14 +222,17 @@ async function fillPort(page, port) {
 }
 
 async function main() {
-  const [authFile, outDir, port, domain = "dlms"] = process.argv.slice(2);
+  const [authFile, outDir, port, domain = "dlms", menuText = "", prefix = "config-flow"] =
+    process.argv.slice(2);
   if (!authFile || !outDir || !port) {
     throw new Error("usage: develop_flow_screenshots.js AUTH_FILE OUT_DIR PORT [DOMAIN]");
   }
   fs.mkdirSync(outDir, { recursive: true });
   // Screenshots of an earlier walk (the flow may have had other steps then).
   for (const name of fs.readdirSync(outDir)) {
-    if (/^config-flow-\d+-.*\.png$/.test(name)) fs.rmSync(path.join(outDir, name));
+    if (name.startsWith(`${prefix}-`) && /-\d+-.*\.png$/.test(name)) {
+      fs.rmSync(path.join(outDir, name));
+    }
   }
   const { tokens } = JSON.parse(fs.readFileSync(authFile, "utf8"));
   const browser = await launch();
@@ -242,7 +248,9 @@ async function main() {
     await openLoggedIn(page, url);
     // "Do you want to set up <integration>?" (only for integrations without a brand page).
     const confirm = page.locator("dialog-box ha-button[slot=primaryAction]").first();
-    const flowDialog = page.locator(`${DIALOG} step-flow-form, ${DIALOG} step-flow-abort`).first();
+    const flowDialog = page
+      .locator(`${DIALOG} step-flow-form, ${DIALOG} step-flow-menu, ${DIALOG} step-flow-abort`)
+      .first();
     await Promise.race([
       confirm.waitFor({ state: "visible", timeout: 60000 }),
       flowDialog.waitFor({ state: "visible", timeout: 60000 }),
@@ -255,6 +263,7 @@ async function main() {
     }
 
     let seen = 0;
+    let portTyped = false;
     const stepsSeen = new Set();
     for (let n = 1; n <= MAX_STEPS; n++) {
       const answer = await answers.next(seen, STEP_MS);
@@ -263,6 +272,16 @@ async function main() {
       const step = answer.body;
       if (answer.status >= 400 || step.type === undefined) {
         throw new Error(`the config flow answered HTTP ${answer.status}: ${JSON.stringify(step)}`);
+      }
+      if (step.type === "menu") {
+        const menu = page.locator(`${DIALOG} step-flow-menu`).first();
+        await menu.waitFor({ state: "visible", timeout: 30000 });
+        await shoot(page, outDir, `${prefix}-${n}-${slug(step.step_id)}`);
+        const items = menu.locator("ha-md-list-item, ha-list-item, mwc-list-item");
+        const choice = menuText ? items.filter({ hasText: menuText }).first() : items.first();
+        await choice.click();
+        say(`step ${n} '${step.step_id}': chose ${menuText || "the first option"}`);
+        continue;
       }
       if (step.type === "form") {
         const id = slug(step.step_id);
@@ -293,14 +312,17 @@ async function main() {
           .catch(() => {});
         const errors = step.errors && Object.keys(step.errors).length ? step.errors : null;
         if (errors || stepsSeen.has(step.step_id)) {
-          await shoot(page, outDir, `config-flow-${n}-${id}-error`);
+          await shoot(page, outDir, `${prefix}-${n}-${id}-error`);
           throw new Error(
             `step '${step.step_id}' came back${errors ? ` with errors ${JSON.stringify(errors)}` : " again"}`,
           );
         }
         stepsSeen.add(step.step_id);
-        if (n === 1) await fillPort(page, port);
-        await shoot(page, outDir, `config-flow-${n}-${id}`);
+        if (!portTyped) {
+          await fillPort(page, port);
+          portTyped = true;
+        }
+        await shoot(page, outDir, `${prefix}-${n}-${id}`);
         await page.locator(`${DIALOG} ha-dialog-footer ha-button[slot=primaryAction]`).first().click();
         say(`step ${n} '${step.step_id}': submitted`);
       } else if (step.type === "create_entry") {
@@ -308,12 +330,12 @@ async function main() {
         await created.waitFor({ state: "visible", timeout: 30000 });
         // The device(s) of the new entry appear once the entry has set up.
         await created.locator("ha-area-picker").first().waitFor({ timeout: 20000 }).catch(() => {});
-        await shoot(page, outDir, `config-flow-${n}-created`);
+        await shoot(page, outDir, `${prefix}-${n}-created`);
         say(`config entry created: ${step.title}`);
         return;
       } else if (step.type === "abort") {
         await page.locator(`${DIALOG} step-flow-abort`).first().waitFor({ timeout: 30000 }).catch(() => {});
-        await shoot(page, outDir, `config-flow-${n}-abort-${slug(step.reason)}`);
+        await shoot(page, outDir, `${prefix}-${n}-abort-${slug(step.reason)}`);
         throw new Error(
           `the config flow aborted: ${step.reason}` +
             (step.reason === "already_configured"
@@ -322,9 +344,9 @@ async function main() {
         );
       } else if (step.type === "progress" || step.type === "external") {
         say(`step ${n}: ${step.type} '${step.step_id}': waiting`);
-        await shoot(page, outDir, `config-flow-${n}-${slug(step.step_id)}`);
+        await shoot(page, outDir, `${prefix}-${n}-${slug(step.step_id)}`);
       } else {
-        await shoot(page, outDir, `config-flow-${n}-${slug(step.type)}`);
+        await shoot(page, outDir, `${prefix}-${n}-${slug(step.type)}`);
         throw new Error(`the config flow showed a '${step.type}' step, which this walker does not answer`);
       }
     }

@@ -223,6 +223,37 @@ def add_entry(ha: HA, meter: str) -> None:
     raise Fail(f"the config flow ended with '{kind}': {json.dumps(res)}")
 
 
+def add_push_entry(ha: HA, meter: str) -> None:
+    """The push path of the flow: the simulator pushes plain HDLC at 2400 Bd; the listening
+    step is a progress step, asked again until it is done; the sensors step keeps its ticks."""
+    _, step = ha.request(
+        "POST", "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
+    )
+    flow = f"/api/config/config_entries/flow/{step['flow_id']}"
+    answers: list[dict[str, Any]] = [
+        {"next_step_id": "push"},
+        {"port": meter, "push_preset": "custom", "baudrate": "2400", "parity": "none"},
+        {},
+    ]
+    for answer in answers:
+        _, step = ha.request("POST", flow, answer)
+        if step.get("errors"):
+            raise Fail(f"the push flow showed errors: {json.dumps(step)}")
+    deadline = time.monotonic() + 60
+    while step.get("type") == "progress" and time.monotonic() < deadline:
+        time.sleep(1)
+        _, step = ha.request("POST", flow, {})
+    if step.get("type") == "form" and step.get("step_id") == "push_sensors":
+        print(f"develop: push flow: {step.get('description_placeholders')}")
+        _, step = ha.request("POST", flow, {})
+    if step.get("type") == "abort" and step.get("reason") == "already_configured":
+        print("develop: the push meter has a config entry already")
+        return
+    if step.get("type") != "create_entry":
+        raise Fail(f"the push flow ended with: {json.dumps(step)}")
+    print(f"develop: config entry created: {step['result'].get('title')}")
+
+
 def template(ha: HA, text: str) -> Any:
     _, res = ha.request("POST", "/api/template", {"template": text})
     return json.loads(res) if isinstance(res, str) else res
@@ -296,6 +327,10 @@ def setup(args: argparse.Namespace) -> None:
     else:
         print(f"develop: adding the meter at {args.meter} through the config flow")
         add_entry(ha, args.meter)
+    if args.push_meter:
+        # The push flow finds out itself whether this meter has an entry (it listens first).
+        print(f"develop: adding the push meter at {args.push_meter} through the config flow")
+        add_push_entry(ha, args.push_meter)
     devices, states = wait_sensors(ha, args.timeout)
     for s in states:
         unit = s["attributes"].get("unit_of_measurement") or ""
@@ -321,6 +356,7 @@ def main() -> int:
     p_setup.add_argument("--url", required=True)
     p_setup.add_argument("--meter", required=True)
     p_setup.add_argument("--auth-file", required=True)
+    p_setup.add_argument("--push-meter", help="a push simulator's URL: added as a second entry")
     p_setup.add_argument("--timeout", type=float, default=180)
     args = parser.parse_args()
     try:

@@ -153,6 +153,16 @@ def encrypt(
     return header + _gcm_keystream_xor(key, iv, plaintext)
 
 
+def _split_content(content: bytes) -> tuple[SecurityControl, int, bytes]:
+    """SC, IC and what follows them; compression (never used by meters) is refused."""
+    if len(content) < HEADER_LENGTH:
+        raise DecipheringError(f"ciphered content of {len(content)} bytes has no SC and IC")
+    control = SecurityControl.from_byte(content[0])
+    if control.compression:
+        raise SecurityError("compressed APDUs are not supported")
+    return control, int.from_bytes(content[1:HEADER_LENGTH], "big"), content[HEADER_LENGTH:]
+
+
 def decrypt(
     content: bytes,
     *,
@@ -170,13 +180,7 @@ def decrypt(
     must not be able to downgrade an authenticated association to unauthenticated APDUs).
     A security control with neither bit set is returned as it came, ``tag_ok`` None.
     """
-    if len(content) < HEADER_LENGTH:
-        raise DecipheringError(f"ciphered content of {len(content)} bytes has no SC and IC")
-    control = SecurityControl.from_byte(content[0])
-    invocation_counter = int.from_bytes(content[1:5], "big")
-    payload = content[HEADER_LENGTH:]
-    if control.compression:
-        raise SecurityError("compressed APDUs are not supported")
+    control, invocation_counter, payload = _split_content(content)
     if require_authentication and not control.authentication:
         raise DecipheringError(
             f"security control 0x{control.to_byte():02X} carries no authentication, "
@@ -215,13 +219,7 @@ def decrypt_unverified(
     on real meters). Without the tag nothing vouches for the bytes, so the caller must check
     the plaintext's structure before trusting it. Never use this for a session's responses.
     """
-    if len(content) < HEADER_LENGTH:
-        raise DecipheringError(f"ciphered content of {len(content)} bytes has no SC and IC")
-    control = SecurityControl.from_byte(content[0])
-    invocation_counter = int.from_bytes(content[1:5], "big")
-    payload = content[HEADER_LENGTH:]
-    if control.compression:
-        raise SecurityError("compressed APDUs are not supported")
+    control, invocation_counter, payload = _split_content(content)
     if control.authentication:
         if len(payload) < TAG_LENGTH:
             raise DecipheringError(
