@@ -43,16 +43,18 @@ const slug = (text) =>
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "") || "step";
 
-// Flow steps as the frontend receives them (POST .../config_entries/flow[/<id>]), in order.
+// Flow steps as the frontend receives them (POST .../config_entries/flow[/<id>], and GET
+// .../flow/<id> once a progress step is done), in order.
 function flowAnswers(page) {
   const answers = [];
   let wake = null;
   page.on("response", async (response) => {
     const { pathname } = new URL(response.url());
-    if (
-      response.request().method() !== "POST" ||
-      !/^\/api\/config\/config_entries\/flow(\/[^/]+)?$/.test(pathname)
-    ) {
+    const method = response.request().method();
+    // POST starts and answers steps; after a progress step the frontend GETs the next one.
+    const started = method === "POST" && /^\/api\/config\/config_entries\/flow(\/[^/]+)?$/.test(pathname);
+    const fetched = method === "GET" && /^\/api\/config\/config_entries\/flow\/[^/]+$/.test(pathname);
+    if (!started && !fetched) {
       return;
     }
     let body;

@@ -227,7 +227,9 @@ def add_push_entry(ha: HA, meter: str) -> None:
     """The push path of the flow: the simulator pushes plain HDLC at 2400 Bd; the listening
     step is a progress step, asked again until it is done; the sensors step keeps its ticks."""
     _, step = ha.request(
-        "POST", "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
+        "POST",
+        "/api/config/config_entries/flow",
+        {"handler": DOMAIN, "show_advanced_options": False},
     )
     flow = f"/api/config/config_entries/flow/{step['flow_id']}"
     answers: list[dict[str, Any]] = [

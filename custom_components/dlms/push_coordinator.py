@@ -165,9 +165,8 @@ class PushCoordinator(DataUpdateCoordinator[MeterData]):
         self.counts["notifications"] += 1
         self._decipher_failures = 0
         self.last_error = None
-        self.frames.append(
-            {"received": now.isoformat(), "raw": notification.raw, "decode": notification.to_json()}
-        )
+        # Kept as they came: their JSON is made only when diagnostics are asked for.
+        self.frames.append({"received": now, "raw": notification.raw, "decode": notification})
         if self.state.receive(notification, now.timestamp(), now):
             self._publish()
         elif self._publish_unsub is None:
@@ -190,12 +189,7 @@ class PushCoordinator(DataUpdateCoordinator[MeterData]):
         self.counts["failed"] += 1
         key = failure_key(event.error)
         self.frames.append(
-            {
-                "received": dt_util.utcnow().isoformat(),
-                "raw": event.raw,
-                "error": key,
-                "decode": event.to_json(),
-            }
+            {"received": dt_util.utcnow(), "raw": event.raw, "error": key, "decode": event}
         )
         if key != self.last_error:
             LOGGER.warning("%s: a notification could not be used: %s", self.name, event.error)

@@ -9,6 +9,7 @@ from typing import Any, Final
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 
 from .const import CONF_AUTHENTICATION_KEY, CONF_ENCRYPTION_KEY
+from .libdlms import Notification
 from .push_coordinator import PushCoordinator
 from .push_state import METER_ID_OBIS
 
@@ -42,11 +43,26 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
     return value
 
 
+def _frame(frame: dict[str, Any]) -> dict[str, Any]:
+    """One kept frame as JSON: the bytes, the notification as ``listen`` prints it, and for a
+    notification its decoded tree (what a user shares when the layout is unknown)."""
+    decoded = frame["decode"]
+    out = {
+        **frame,
+        "received": frame["received"].isoformat(),
+        "raw": frame["raw"].hex().upper(),
+        "decode": decoded.to_json(),
+    }
+    if isinstance(decoded, Notification):
+        out["tree"] = decoded.tree
+    return out
+
+
 def push_diagnostics(coordinator: PushCoordinator) -> dict[str, Any]:
     entry = coordinator.config_entry
     state = coordinator.state
     secrets = _secrets(coordinator)
-    frames = [{**frame, "raw": frame["raw"].hex().upper()} for frame in coordinator.frames]
+    frames = [_frame(frame) for frame in coordinator.frames]
     scrubbed: dict[str, Any] = _scrub(
         {
             "entry": {

@@ -195,13 +195,13 @@ def push_options_schema(
 def listen_placeholders(notification: Notification, serial: str | None) -> dict[str, str]:
     """What the sensors step tells about the notification that arrived."""
     info = meter_info(notification)
-    meter = " ".join(part for part in (info.manufacturer, info.meter_type) if part) or "?"
+    meter = " ".join(part for part in (info.manufacturer, info.meter_type) if part) or "—"
     return {
         "framing": str(notification.framing),
         "meter": meter,
-        "profile": notification.profile or "-",
+        "profile": notification.profile or "—",
         "count": str(len(notification.values)),
-        "serial": serial or "-",
+        "serial": serial or "—",
         "encrypted": "yes" if notification.encrypted else "no",
     }
 

@@ -20,6 +20,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.typing import StateType
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -77,6 +78,7 @@ class PushSensor(CoordinatorEntity[PushCoordinator], RestoreSensor):
         serial = str(entry.unique_id)
         meter = entry.data.get("meter", {})
         self._attr_unique_id = f"{serial}_{description.key}"
+        self._written: tuple[bool, StateType, dict[str, Any] | None] | None = None
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, serial)},
             name=f"Meter {serial}",
@@ -108,6 +110,17 @@ class PushSensor(CoordinatorEntity[PushCoordinator], RestoreSensor):
     @property
     def _reading(self) -> ObisValue | None:
         return self.coordinator.state.data.get(self.entity_description.key)
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when it changed: a meter pushing every second or two mostly
+        repeats itself (energy moves hourly on Norwegian lists), and each write costs the
+        event loop and the recorder."""
+        written = (self.available, self.native_value, self.extra_state_attributes)
+        if written != self._written:
+            self._written = written
+            self.async_write_ha_state()
 
     @property
     @override

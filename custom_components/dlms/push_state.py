@@ -114,7 +114,8 @@ def meter_info(notification: Notification, known: MeterInfo | None = None) -> Me
     manufacturer = known.manufacturer
     if system_title is not None and len(system_title) >= 3:
         flag = system_title[:3].decode("ascii", "replace").upper()
-        manufacturer = MANUFACTURERS.get(flag, manufacturer)
+        # An unknown FLAG id is still the manufacturer's name in the DLMS UA's list.
+        manufacturer = MANUFACTURERS.get(flag, flag if flag.isalpha() else manufacturer)
     list_version = found.get("list_version") or known.list_version
     if list_version and manufacturer is None:
         prefix = list_version.split("_", 1)[0].upper()

@@ -90,6 +90,9 @@ _FLOATS: Final[dict[DataType, str]] = {DataType.FLOAT32: ">f", DataType.FLOAT64:
 _BY_TAG: Final[tuple[DataType | None, ...]] = tuple(
     DataType(tag) if tag in DataType._value2member_map_ else None for tag in range(256)
 )
+_STRUCTURE: Final = int(DataType.STRUCTURE)
+_ARRAY: Final = int(DataType.ARRAY)
+_OCTET_STRING: Final = int(DataType.OCTET_STRING)
 _UNPACK: Final[dict[int, struct.Struct]] = {
     int(kind): struct.Struct(fmt) for kind, fmt in (_INTEGERS | _FLOATS).items()
 }
@@ -255,6 +258,12 @@ def read_data(reader: Reader, depth: int = 0) -> Data:
             reader.take(unpack.size)  # raises the truncation error
         reader.pos = pos + unpack.size
         return Data(kind, unpack.unpack_from(data, pos)[0])
+    if tag in (_STRUCTURE, _ARRAY):
+        count = reader.count()
+        depth += 1
+        return Data(kind, [read_data(reader, depth) for _ in range(count)])
+    if tag == _OCTET_STRING:
+        return Data(kind, reader.take(reader.length()))
     return _read_body(reader, kind, depth)
 
 

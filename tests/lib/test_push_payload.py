@@ -291,7 +291,7 @@ def test_every_shipped_profile_loads_cites_a_source_and_has_a_unique_name() -> N
     profiles = load_formats()
     names = [profile.name for profile in profiles]
     assert len(names) == len(set(names)) >= 11
-    folder = ROOT / "libdlms" / "cosem" / "push" / "formats"
+    folder = ROOT / "libdlms" / "cosem" / "push" / "format_profiles"
     assert {path.stem for path in folder.glob("*.json")} == set(names)
     for profile in profiles:
         assert profile.sources, profile.name
@@ -311,7 +311,8 @@ def test_a_profile_file_with_an_unknown_field_type_is_refused() -> None:
 
 def test_profiles_ship_with_the_library_and_the_integration() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "cosem/push/formats/*.json" in pyproject["tool"]["setuptools"]["package-data"]["libdlms"]
+    package_data = pyproject["tool"]["setuptools"]["package-data"]["libdlms"]
+    assert "cosem/push/format_profiles/*.json" in package_data
     spec = importlib.util.spec_from_file_location(
         "package_integration", ROOT / "scripts" / "package_integration.py"
     )
@@ -320,8 +321,8 @@ def test_profiles_ship_with_the_library_and_the_integration() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     shipped = set(module.integration_files())
-    for path in (ROOT / "libdlms" / "cosem" / "push" / "formats").glob("*.json"):
-        assert f"libdlms/cosem/push/formats/{path.name}" in shipped
+    for path in (ROOT / "libdlms" / "cosem" / "push" / "format_profiles").glob("*.json"):
+        assert f"libdlms/cosem/push/format_profiles/{path.name}" in shipped
         json.loads(path.read_text(encoding="utf-8"))
 
 

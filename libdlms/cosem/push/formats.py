@@ -2,7 +2,7 @@
 
 Many meters push values without OBIS codes (Kaifa in Norway, the AM550 in Austria) or
 without scalers (Kaifa, Kamstrup): the list layout, published by the DSO or the maker,
-defines them. Each layout is one small JSON file in ``formats/`` beside this module, with
+defines them. Each layout is one small JSON file in ``format_profiles/`` beside this module, with
 the source it was taken from, so adding a meter is adding a file::
 
     {
@@ -40,7 +40,7 @@ from ._shapes import RawValue, raw_values, shape_of
 from .render import scaled
 from .values import PushValue
 
-_FORMATS_PACKAGE = "formats"
+_FORMATS_PACKAGE = "format_profiles"
 
 
 @dataclass(frozen=True, slots=True)
