@@ -5,7 +5,9 @@
 
 Every vector of ``tests/captures/push-captures.json`` is decoded over and over, by each
 decoder that can decode it, for about ``--seconds`` each; the figure is notifications per
-second, and the ratio ours / peer. What each decoder does per notification:
+second, and the ratio ours / peer. ``line /s`` is the physical limit: how many of these
+frames the fastest push port (P1, 115200 Bd 8N1) can carry in a second. What each decoder
+does per notification:
 
 - ours: the bytes as framed on the line through ``PushReceiver`` (framing, reassembly,
   deciphering, header, body, shape, format profile and rendering): what a listener does.
@@ -55,10 +57,15 @@ class Vector:
     keys: SecurityKeys | None
 
 
+FASTEST_LINE = 115_200
+"""The fastest push port (P1 at 115200 Bd, 8N1: 10 bits a byte): the physical limit."""
+
+
 @dataclass
 class Row:
     id: str
     kind: str
+    length: int = 0
     rates: dict[str, float | None] = field(default_factory=dict)
     values: dict[str, int | None] = field(default_factory=dict)
 
@@ -207,7 +214,7 @@ def _rate(decode: Callable[[], int], seconds: float) -> float:
 def run(seconds: float = 0.5) -> list[Row]:
     rows = []
     for vector in load_vectors():
-        row = Row(vector.id, vector.kind)
+        row = Row(vector.id, vector.kind, len(vector.raw))
         for name, make in DECODERS.items():
             decode = _peer(make, vector)
             values = None
@@ -269,9 +276,9 @@ def forty_values(repeat: int = 2000) -> dict[str, float]:
 
 def markdown(rows: list[Row], forty: dict[str, float]) -> str:
     lines = [
-        "| capture | framing | ours /s | amshan /s | dlms-cosem /s | ours/amshan"
-        " | ours/dlms-cosem |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| capture | framing | line /s | ours /s | amshan /s | dlms-cosem /s | ours/line"
+        " | ours/amshan | ours/dlms-cosem |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def rate(value: float | None) -> str:
@@ -287,9 +294,12 @@ def markdown(rows: list[Row], forty: dict[str, float]) -> str:
             peer_rate = row.rates.get(peer)
             if ours_rate and peer_rate:
                 found.append(ours_rate / peer_rate)
+        line = FASTEST_LINE / 10 / row.length
         lines.append(
-            f"| {row.id} | {row.kind} | {rate(ours_rate)} | {rate(row.rates.get('amshan'))} | "
-            f"{rate(row.rates.get('dlms-cosem'))} | {ratio(ours_rate, row.rates.get('amshan'))} | "
+            f"| {row.id} | {row.kind} | {line:,.0f} | {rate(ours_rate)} | "
+            f"{rate(row.rates.get('amshan'))} | "
+            f"{rate(row.rates.get('dlms-cosem'))} | {ratio(ours_rate, line)} | "
+            f"{ratio(ours_rate, row.rates.get('amshan'))} | "
             f"{ratio(ours_rate, row.rates.get('dlms-cosem'))} |"
         )
     for peer, values in ratios.items():
