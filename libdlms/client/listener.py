@@ -123,6 +123,7 @@ class PushListener:
         self.receiver = receiver or push_receiver(framing, keys, profile)
         self._transport_factory = transport_factory or self._serial_transport
         self._closing = asyncio.Event()
+        self._transport: Transport | None = None
         self.connections = 0
         """How many times the port was opened (a caller's statistics)."""
         self.bytes_received = 0
@@ -137,15 +138,21 @@ class PushListener:
         return self._closing.is_set()
 
     async def close(self) -> None:
-        """Stop listening: ``events()`` ends, the port is closed."""
+        """Stop listening: ``events()`` ends, and the port is closed now, not when the
+        abandoned generator is collected (a serial port stays locked while open, and the
+        next listener on it, an entry's after the config flow's, could not open it)."""
         self._closing.set()
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            with contextlib.suppress(DlmsError, OSError):
+                await transport.close()
 
     async def events(self) -> AsyncGenerator[ListenerEvent, None]:
         """Every event until ``close()``: ``Connected``, the receiver's events for the
         bytes of each connection, ``Disconnected`` when it ends; and again."""
         failures = 0
         while not self.closed:
-            transport = self._transport_factory()
+            transport = self._transport = self._transport_factory()
             error: DlmsError
             try:
                 await self._unless_closed(transport.open())
@@ -164,6 +171,7 @@ class PushListener:
             except DlmsError as err:
                 error = err
             finally:
+                self._transport = None
                 with contextlib.suppress(DlmsError, OSError):
                     await transport.close()
                 self.receiver.connection_lost()

@@ -307,3 +307,19 @@ async def test_a_bare_apdu_with_untyped_descriptors_is_taken_when_the_line_goes_
         await run.until(lambda: bool(_notifications(run)))
         (notification,) = _notifications(run)
         assert len(notification.values) > 20
+
+
+async def test_close_closes_the_port_at_once_even_when_the_events_are_abandoned() -> None:
+    """A caller that stops iterating (the config flow, once it has what it needs) and calls
+    close() must free the port: the next listener on a serial device has to open it."""
+    simulator = PushSimulator(_push(interval=3600))
+    async with simulator:
+        listener = PushListener(simulator.url, receiver=CollectingReceiver())
+        events = listener.events()
+        assert isinstance(await anext(events), Connected)
+        await simulator.wait_for_clients(1)
+        await listener.close()  # the generator is left suspended, as the flow leaves it
+        async with asyncio.timeout(2):
+            while simulator.clients:  # noqa: ASYNC110 (the simulator has no event for it)
+                await asyncio.sleep(0.01)
+        await events.aclose()
