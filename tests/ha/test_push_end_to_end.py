@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -92,15 +92,23 @@ async def add(hass: HomeAssistant, url: str, **keys: str) -> str:
 
 
 async def until(hass: HomeAssistant, condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Wait for ``condition`` while the listener runs (it never idles: no block_till_done)."""
     async with asyncio.timeout(seconds):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 (states change without an event to await)
             await asyncio.sleep(0.05)
-            await hass.async_block_till_done()
 
 
 def energy(hass: HomeAssistant) -> str | None:
     state = hass.states.get(ENERGY)
     return None if state is None else state.state
+
+
+def kwh(hass: HomeAssistant) -> float:
+    """The energy sensor as a number (0 while it has none)."""
+    try:
+        return float(energy(hass) or 0)
+    except ValueError:
+        return 0.0
 
 
 # ---------------------------------------------------------------------------- the flow
@@ -294,3 +302,84 @@ async def test_diagnostics_hold_the_last_frames_without_keys_or_serial(
     assert "FRAMES" in text
     for secret in (EK, AK, SERIAL, SERIAL.encode().hex().upper()):
         assert secret not in text
+
+
+# ---------------------------------------------------------------------------- later changes
+
+
+async def test_reauth_with_new_keys_brings_the_values_back(
+    hass: HomeAssistant, pushing: Callable[..., PushSimulator]
+) -> None:
+    """The grid operator changed the key: the entry asks for it, and the new one works."""
+    first = push_meter(ek=EK)
+    async with pushing(first) as simulator:
+        entry_id = await add(hass, simulator.url, encryption_key=EK)
+        await until(hass, lambda: kwh(hass) > 0)
+        before = kwh(hass)
+        await simulator.stop()
+    changed = push_meter(ek=WRONG)  # the meter now ciphers with another key
+    async with pushing(changed) as simulator:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        assert entry is not None
+        hass.config_entries.async_update_entry(entry, data={**entry.data, "port": simulator.url})
+        assert await hass.config_entries.async_reload(entry_id)
+        await until(
+            hass, lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)), 10
+        )
+        (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert flow["context"]["source"] == "reauth"
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+        assert result["step_id"] == "push_reauth"
+        result = await hass.config_entries.flow.async_configure(
+            flow["flow_id"], {"encryption_key": WRONG}
+        )
+        assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reauth_successful")
+        assert entry.data["encryption_key"].upper() == WRONG
+        await until(hass, lambda: entry.state is ConfigEntryState.LOADED, 10)
+        changed.meter.start_import_wh += 1000
+        await until(hass, lambda: kwh(hass) >= before + 1, 10)
+
+
+async def test_options_choose_other_sensors_and_reconfigure_moves_the_port(
+    hass: HomeAssistant, pushing: Callable[..., PushSimulator]
+) -> None:
+    async with pushing(push_meter()) as simulator, pushing(push_meter()) as moved:
+        entry_id = await add(hass, simulator.url)
+        voltage = "sensor.meter_55500555_voltage_l1"
+        assert hass.states.get(voltage) is None  # not ticked by default
+        result = await hass.config_entries.options.async_init(entry_id)
+        assert result["step_id"] == "push_options"
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                "silence": 0,
+                "min_update_interval": 0,
+                "sensor_keys": ["1.0.1.8.0.255", "1.0.32.7.0.255"],
+            },
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        await until(
+            hass,
+            lambda: (
+                (hass.states.get(voltage) or State("x.y", "unknown")).state
+                not in ("unknown", "unavailable")
+            ),
+        )
+        entry = hass.config_entries.async_get_entry(entry_id)
+        assert entry is not None
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": "reconfigure", "entry_id": entry_id}
+        )
+        assert result["step_id"] == "push_reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"port": moved.url, **CUSTOM_2400}
+        )
+        assert (result["type"], result["reason"]) == (
+            FlowResultType.ABORT,
+            "reconfigure_successful",
+        )
+        await hass.async_block_till_done()
+        assert entry.data["port"] == moved.url
+        await simulator.stop()
+        await until(hass, lambda: moved.clients > 0, 10)
