@@ -27,6 +27,9 @@ from libdlms.session.push.events import (
 from libdlms.translator import describe
 from simulator.push import PushMeter, PushSettings, PushShape, PushSimulator
 
+# Real sockets on 127.0.0.1 (pytest-socket blocks others under the Home Assistant harness).
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
 CAPTURES = Path(__file__).resolve().parents[1] / "captures" / "push-captures.json"
 VECTORS = json.loads(CAPTURES.read_text(encoding="utf-8"))["vectors"]
 LINE_KEYS = ["time", "invoke_id", "framing", "system_title", "frame_counter", "profile", "values"]

@@ -28,6 +28,9 @@ from libdlms.session.push.events import (
 )
 from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 
+# Real sockets on 127.0.0.1 (pytest-socket blocks others under the Home Assistant harness).
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
 
 class CollectingReceiver:
     """A receiver that keeps every byte, so the transport tests see exactly what came

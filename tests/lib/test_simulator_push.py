@@ -27,6 +27,9 @@ from simulator.push import (
     mbus_frames,
 )
 
+# Real sockets on 127.0.0.1 (pytest-socket blocks others under the Home Assistant harness).
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
 CAPTURES = Path(__file__).resolve().parents[1] / "captures" / "push-captures.json"
 EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
 AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
