@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, override
 
 from homeassistant.components.sensor import (
-    RestoreSensor,
     SensorDeviceClass,
     SensorEntityDescription,
     SensorStateClass,
@@ -26,6 +25,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
+from .entity import EnergyRestoringSensor
 from .libdlms import AttributeDescriptor, InterfaceClass, Obis
 from .push_coordinator import PushCoordinator
 from .values import ObisValue
@@ -65,7 +65,7 @@ def describe_push(sensor: dict[str, Any]) -> SensorEntityDescription:
     return SensorEntityDescription(**kwargs)
 
 
-class PushSensor(CoordinatorEntity[PushCoordinator], RestoreSensor):
+class PushSensor(CoordinatorEntity[PushCoordinator], EnergyRestoringSensor):
     """One value of a push meter."""
 
     _attr_has_entity_name = True
@@ -89,23 +89,8 @@ class PushSensor(CoordinatorEntity[PushCoordinator], RestoreSensor):
         )
 
     @override
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        description = self.entity_description
-        if description.state_class is not SensorStateClass.TOTAL_INCREASING:
-            return
-        last = await self.async_get_last_sensor_data()
-        if (
-            last is not None
-            and isinstance(last.native_value, (int, float, Decimal))
-            and not isinstance(last.native_value, bool)
-            and last.native_unit_of_measurement == description.native_unit_of_measurement
-        ):
-            self.coordinator.restore_published(
-                description.key,
-                Decimal(str(last.native_value)),
-                description.native_unit_of_measurement,
-            )
+    def _restore_published(self, key: str, value: Decimal, unit: str | None) -> None:
+        self.coordinator.restore_published(key, value, unit)
 
     @property
     def _reading(self) -> ObisValue | None:

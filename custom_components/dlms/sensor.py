@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Final, override
 
 from homeassistant.components.sensor import (
-    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -39,7 +38,7 @@ from homeassistant.helpers.typing import StateType
 
 from .const import LOGGER
 from .coordinator import DlmsConfigEntry, DlmsCoordinator
-from .entity import DlmsEntity
+from .entity import DlmsEntity, EnergyRestoringSensor
 from .libdlms import (
     AttributeDescriptor,
 )
@@ -227,7 +226,7 @@ class DlmsClockOffsetSensor(DlmsEntity, SensorEntity):
         return self.coordinator.clock_offset
 
 
-class DlmsSensor(DlmsEntity, RestoreSensor):
+class DlmsSensor(DlmsEntity, EnergyRestoringSensor):
     """The value attribute of one COSEM object, scaled. A cumulative register restores its
     last value so that a lower first reading after a restart is not published."""
 
@@ -238,23 +237,8 @@ class DlmsSensor(DlmsEntity, RestoreSensor):
         self._unit_warned = False
 
     @override
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        description = self.entity_description
-        if description.state_class is not SensorStateClass.TOTAL_INCREASING:
-            return
-        last = await self.async_get_last_sensor_data()
-        if (
-            last is not None
-            and isinstance(last.native_value, (int, float, Decimal))
-            and not isinstance(last.native_value, bool)
-            and last.native_unit_of_measurement == description.native_unit_of_measurement
-        ):
-            self.coordinator.restore_published(
-                description.key,
-                Decimal(str(last.native_value)),
-                description.native_unit_of_measurement,
-            )
+    def _restore_published(self, key: str, value: Decimal, unit: str | None) -> None:
+        self.coordinator.restore_published(key, value, unit)
 
     @property
     def _reading(self) -> ObisValue | None:
