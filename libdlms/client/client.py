@@ -377,27 +377,11 @@ class DlmsClient:
         )
 
     async def _sign_on(self) -> None:
-        """IEC 62056-21 mode E (``session.mode_e``): request and identification at 300 Bd
-        7E1, the ACK that selects HDLC at the announced speed, then 8N1 at that speed."""
-        sign_on = ModeESignOn(self.settings.mode_e_max_baudrate)
-        transport = self.transport
-        await _set_line(transport, sign_on.line)
-        sign_on.start()
-        await transport.write(sign_on.data_to_send())
-        try:
-            async with asyncio.timeout(max(self.settings.response_timeout, MODE_E_ID_TIMEOUT)):
-                events: list[Identified] = []
-                while not events:
-                    events = sign_on.receive_data(await transport.read())
-        except TimeoutError:
-            raise DlmsTimeoutError(
-                "no identification from the meter at 300 Bd: check the optical probe"
-            ) from None
-        await transport.write(sign_on.data_to_send())
-        # The ACK must leave the UART at 300 Bd before the speed changes.
-        await asyncio.sleep(MODE_E_SWITCH_DELAY)
-        await _set_line(transport, sign_on.line)
-        _LOGGER.debug("mode E: %s, HDLC at %d Bd", events[0].identification, sign_on.line.baudrate)
+        await mode_e_sign_on(
+            self.transport,
+            self.settings.mode_e_max_baudrate,
+            max(self.settings.response_timeout, MODE_E_ID_TIMEOUT),
+        )
 
     async def _flush(self) -> None:
         data = self.link.data_to_send()
@@ -405,11 +389,39 @@ class DlmsClient:
             await self.transport.write(data)
 
 
+async def mode_e_sign_on(
+    transport: Transport, max_baudrate: int, answer_within: float
+) -> Identified:
+    """IEC 62056-21 mode E (``session.mode_e``) on an open port: request and identification
+    at 300 Bd 7E1, the ACK that selects HDLC at the announced speed (at most
+    ``max_baudrate``), then 8N1 at that speed. The identification names the meter's
+    manufacturer (its FLAG id) and model."""
+    sign_on = ModeESignOn(max_baudrate)
+    await _set_line(transport, sign_on.line)
+    sign_on.start()
+    await transport.write(sign_on.data_to_send())
+    try:
+        async with asyncio.timeout(answer_within):
+            events: list[Identified] = []
+            while not events:
+                events = sign_on.receive_data(await transport.read())
+    except TimeoutError:
+        raise DlmsTimeoutError(
+            "no identification from the meter at 300 Bd: check the optical probe"
+        ) from None
+    await transport.write(sign_on.data_to_send())
+    # The ACK must leave the UART at 300 Bd before the speed changes.
+    await asyncio.sleep(MODE_E_SWITCH_DELAY)
+    await _set_line(transport, sign_on.line)
+    _LOGGER.debug("mode E: %s, HDLC at %d Bd", events[0].identification, sign_on.line.baudrate)
+    return events[0]
+
+
 async def _set_line(transport: Transport, line: LineSettings) -> None:
     await transport.set_line(baudrate=line.baudrate, byte_size=line.byte_size, parity=line.parity)
 
 
-__all__ = ["ClientSettings", "DataAccessResult", "DlmsClient", "Released"]
+__all__ = ["ClientSettings", "DataAccessResult", "DlmsClient", "Released", "mode_e_sign_on"]
 
 
 PUBLIC_CLIENT = 16

@@ -1,0 +1,318 @@
+"""Detection: the plan (in memory) and whole detections against the simulators over real
+sockets: a polled meter at an unusual address with 4-byte addressing, one that answers only
+after the mode E sign-on, push meters plain and encrypted, a bridge that sends garbage,
+a silent line and a port that does not exist."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from libdlms import SecurityKeys
+from libdlms.client.detection import (
+    AddressCandidate,
+    Detector,
+    ListenOutcome,
+    ListenWindow,
+    NothingDetected,
+    PollDetected,
+    PushDetected,
+    SerialLine,
+    address_candidates,
+    load_detection_facts,
+    speed_is_ours,
+)
+from libdlms.client.push_presets import load_push_presets
+from libdlms.errors import KeyRequired
+from libdlms.session.push.events import (
+    Framing,
+    NotificationFailed,
+    StreamKind,
+    StreamNotDlms,
+)
+from libdlms.transport import SerialTransport
+from simulator import MeterSimulator
+from simulator.push import PushMeter, PushSettings, PushSimulator
+from simulator.session import ServerSettings
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
+AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
+# Short waits for tests: the simulators answer at once.
+FAST = dataclasses.replace(load_detection_facts(), answer_timeout=0.3)
+
+
+# ---------------------------------------------------------------------- the plan
+
+
+def test_facts_listen_to_every_push_presets_setting_most_common_first() -> None:
+    facts = load_detection_facts()
+    listen = facts.listen
+    assert listen[:2] == (SerialLine(2400, "N"), SerialLine(2400, "E"))
+    for preset in load_push_presets():
+        assert SerialLine(preset.baudrate, preset.parity) in listen, preset.id
+    assert facts.physical_addresses == (17, 1, 16, 0)
+    assert facts.push_interval == 10.0
+    assert facts.budget == 60.0
+
+
+def test_candidates_in_order_every_size_that_carries_each_address_none_twice() -> None:
+    candidates = address_candidates([866], [17, 1], [(17, 2), (2836, 4), (None, 1), (5, None)])
+    assert candidates == (
+        AddressCandidate(866, 4),  # above 127: only the 4-byte form carries it
+        AddressCandidate(17, 2),
+        AddressCandidate(17, 4),
+        AddressCandidate(1, 2),
+        AddressCandidate(1, 4),
+        AddressCandidate(2836, 4),
+        AddressCandidate(None, 1),
+        AddressCandidate(5, 2),
+        AddressCandidate(5, 4),
+    )
+    # A preset's size that cannot carry its address is not tried.
+    assert address_candidates([], [], [(300, 2)]) == ()
+
+
+def test_a_bridge_s_speed_is_not_ours() -> None:
+    assert not speed_is_ours("socket://192.168.1.5:4001")
+    assert not speed_is_ours("192.168.1.5:4001")
+    assert speed_is_ours("/dev/ttyUSB0")
+    assert speed_is_ours("rfc2217://192.168.1.5:4001")
+    assert speed_is_ours("/dev/serial/by-id/usb-FTDI_FT232R-if00-port0")
+
+
+def test_listen_window_stops_at_a_recognised_frame_or_after_two_whole_bursts() -> None:
+    window = ListenWindow()
+    assert window.outcome is ListenOutcome.SILENT
+    window.data_received(40)
+    assert not window.burst_ended()  # the first burst may have been joined halfway
+    assert window.burst_ended()  # a whole one that did not decode: wrong setting
+    assert window.outcome is ListenOutcome.NOISE
+    assert "40 bytes" in window.summary
+
+    encrypted = ListenWindow()
+    failure = NotificationFailed(KeyRequired("no key"), Framing.MBUS, b"", b"SAG12345")
+    assert encrypted.feed([failure])
+    assert encrypted.outcome is ListenOutcome.DLMS
+    assert encrypted.summary == "encrypted DLMS notifications (mbus framing)"
+
+    dsmr = ListenWindow()
+    assert dsmr.feed([StreamNotDlms(StreamKind.DSMR)])
+    assert dsmr.outcome is ListenOutcome.NOT_DLMS
+
+
+# ---------------------------------------------------------------------- whole detections
+
+
+async def _detect(url: str, **kwargs: object) -> object:
+    detector = Detector(url, facts=kwargs.pop("facts", FAST), **kwargs)  # type: ignore[arg-type]
+    return await detector.run()
+
+
+async def test_a_polled_meter_at_another_address_with_4_byte_addressing() -> None:
+    settings = ServerSettings(physical_address=16, address_size=4)
+    async with MeterSimulator(settings=settings) as sim:
+        found = await _detect(sim.url, listen_seconds=0.3)
+    assert isinstance(found, PollDetected)
+    assert found.candidate == AddressCandidate(16, 4)
+    assert found.line is None  # a TCP bridge: the speed is not ours
+    assert not found.mode_e
+    assert found.association_error is None
+    assert found.objects
+    assert found.identity is not None
+    assert found.identity.serial_number == "12345678"
+    out = found.to_json()
+    assert out["mode"] == "poll"
+    assert out["server_physical"] == 16
+    assert out["address_size"] == 4
+    assert out["client_address"] == 16
+    assert out["baudrate"] is None
+    assert out["objects"] == len(found.objects)
+    # Every address before it was knocked at once, without an answer.
+    polls = [a for a in found.tried if a.step == "poll"]
+    assert [a.candidate for a in polls[:5]] == [
+        AddressCandidate(17, 2),
+        AddressCandidate(17, 4),
+        AddressCandidate(1, 2),
+        AddressCandidate(1, 4),
+        AddressCandidate(16, 2),
+    ]
+    assert all(a.result == "no answer" for a in polls[:5])
+    assert "answers the public client at physical 16, 4-byte address" in found.summary
+
+
+async def test_physical_first_and_the_line_is_left_clean() -> None:
+    async with MeterSimulator(settings=ServerSettings(physical_address=866)) as sim:
+        found = await _detect(sim.url, listen_seconds=0.2, physical_first=[866])
+        assert isinstance(found, PollDetected)
+        assert found.candidate == AddressCandidate(866, 4)
+        # The knock's link was disconnected, and so was the identifying session's.
+        assert all(session.link.state.name == "DISCONNECTED" for session in sim.sessions), [
+            s.link.state for s in sim.sessions
+        ]
+
+
+async def test_a_meter_that_answers_only_after_mode_e() -> None:
+    async with MeterSimulator(settings=ServerSettings(mode_e=True)) as sim:
+        found = await _detect(sim.url, listen_seconds=0.2)
+    assert isinstance(found, PollDetected)
+    assert found.mode_e
+    assert found.candidate == AddressCandidate(17, 2)
+    assert found.identification == "SIMULATOR"
+    assert found.association_error is None
+    direct = [a for a in found.tried if a.step == "poll" and not a.mode_e]
+    assert direct
+    assert all(a.result == "no answer" for a in direct)
+    assert found.to_json()["mode_e"] is True
+
+
+async def _push(settings: PushSettings) -> PushSimulator:
+    sim = PushSimulator(PushMeter(settings=settings))
+    await sim.start()
+    return sim
+
+
+async def test_a_plain_push_meter_is_heard_and_decoded() -> None:
+    sim = await _push(PushSettings(framing="hdlc", interval=0.2))
+    try:
+        found = await _detect(sim.url, listen_seconds=3)
+    finally:
+        await sim.stop()
+    assert isinstance(found, PushDetected)
+    assert found.framing is Framing.HDLC
+    assert not found.encrypted
+    assert found.values > 0
+    assert found.notification is not None
+    out = found.to_json()
+    assert out == {
+        "mode": "push",
+        "baudrate": None,
+        "parity": None,
+        "framing": "hdlc",
+        "encrypted": False,
+        "system_title": out["system_title"],
+        "profile": out["profile"],
+        "values": found.values,
+    }
+    assert found.elapsed < 3
+
+
+async def test_an_encrypted_push_meter_gives_its_system_title_and_no_values() -> None:
+    title = b"KFM\x10\x20\x30\x40\x50"
+    settings = PushSettings(
+        framing="mbus", interval=0.2, keys=SecurityKeys(EK, AK), system_title=title
+    )
+    sim = await _push(settings)
+    try:
+        found = await _detect(sim.url, listen_seconds=3)
+    finally:
+        await sim.stop()
+    assert isinstance(found, PushDetected)
+    assert found.encrypted
+    assert found.framing is Framing.MBUS
+    assert found.system_title == title
+    assert found.values == 0
+    assert found.notification is None
+    assert "encrypted, system title 4B464D1020304050" in found.summary
+
+
+class _Line:
+    """A TCP bridge whose serial side carries ``noise`` every ``period`` seconds (or
+    nothing at all) and never answers."""
+
+    def __init__(self, noise: bytes = b"", period: float = 0.3) -> None:
+        self.noise = noise
+        self.period = period
+        self.server: asyncio.Server | None = None
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while self.noise:
+                writer.write(self.noise)
+                await writer.drain()
+                await asyncio.sleep(self.period)
+            await reader.read()  # hold the connection; what comes in is ignored
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"socket://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+
+@pytest.fixture
+async def garbage_url() -> AsyncIterator[str]:
+    async with _Line(os.urandom(64)) as url:
+        yield url
+
+
+async def test_a_bridge_that_sends_garbage_fails_clearly_within_the_bound(
+    garbage_url: str,
+) -> None:
+    start = time.monotonic()
+    found = await _detect(garbage_url, listen_seconds=5)
+    took = time.monotonic() - start
+    assert isinstance(found, NothingDetected)
+    listen = found.tried[0]
+    assert listen.step == "listen"
+    assert listen.result.startswith("noise (")
+    # Two whole bursts of noise end the listen early, long before its 5 s.
+    assert took < 5 + 2 * len(Detector("x://", facts=FAST).candidates) * 0.3 + 8
+    assert found.to_json()["tried"][0]["result"].startswith("noise")
+    assert "no meter answered the public client" in found.error
+
+
+async def test_a_silent_line_listens_once_then_polls_and_fails_clearly() -> None:
+    async with _Line() as url:
+        found = await _detect(url, listen_seconds=0.5)
+    assert isinstance(found, NothingDetected)
+    assert found.tried[0].result == "nothing received"
+    polls = [a for a in found.tried if a.step == "poll"]
+    # direct HDLC at every candidate, then a mode E sign-on that got no identification
+    assert any("no mode E sign-on" in a.result for a in polls)
+    assert found.elapsed < FAST.budget
+
+
+async def test_a_silent_serial_line_skips_the_other_settings() -> None:
+    """On a port whose speed is ours, silence at the first setting is silence at all:
+    the other settings are not listened to (the port here is a socket standing in for a
+    local device: only the plan is under test)."""
+    async with _Line() as url:
+        opened: list[SerialLine | None] = []
+
+        def transport(_url: str, line: SerialLine | None) -> SerialTransport:
+            opened.append(line)
+            return SerialTransport(url)
+
+        detector = Detector(
+            "/dev/ttyFAKE0", facts=FAST, listen_seconds=0.3, transport_factory=transport
+        )
+        found = await detector.listen()
+    assert found is None
+    assert opened == [SerialLine(2400, "N")]
+    assert [a.result for a in detector.tried] == [
+        "nothing received",
+        *["skipped: the line was silent"] * 3,
+    ]
+    assert [a.line for a in detector.tried] == list(FAST.listen)
+
+
+async def test_a_port_that_does_not_exist_fails_at_once() -> None:
+    found = await _detect("/dev/does-not-exist-dlms", listen_seconds=5)
+    assert isinstance(found, NothingDetected)
+    assert len(found.tried) == 1
+    assert "cannot open the port" in found.tried[0].result
+    assert found.elapsed < 2
