@@ -15,10 +15,12 @@ the load profile. The forms are in ``flow_schemas``, the checks of their input i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any, override
 
 import probatio
+from homeassistant import data_entry_flow
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -32,6 +34,7 @@ from .const import (
     CONF_AUTHENTICATION_KEY,
     CONF_BACKFILL_DAYS,
     CONF_BAUDRATE,
+    CONF_CLIENT_ADDRESS,
     CONF_CLIENT_ADDRESS_PRESET,
     CONF_ENCRYPTION_KEY,
     CONF_INVOCATION_COUNTER,
@@ -57,11 +60,26 @@ from .const import (
     MODE_PUSH,
 )
 from .coordinator import DlmsConfigEntry
+from .detect_flow import (
+    CONF_SETUP,
+    NOTHING_ERRORS,
+    SETUP_DETECT,
+    START_SCHEMA,
+    ProgressNotes,
+    async_detect,
+    client_schema,
+    found_placeholders,
+    is_public_client,
+    object_classes,
+    poll_data,
+    push_data,
+)
 from .entry_data import (
     SECRET_FIELDS,
     SECURITY_FIELDS,
     FlowInputError,
     addressing_data_from_input,
+    client_address_from_input,
     configured_objects,
     connection_data_from_input,
     objects_data,
@@ -80,7 +98,17 @@ from .flow_schemas import (
     options_schema,
     reauth_schema,
 )
-from .libdlms import Obis, PushPreset, SecurityKeys, load_push_presets
+from .libdlms import (
+    Detection,
+    NothingDetected,
+    NotificationReceived,
+    Obis,
+    PollDetected,
+    PushDetected,
+    PushPreset,
+    SecurityKeys,
+    load_push_presets,
+)
 from .obis_catalogue import async_object_labels, offered_objects
 from .probe import PROBE_ERROR_STEPS, async_probe, async_probe_entry, probe_error
 from .push_flow import (
@@ -125,10 +153,10 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         # typed before are kept when left empty the next time the security step is shown.
         self._pending: tuple[str, dict[str, str], dict[str, str]] | None = None
         self._keep_secrets = False
-        # The first step is a menu (poll or push); once "poll" is chosen, ``user`` is the
-        # poll path's connection form, as it always was.
-        self._poll_chosen = False
         self._presets: tuple[PushPreset, ...] = ()
+        self._detect_task: asyncio.Task[Detection] | None = None
+        self._detection: Detection | None = None
+        self._notes = ProgressNotes(self._progress_changed)
         self._listen_task: asyncio.Task[ListenJudge] | None = None
         self._judge: ListenJudge | None = None
 
@@ -156,26 +184,191 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """How the meter talks (a menu: it answers a client, or it sends by itself); on the
-        poll path, the port: a local serial device, or a bridge as socket:// or rfc2217://."""
-        if user_input is None and not self._poll_chosen:
-            return await self.async_step_meter_talks()
+        """The port, and whether dlms finds the settings (the default) or the user types
+        them; a local serial device, or a bridge as socket:// or rfc2217://."""
         if user_input is not None:
             self._input["user"] = dict(user_input)
-            self._data.update(connection_data_from_input(user_input))
-            return await self.async_step_addressing()
-        return self._show("user", USER_SCHEMA, {}, {})
+            self._data = {CONF_PORT: str(user_input[CONF_PORT]).strip()}
+            self._detection = None
+            if user_input.get(CONF_SETUP, SETUP_DETECT) == SETUP_DETECT:
+                return await self.async_step_detect()
+            return await self.async_step_meter_talks()
+        return self._show("user", START_SCHEMA, {}, {})
 
     async def async_step_meter_talks(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The first question: does the meter answer a client, or send by itself?"""
+        """Typing the settings: does the meter answer a client, or send by itself?"""
         return self.async_show_menu(step_id="meter_talks", menu_options=["poll", "push"])
 
     async def async_step_poll(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The meter answers a client: the poll path, starting with its connection form."""
-        self._poll_chosen = True
-        return await self.async_step_user(user_input)
+        return await self.async_step_connection(user_input)
+
+    async def async_step_connection(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The poll path's connection: the port, its speed and the mode E sign-on."""
+        if user_input is not None:
+            self._input["connection"] = dict(user_input)
+            self._data.update(connection_data_from_input(user_input))
+            return await self.async_step_addressing()
+        return self._show("connection", USER_SCHEMA, {}, {}, self._port_suggested())
+
+    def _port_suggested(self) -> dict[str, Any]:
+        """The port typed on the first step, for the manual forms that ask it again."""
+        return {CONF_PORT: self._data[CONF_PORT]} if CONF_PORT in self._data else {}
+
+    # ------------------------------------------------------------------ detection
+
+    async def async_step_detect(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Detection in the background (listen, then poll with the public client), its
+        current attempt in the description; then the summary."""
+        port = self._data[CONF_PORT]
+        started = self._detect_task is None
+        if self._detect_task is None:
+            self._notes.text = ""
+            self._detect_task = self.hass.async_create_task(
+                async_detect(self.hass, port, self._notes), "dlms flow detection"
+            )
+        # Shown at least once, even when the task ended at once (a port that does not
+        # exist): "progress done" may only follow a progress step.
+        if started or not self._detect_task.done():
+            return self.async_show_progress(
+                step_id="detect",
+                progress_action="detecting",
+                progress_task=self._detect_task,
+                description_placeholders={"port": port, "attempt": self._notes.text or "…"},
+            )
+        detection = self._detect_task.result()
+        self._detect_task = None
+        self._detection = detection
+        if isinstance(detection, PollDetected):
+            return self.async_show_progress_done(next_step_id="found_poll")
+        if isinstance(detection, PushDetected):
+            return self.async_show_progress_done(next_step_id="found_push")
+        return self.async_show_progress_done(next_step_id="found_nothing")
+
+    def _progress_changed(self) -> None:
+        """A new attempt: show it (the frontend follows a changed progress step)."""
+        task = self._detect_task
+        if task is not None and not task.done():
+            self.hass.async_create_task(self._async_show_attempt(), eager_start=False)
+
+    async def _async_show_attempt(self) -> None:
+        task = self._detect_task
+        if task is None or task.done():
+            return
+        with contextlib.suppress(data_entry_flow.UnknownFlow, ValueError):
+            await self.hass.config_entries.flow.async_configure(self.flow_id)
+
+    @override
+    def async_remove(self) -> None:
+        """The user closed the flow: stop detecting or listening (the port is closed)."""
+        for task in (self._detect_task, self._listen_task):
+            if task is not None and not task.done():
+                task.cancel()
+
+    async def async_step_found_poll(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What detection found: a meter that answers the public client."""
+        found = self._detection
+        assert isinstance(found, PollDetected)
+        if user_input is not None:
+            self._data = {**poll_data(self._data[CONF_PORT], found)}
+            return await self.async_step_client()
+        errors: dict[str, str] = {}
+        if found.association_error:
+            errors["base"] = "detect_public_refused"
+        return self.async_show_form(
+            step_id="found_poll",
+            errors=errors,
+            description_placeholders=found_placeholders(self._data[CONF_PORT], found),
+        )
+
+    async def async_step_found_push(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What detection found: a meter that sends by itself; the keys next when its
+        frames are encrypted, else the values (heard already, or listened for)."""
+        found = self._detection
+        assert isinstance(found, PushDetected)
+        if user_input is not None:
+            self._data = push_data(self._data[CONF_PORT], found)
+            if found.encrypted:
+                return await self.async_step_push_keys()
+            judge = ListenJudge(encrypted_expected=False)
+            assert found.notification is not None
+            if judge.feed(NotificationReceived(found.notification)):
+                self._judge = judge
+                return await self.async_step_push_sensors()
+            return await self.async_step_push_listen()
+        return self.async_show_form(
+            step_id="found_push",
+            description_placeholders=found_placeholders(self._data[CONF_PORT], found),
+        )
+
+    async def async_step_found_nothing(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Detection found nothing: what was tried, then the manual steps (the port kept)."""
+        found = self._detection
+        assert isinstance(found, NothingDetected)
+        if user_input is not None:
+            return await self.async_step_meter_talks()
+        key = NOTHING_ERRORS.get(found.stream, "detect_nothing")
+        if found.stream is None and found.tried and "cannot open" in found.tried[0].result:
+            key = "cannot_connect"
+        return self.async_show_form(
+            step_id="found_nothing",
+            errors={"base": key},
+            description_placeholders=found_placeholders(self._data[CONF_PORT], found),
+        )
+
+    async def async_step_client(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """After a detection: the public client as found, or another client with its
+        password or keys (then proven on the meter)."""
+        found = self._detection
+        assert isinstance(found, PollDetected)
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            self._input["client"] = dict(user_input)
+            keep_secrets, self._keep_secrets = self._keep_secrets, False
+            try:
+                client = {CONF_CLIENT_ADDRESS: client_address_from_input(user_input)}
+                security = security_data_from_input(
+                    user_input, self._data if keep_secrets else None
+                )
+            except FlowInputError as err:
+                show_input_error(err, errors, placeholders)
+                self._keep_secrets = keep_secrets
+            else:
+                for field in (*SECRET_FIELDS, CONF_SECURITY_POLICY, *SECURITY_FIELDS):
+                    self._data.pop(field, None)
+                self._data.update(client | security)
+                if is_public_client(self._data) and found.association_error is None:
+                    # What detection did already: its identity and object list serve.
+                    identity = found.identity
+                    serial = identity and (identity.serial_number or identity.logical_device_name)
+                    if serial:
+                        await self.async_set_unique_id(serial)
+                        self._abort_if_unique_id_configured()
+                        self._classes = object_classes(found)
+                        return await self.async_step_objects()
+                if (result := await self._async_probe(errors, placeholders, "client")) is not None:
+                    return result
+        return self._show(
+            "client",
+            client_schema(),
+            errors,
+            placeholders,
+            {
+                CONF_CLIENT_ADDRESS_PRESET: str(DEFAULT_CLIENT_ADDRESS),
+                CONF_CLIENT_ADDRESS: DEFAULT_CLIENT_ADDRESS,
+            },
+        )
 
     async def _async_presets(self) -> tuple[PushPreset, ...]:
         if not self._presets:
@@ -196,7 +389,9 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 self._data = {**connection, **push_keys_only(self._data)}
                 return await self.async_step_push_keys()
-        return self._show("push", push_schema(presets), errors, placeholders)
+        return self._show(
+            "push", push_schema(presets), errors, placeholders, self._port_suggested()
+        )
 
     async def async_step_push_keys(
         self, user_input: dict[str, Any] | None = None
@@ -356,23 +551,26 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._show("security", SECURITY_SCHEMA, errors, placeholders)
 
     async def _async_probe(
-        self, errors: dict[str, str], placeholders: dict[str, str]
+        self, errors: dict[str, str], placeholders: dict[str, str], form: str = "security"
     ) -> ConfigFlowResult | None:
         """Prove the settings on the meter, then the objects step; on failure the form of
-        the step the error belongs to, or None with ``errors`` filled in (security step)."""
+        the step the error belongs to, or None with ``errors`` filled in (``form``: the
+        security step, or the client step after a detection, whose addresses answered)."""
         data = self._data
         try:
             serial, classes = await async_probe(self.hass, data)
         except Exception as err:  # every failure becomes a form error (probe_error says which)
             key = probe_error(err, data)
-            step = PROBE_ERROR_STEPS.get(key, "security")
-            if step == "security":
+            step = form if form != "security" else PROBE_ERROR_STEPS.get(key, "security")
+            if step == form:
                 errors["base"] = key
                 return None
             self._pending = (step, {"base": key}, {})
             self._keep_secrets = True
             return await (
-                self.async_step_user() if step == "user" else self.async_step_addressing()
+                self.async_step_connection()
+                if step == "connection"
+                else self.async_step_addressing()
             )
         await self.async_set_unique_id(serial)
         self._abort_if_unique_id_configured()

@@ -25,8 +25,8 @@ from .libdlms import DecodeError, DlmsError, InvocationCounter, Obis, read_objec
 # Where a failed connection test sends the user back to: the step whose fields cause it
 # (the others are shown on the security step, the last before the test).
 PROBE_ERROR_STEPS: Final[dict[str, str]] = {
-    "cannot_connect": "user",
-    "no_answer": "user",
+    "cannot_connect": "connection",
+    "no_answer": "connection",
     "association_rejected": "addressing",
 }
 

@@ -12,18 +12,30 @@ from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.flow_schemas import ADDRESSING_SCHEMA, SECURITY_SCHEMA, USER_SCHEMA
 
 # The steps before the connection test, in order, with their forms.
-SETUP_SCHEMAS = {"user": USER_SCHEMA, "addressing": ADDRESSING_SCHEMA, "security": SECURITY_SCHEMA}
+SETUP_SCHEMAS = {
+    "connection": USER_SCHEMA,
+    "addressing": ADDRESSING_SCHEMA,
+    "security": SECURITY_SCHEMA,
+}
 
 
-async def start_poll_flow(hass: HomeAssistant) -> FlowResult:
-    """A new setup flow on the poll path: the first step's menu answered "it answers a
-    client", which shows the connection form (step ``user``)."""
+async def start_manual_flow(hass: HomeAssistant, port: str, path: str) -> FlowResult:
+    """A new setup flow with the settings typed: the port and "I know the settings",
+    then the menu answered with ``path`` (``poll`` or ``push``)."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "user")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"port": port, "setup": "manual"}
+    )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "meter_talks"
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "poll"}
-    )
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": path})
+
+
+async def start_poll_flow(hass: HomeAssistant, port: str = "/dev/ttyUSB0") -> FlowResult:
+    """A new setup flow on the manual poll path: it shows the connection form (step
+    ``connection``), with ``port`` suggested."""
+    return await start_manual_flow(hass, port, "poll")
 
 
 async def fill(

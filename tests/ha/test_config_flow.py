@@ -49,7 +49,7 @@ async def finish_objects_step(hass: HomeAssistant, result: FlowResult) -> FlowRe
 async def start_flow(hass: HomeAssistant) -> str:
     result = await start_poll_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "connection"
     assert result["errors"] == {}
     return result["flow_id"]
 
@@ -116,7 +116,7 @@ async def test_cannot_connect_then_recover(
     result = await fill(hass, flow_id, {"port": closed_port()})
     # Back on the step the error belongs to.
     assert result["type"] is FlowResultType.FORM
-    assert (result["step_id"], result["errors"]) == ("user", {"base": "cannot_connect"})
+    assert (result["step_id"], result["errors"]) == ("connection", {"base": "cannot_connect"})
 
     simulator = await simulator_factory()
     result = await fill(hass, flow_id, {"port": simulator.url})
@@ -133,7 +133,7 @@ async def test_wrong_physical_address_no_answer(
     flow_id = await start_flow(hass)
     result = await fill(hass, flow_id, {"port": simulator.url, "server_physical_address": 99})
     assert result["type"] is FlowResultType.FORM
-    assert (result["step_id"], result["errors"]) == ("user", {"base": "no_answer"})
+    assert (result["step_id"], result["errors"]) == ("connection", {"base": "no_answer"})
 
 
 async def test_already_configured(hass: HomeAssistant, simulator: MeterSimulator) -> None:
@@ -298,6 +298,16 @@ async def test_rest_api_flow(
         "/api/config/config_entries/flow", json={"handler": DOMAIN, "show_advanced_options": False}
     )
     assert response.status == 200
+    start = await response.json()
+    assert (start["type"], start["step_id"]) == ("form", "user")
+    fields = {field["name"]: field for field in start["data_schema"]}
+    assert list(fields) == ["port", "setup"]
+    assert fields["port"]["selector"] == {"serial_port": {}}
+    assert fields["setup"]["default"] == "detect"
+    response = await client.post(
+        f"/api/config/config_entries/flow/{start['flow_id']}",
+        json={"port": simulator.url, "setup": "manual"},
+    )
     menu = await response.json()
     assert (menu["type"], menu["step_id"]) == ("menu", "meter_talks")
     assert menu["menu_options"] == ["poll", "push"]
@@ -392,7 +402,7 @@ async def test_mode_e_optical_port(
     simulator = await simulator_factory(settings=ServerSettings(mode_e=True))
     flow_id = await start_flow(hass)
     result = await fill(hass, flow_id, {"port": simulator.url})
-    assert (result["step_id"], result["errors"]) == ("user", {"base": "no_answer"})
+    assert (result["step_id"], result["errors"]) == ("connection", {"base": "no_answer"})
     result = await fill(hass, flow_id, {"port": simulator.url, "mode_e": True, "baudrate": "19200"})
     await hass.async_block_till_done()
     result = await finish_objects_step(hass, result)
@@ -450,7 +460,7 @@ async def test_wrong_port_after_the_password_keeps_the_password(
     flow_id = await start_flow(hass)
     answers = {"client_address_preset": "1", "authentication": "lls", "password": "12345678"}
     result = await fill(hass, flow_id, {"port": closed_port(), **answers})
-    assert (result["step_id"], result["errors"]) == ("user", {"base": "cannot_connect"})
+    assert (result["step_id"], result["errors"]) == ("connection", {"base": "cannot_connect"})
 
     result = await hass.config_entries.flow.async_configure(flow_id, {"port": simulator.url})
     assert result["step_id"] == "addressing"

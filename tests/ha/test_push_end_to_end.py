@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
@@ -24,6 +24,7 @@ from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.diagnostics import async_get_config_entry_diagnostics
 from libdlms import SecurityKeys
 from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
+from tests.ha.flow import start_manual_flow
 
 EK = "000102030405060708090A0B0C0D0E0F"
 AK = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
@@ -70,9 +71,8 @@ async def walk(
     hass: HomeAssistant, url: str, serial: dict[str, str] = CUSTOM_2400, **keys: str
 ) -> dict[str, Any]:
     """The push path up to what listening gives: the sensors step, or a step with errors."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await start_manual_flow(hass, url, "push")
     flow_id = result["flow_id"]
-    await hass.config_entries.flow.async_configure(flow_id, {"next_step_id": "push"})
     await hass.config_entries.flow.async_configure(flow_id, {"port": url, **serial})
     result = await hass.config_entries.flow.async_configure(flow_id, keys)
     assert result["type"] is FlowResultType.SHOW_PROGRESS

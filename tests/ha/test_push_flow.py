@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import (
     AuthenticationTagMismatch,
     BytesSkipped,
@@ -31,6 +29,7 @@ from custom_components.dlms.libdlms import (
 )
 from custom_components.dlms.push_flow import default_keys, push_connection_from_input, value_spec
 from custom_components.dlms.push_listen import PUSH_ERROR_STEPS, ListenJudge, failure_key
+from tests.ha.flow import start_manual_flow
 
 EK = "000102030405060708090A0B0C0D0E0F"
 METER_ID = PushValue(1, Obis(0, 0, 96, 1, 0, 255), "7359992890941742")
@@ -40,12 +39,7 @@ VOLTAGE = PushValue(4, Obis(1, 0, 32, 7, 0, 255), 2301, -1, "V", 35, Decimal("23
 
 
 async def push_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["poll", "push"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "push"}
-    )
+    result = await start_manual_flow(hass, "/dev/ttyUSB0", "push")
     assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "push")
     return result["flow_id"]
 

@@ -16,6 +16,7 @@ from custom_components.dlms.const import (
     SECURITY_POLICIES,
     SECURITY_SUITES,
 )
+from custom_components.dlms.detect_flow import NOTHING_ERRORS, START_SCHEMA, client_schema
 from custom_components.dlms.errors import (
     AUTH_FAILED_EXCEPTIONS,
     SESSION_ERRORS,
@@ -78,7 +79,9 @@ def test_form_fields() -> None:
         }
     )
     steps = {
-        "user": {str(key) for key in USER_SCHEMA.schema},
+        "user": {str(key) for key in START_SCHEMA.schema},
+        "connection": {str(key) for key in USER_SCHEMA.schema},
+        "client": {str(key) for key in client_schema().schema},
         "addressing": {str(key) for key in ADDRESSING_SCHEMA.schema},
         "security": {str(key) for key in SECURITY_SCHEMA.schema},
         "objects": {str(key) for key in objects_schema({}, []).schema},
@@ -109,6 +112,7 @@ def test_flow_errors_and_aborts() -> None:
     errors = set(re.findall(r'errors\[[^\]]+\] = "([a-z_]+)"', source))
     errors |= SESSION_ERRORS | flow_input_errors() | {"unknown"}  # probe_error's last resort
     errors |= PUSH_FLOW_ERRORS  # the push path's listening step (push_listen)
+    errors |= set(NOTHING_ERRORS.values())  # a detection that found nothing
     assert errors == set(EN["config"]["error"])
     assert {"already_configured", "wrong_meter"} <= set(EN["config"]["abort"])
     # The options flow shows the meter's errors and the OBIS errors.

@@ -1,0 +1,319 @@
+"""The config flow's detection path end to end: the port alone (and "Find the settings for
+me", the default), detection as a progress step against the simulators over real sockets
+and a real pty, the summary, the filled-in next steps, and the entry that then polls or
+listens. Also what finds nothing: a bridge that sends garbage and a silent line.
+
+The facts are shortened (a simulator answers at once and pushes every 0.2 s); everything
+else is the real thing: serialx, the library's detection, Home Assistant."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.dlms.const import DOMAIN
+from custom_components.dlms.libdlms import load_detection_facts
+from libdlms import SecurityKeys
+from simulator import MeterSimulator
+from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
+from simulator.session import ServerSettings
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+EK = "000102030405060708090A0B0C0D0E0F"
+SERIAL = "55500555"
+FAST = dataclasses.replace(load_detection_facts(), push_interval=1.0, answer_timeout=0.3)
+
+
+@pytest.fixture(autouse=True)
+def fast_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("custom_components.dlms.detect_flow.load_detection_facts", lambda: FAST)
+    monkeypatch.setattr("custom_components.dlms.config_flow.LISTEN_SECONDS", 2.0)
+
+
+async def detect(hass: HomeAssistant, port: str) -> dict[str, Any]:
+    """The first step with the port alone, detection to its end: the summary step."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "user")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"port": port})
+    assert (result["type"], result["step_id"]) == (FlowResultType.SHOW_PROGRESS, "detect"), result
+    assert result["progress_action"] == "detecting"
+    flow_id = result["flow_id"]
+    for _ in range(300):
+        current = hass.config_entries.flow.async_get(flow_id)
+        if current["step_id"] != "detect":
+            break
+        await asyncio.sleep(0.1)
+    return dict(await hass.config_entries.flow.async_configure(flow_id))
+
+
+async def submit(hass: HomeAssistant, result: dict[str, Any], answer: dict[str, Any] | None = None):
+    return dict(await hass.config_entries.flow.async_configure(result["flow_id"], answer or {}))
+
+
+async def test_a_polled_meter_at_another_address_needs_only_the_port(hass: HomeAssistant) -> None:
+    settings = ServerSettings(physical_address=16, address_size=4)
+    async with MeterSimulator(settings=settings) as sim:
+        sim.meter.serial_number = SERIAL
+        found = await detect(hass, sim.url)
+        assert (found["type"], found["step_id"]) == (FlowResultType.FORM, "found_poll")
+        placeholders = found["description_placeholders"]
+        assert placeholders["physical"] == "16"
+        assert placeholders["address_size"] == "4"
+        assert placeholders["serial"] == SERIAL
+        assert "no answer" in placeholders["tried"]
+        client = await submit(hass, found)
+        assert (client["type"], client["step_id"]) == (FlowResultType.FORM, "client")
+        sessions = len(sim.sessions)
+        objects = await submit(hass, client)  # the public client as found: no new session
+        assert (objects["type"], objects["step_id"]) == (FlowResultType.FORM, "objects")
+        assert len(sim.sessions) == sessions
+        created = await submit(hass, objects)
+        assert created["type"] is FlowResultType.CREATE_ENTRY, created
+        assert created["data"]["server_physical_address"] == 16
+        assert created["data"]["address_size"] == "4"
+        assert created["data"]["client_address"] == 16
+        assert created["data"]["mode_e"] is False
+        entry = created["result"]
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        assert hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import") is not None
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_meter_that_answers_only_after_mode_e(hass: HomeAssistant) -> None:
+    async with MeterSimulator(settings=ServerSettings(mode_e=True)) as sim:
+        found = await detect(hass, sim.url)
+        assert found["step_id"] == "found_poll"
+        assert "mode E" in found["description_placeholders"]["connection"]
+        objects = await submit(hass, await submit(hass, found))
+        created = await submit(hass, objects)
+        assert created["type"] is FlowResultType.CREATE_ENTRY
+        assert created["data"]["mode_e"] is True
+        await hass.async_block_till_done()
+        assert created["result"].state is ConfigEntryState.LOADED
+        await hass.config_entries.async_unload(created["result"].entry_id)
+
+
+async def test_another_client_is_proven_on_the_meter(hass: HomeAssistant) -> None:
+    async with MeterSimulator(password=b"12345678") as sim:
+        found = await detect(hass, sim.url)
+        # The simulator wants LLS from every client: the public client is refused.
+        assert found["step_id"] == "found_poll"
+        assert found["errors"] == {"base": "detect_public_refused"}
+        client = await submit(hass, found)
+        wrong = await submit(
+            hass,
+            client,
+            {"client_address_preset": "1", "authentication": "lls", "password": "nope"},
+        )
+        assert (wrong["step_id"], wrong["errors"]) == ("client", {"base": "invalid_auth"})
+        objects = await submit(
+            hass,
+            wrong,
+            {"client_address_preset": "1", "authentication": "lls", "password": "12345678"},
+        )
+        assert objects["step_id"] == "objects", objects
+        created = await submit(hass, objects)
+        assert created["data"]["client_address"] == 1
+        assert created["data"]["authentication"] == "lls"
+        await hass.async_block_till_done()
+        await hass.config_entries.async_unload(created["result"].entry_id)
+
+
+def _push_meter(ek: str | None = None, framing: str = "hdlc") -> PushMeter:
+    keys = None if ek is None else SecurityKeys.from_hex(ek, None)
+    meter = PushMeter(settings=PushSettings(framing=framing, interval=0.2, keys=keys))  # type: ignore[arg-type]
+    meter.meter.serial_number = SERIAL
+    meter.meter.logical_device_name = f"DLMSIM00{SERIAL}"
+    return meter
+
+
+@pytest.fixture
+async def pushing() -> AsyncIterator[Callable[[PushMeter], PushSimulator]]:
+    started: list[PushSimulator] = []
+
+    def start(meter: PushMeter) -> PushSimulator:
+        simulator = PushSimulator(meter)
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        await simulator.stop()
+
+
+async def _unload(hass: HomeAssistant, entry_id: str) -> None:
+    await hass.config_entries.async_unload(entry_id)
+
+
+async def test_an_unencrypted_push_meter_needs_only_the_port(
+    hass: HomeAssistant, pushing: Callable[[PushMeter], PushSimulator]
+) -> None:
+    sim = pushing(_push_meter())
+    await sim.start()
+    found = await detect(hass, sim.url)
+    assert (found["type"], found["step_id"]) == (FlowResultType.FORM, "found_push")
+    assert found["description_placeholders"]["framing"] == "hdlc"
+    sensors = await submit(hass, found)
+    assert (sensors["type"], sensors["step_id"]) == (FlowResultType.FORM, "push_sensors")
+    created = await submit(hass, sensors)
+    assert created["type"] is FlowResultType.CREATE_ENTRY, created
+    assert created["data"]["mode"] == "push"
+    assert created["result"].unique_id == SERIAL
+    for _ in range(50):
+        state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
+        if state is not None and state.state not in ("unknown", "unavailable"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the entry got no value")
+    await _unload(hass, created["result"].entry_id)
+
+
+async def test_an_encrypted_push_meter_needs_only_the_key(
+    hass: HomeAssistant, pushing: Callable[[PushMeter], PushSimulator]
+) -> None:
+    sim = pushing(_push_meter(EK, "mbus"))
+    await sim.start()
+    found = await detect(hass, sim.url)
+    assert found["step_id"] == "found_push"
+    assert found["description_placeholders"]["system_title"] == "444C4D53494D3031"
+    assert found["description_placeholders"]["values"] == "0"
+    keys = await submit(hass, found)
+    assert (keys["type"], keys["step_id"]) == (FlowResultType.FORM, "push_keys")
+    listening = await submit(hass, keys, {"encryption_key": EK})
+    assert listening["type"] is FlowResultType.SHOW_PROGRESS
+    for _ in range(50):
+        if hass.config_entries.flow.async_get(listening["flow_id"])["step_id"] != "push_listen":
+            break
+        await asyncio.sleep(0.1)
+    sensors = dict(await hass.config_entries.flow.async_configure(listening["flow_id"]))
+    assert sensors["step_id"] == "push_sensors", sensors
+    created = await submit(hass, sensors)
+    assert created["type"] is FlowResultType.CREATE_ENTRY
+    assert created["data"]["encryption_key"] == EK.lower()
+    await _unload(hass, created["result"].entry_id)
+
+
+async def test_a_push_meter_on_a_pty(hass: HomeAssistant) -> None:
+    async with PtyPushSimulator(_push_meter()) as sim:
+        found = await detect(hass, sim.path)
+        assert found["step_id"] == "found_push"
+        assert found["description_placeholders"]["line"] == "2400 8N1"
+
+
+class _Line:
+    """A TCP bridge that sends ``noise`` every 0.2 s (or nothing) and never answers."""
+
+    def __init__(self, noise: bytes = b"") -> None:
+        self.noise = noise
+        self.server: asyncio.Server | None = None
+        self.connections = 0
+        self.open = 0
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.open += 1
+        self.writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
+        try:
+            while self.noise and not writer.is_closing():
+                writer.write(self.noise)
+                await writer.drain()
+                await asyncio.sleep(0.2)
+            await reader.read()
+        except ConnectionError, asyncio.CancelledError:
+            pass
+        finally:
+            self.open -= 1
+            self.writers.discard(writer)
+            writer.close()
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return f"socket://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.writers):
+            writer.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.server.wait_closed()
+
+
+async def test_a_bridge_that_sends_garbage_fails_clearly_then_the_manual_steps(
+    hass: HomeAssistant,
+) -> None:
+    line = _Line(os.urandom(48))
+    url = await line.start()
+    try:
+        found = await detect(hass, url)
+    finally:
+        await line.stop()
+    assert (found["step_id"], found["errors"]) == ("found_nothing", {"base": "detect_nothing"})
+    assert "noise (" in found["description_placeholders"]["tried"]
+    menu = await submit(hass, found)
+    assert (menu["type"], menu["step_id"]) == (FlowResultType.MENU, "meter_talks")
+    form = dict(
+        await hass.config_entries.flow.async_configure(menu["flow_id"], {"next_step_id": "push"})
+    )
+    assert form["step_id"] == "push"
+    # The port typed first is kept.
+    port_field = next(f for f in form["data_schema"].schema if str(f) == "port")
+    assert port_field.description == {"suggested_value": url}
+
+
+async def test_a_silent_line_fails_clearly(hass: HomeAssistant) -> None:
+    line = _Line()
+    url = await line.start()
+    try:
+        found = await detect(hass, url)
+    finally:
+        await line.stop()
+    assert (found["step_id"], found["errors"]) == ("found_nothing", {"base": "detect_nothing"})
+    assert "nothing received" in found["description_placeholders"]["tried"]
+
+
+async def test_a_port_that_does_not_exist(hass: HomeAssistant) -> None:
+    found = await detect(hass, "/dev/does-not-exist-dlms")
+    assert (found["step_id"], found["errors"]) == ("found_nothing", {"base": "cannot_connect"})
+
+
+async def test_closing_the_flow_stops_the_detection_and_frees_the_port(
+    hass: HomeAssistant,
+) -> None:
+    line = _Line()
+    url = await line.start()
+    try:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"port": url})
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        for _ in range(50):
+            if line.open:
+                break
+            await asyncio.sleep(0.05)
+        assert line.open == 1
+        hass.config_entries.flow.async_abort(result["flow_id"])
+        for _ in range(50):
+            if not line.open:
+                break
+            await asyncio.sleep(0.05)
+        assert line.open == 0
+    finally:
+        await line.stop()
