@@ -2,7 +2,7 @@
 // scripts/develop --flow-screenshots DIR.
 //
 //   NODE_PATH=.develop/node/node_modules node scripts/develop_flow_screenshots.js \
-//       AUTH_FILE OUT_DIR PORT [DOMAIN] [MENU_TEXT] [PREFIX]
+//       AUTH_FILE OUT_DIR PORT [DOMAIN] [MENU_TEXT] [PREFIX] [SETUP]
 //
 // AUTH_FILE is what `scripts/develop_ha.py login` wrote (the tokens go into the page's
 // localStorage["hassTokens"], so no login form). Opens the add-integration dialog for DOMAIN
@@ -18,7 +18,9 @@
 // repeats, is saved as ...-<step id>-error.png and ends the walk (exit 1). A menu step is saved
 // and answered by the option whose text contains MENU_TEXT (default: the first option). A
 // progress step (listening to a meter) is saved while it runs. PREFIX (default config-flow)
-// names the files, so that walks of several paths can sit side by side. Screenshots are cropped
+// names the files, so that walks of several paths can sit side by side. SETUP, when given, is
+// chosen in the first form's field named `setup` (dlms: "manual" types the settings; its
+// default finds them). Screenshots are cropped
 // to the dialog; the window grows taller when a step does not fit in 1280x720.
 // PREFIX-<n>-*.png files already in OUT_DIR (an earlier walk) are deleted first. The first
 // step is saved with the port typed in. Uses playwright-core with Debian's /usr/bin/chromium;
@@ -223,9 +225,44 @@ async function fillPort(page, port) {
   say(`typed ${port} into the field 'port'`);
 }
 
+// Sets the form field NAME to VALUE the way its selector reports a choice.
+async function chooseField(page, name, value) {
+  const found = await page.evaluate(
+    ([dialogTag, fieldName, fieldValue]) => {
+      let hit = null;
+      (function walk(root, inDialog) {
+        for (const el of root.querySelectorAll("*")) {
+          const inside = inDialog || el.localName === dialogTag;
+          if (inside && el.localName === "ha-selector" && el.name === fieldName) hit = el;
+          if (el.shadowRoot) walk(el.shadowRoot, inside);
+        }
+      })(document, false);
+      if (!hit) return false;
+      hit.dispatchEvent(
+        new CustomEvent("value-changed", {
+          detail: { value: fieldValue },
+          bubbles: true,
+          composed: true,
+        }),
+      );
+      return true;
+    },
+    [DIALOG, name, value],
+  );
+  if (!found) throw new Error(`the first step has no field named '${name}'`);
+  say(`chose ${value} in the field '${name}'`);
+}
+
 async function main() {
-  const [authFile, outDir, port, domain = "dlms", menuText = "", prefix = "config-flow"] =
-    process.argv.slice(2);
+  const [
+    authFile,
+    outDir,
+    port,
+    domain = "dlms",
+    menuText = "",
+    prefix = "config-flow",
+    setup = "",
+  ] = process.argv.slice(2);
   if (!authFile || !outDir || !port) {
     throw new Error("usage: develop_flow_screenshots.js AUTH_FILE OUT_DIR PORT [DOMAIN]");
   }
@@ -322,6 +359,7 @@ async function main() {
         stepsSeen.add(step.step_id);
         if (!portTyped) {
           await fillPort(page, port);
+          if (setup) await chooseField(page, "setup", setup);
           portTyped = true;
         }
         await shoot(page, outDir, `${prefix}-${n}-${id}`);

@@ -183,77 +183,51 @@ def entries(ha: HA) -> list[dict[str, Any]]:
     return list(res)
 
 
-def add_entry(ha: HA, meter: str) -> None:
+def add_entry(ha: HA, meter: str, *, push: bool = False) -> None:
+    """Walk the config flow as a newcomer does: the port alone, and "Find the settings for
+    me" (the first step's default). Detection is a progress step, fetched again until it is
+    done; every later form takes its defaults (the summary, the client, the objects or the
+    push meter's values). A form that shows errors, or repeats, stops the walk."""
+    kind = "push meter" if push else "meter"
     _, step = ha.request(
         "POST",
         "/api/config/config_entries/flow",
         {"handler": DOMAIN, "show_advanced_options": False},
         ok=(200, 201, 400, 404),
     )
-    if isinstance(step, dict) and step.get("type") == "menu":
-        # The first question: how the meter talks. The simulator answers a client.
-        _, step = ha.request(
-            "POST",
-            f"/api/config/config_entries/flow/{step['flow_id']}",
-            {"next_step_id": "poll"},
-        )
     if not isinstance(step, dict) or step.get("type") != "form":
         raise Fail(f"starting the '{DOMAIN}' config flow gave: {json.dumps(step)}")
-    # The first step takes the port; any further step (the flow may grow more) is answered
-    # with its defaults. A step that shows errors, or repeats, stops the walk.
-    answer: dict[str, Any] = {"port": meter}
+    flow = f"/api/config/config_entries/flow/{step['flow_id']}"
+    _, step = ha.request("POST", flow, {"port": meter})
     seen: set[str] = set()
-    while True:
-        _, res = ha.request("POST", f"/api/config/config_entries/flow/{step['flow_id']}", answer)
-        kind = res.get("type")
-        if kind == "create_entry":
-            print(f"develop: config entry created: {res['result'].get('title')}")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        kind_of_step = step.get("type")
+        if kind_of_step == "create_entry":
+            print(f"develop: config entry created: {step['result'].get('title')}")
             return
-        if kind != "form":
+        if kind_of_step == "abort" and step.get("reason") == "already_configured":
+            print(f"develop: the {kind} has a config entry already")
+            return
+        if kind_of_step == "progress":
+            time.sleep(1)
+            _, step = ha.request("GET", flow)
+            continue
+        if kind_of_step != "form":
             break
-        step_id = str(res.get("step_id"))
-        if res.get("errors") or step_id in seen:
+        step_id = str(step.get("step_id"))
+        if step.get("errors") or step_id in seen:
             raise Fail(
                 f"the config flow showed another form (step '{step_id}', "
-                f"errors {res.get('errors')}):\n{json.dumps(res, indent=2)}"
+                f"errors {step.get('errors')}):\n{json.dumps(step, indent=2)}"
             )
         seen.add(step_id)
+        placeholders = step.get("description_placeholders") or {}
+        if step_id.startswith("found_"):
+            print(f"develop: detection on {meter}: {json.dumps(placeholders)}")
         print(f"develop: config flow step '{step_id}': taking its defaults")
-        answer = {}
-    raise Fail(f"the config flow ended with '{kind}': {json.dumps(res)}")
-
-
-def add_push_entry(ha: HA, meter: str) -> None:
-    """The push path of the flow: the simulator pushes plain HDLC at 2400 Bd; the listening
-    step is a progress step, asked again until it is done; the sensors step keeps its ticks."""
-    _, step = ha.request(
-        "POST",
-        "/api/config/config_entries/flow",
-        {"handler": DOMAIN, "show_advanced_options": False},
-    )
-    flow = f"/api/config/config_entries/flow/{step['flow_id']}"
-    answers: list[dict[str, Any]] = [
-        {"next_step_id": "push"},
-        {"port": meter, "push_preset": "custom", "baudrate": "2400", "parity": "none"},
-        {},
-    ]
-    for answer in answers:
-        _, step = ha.request("POST", flow, answer)
-        if step.get("errors"):
-            raise Fail(f"the push flow showed errors: {json.dumps(step)}")
-    deadline = time.monotonic() + 60
-    while step.get("type") == "progress" and time.monotonic() < deadline:
-        time.sleep(1)
         _, step = ha.request("POST", flow, {})
-    if step.get("type") == "form" and step.get("step_id") == "push_sensors":
-        print(f"develop: push flow: {step.get('description_placeholders')}")
-        _, step = ha.request("POST", flow, {})
-    if step.get("type") == "abort" and step.get("reason") == "already_configured":
-        print("develop: the push meter has a config entry already")
-        return
-    if step.get("type") != "create_entry":
-        raise Fail(f"the push flow ended with: {json.dumps(step)}")
-    print(f"develop: config entry created: {step['result'].get('title')}")
+    raise Fail(f"the config flow for the {kind} ended with: {json.dumps(step)}")
 
 
 def template(ha: HA, text: str) -> Any:
@@ -332,7 +306,7 @@ def setup(args: argparse.Namespace) -> None:
     if args.push_meter:
         # The push flow finds out itself whether this meter has an entry (it listens first).
         print(f"develop: adding the push meter at {args.push_meter} through the config flow")
-        add_push_entry(ha, args.push_meter)
+        add_entry(ha, args.push_meter, push=True)
     devices, states = wait_sensors(ha, args.timeout)
     for s in states:
         unit = s["attributes"].get("unit_of_measurement") or ""
