@@ -38,6 +38,7 @@ from simulator.push import PushMeter, PushSettings, PushSimulator
 from simulator.session import ServerSettings
 
 EK = "000102030405060708090A0B0C0D0E0F"
+PROGRESS_POLLS = 2400  # 0.05 s each: two minutes
 
 
 @dataclass
@@ -74,7 +75,9 @@ async def _walk(
             result = dict(await flows.async_configure(flow_id, {"next_step_id": menu}))
             continue
         if kind is FlowResultType.SHOW_PROGRESS:
-            while flows.async_get(flow_id)["step_id"] == step:
+            for _ in range(PROGRESS_POLLS):  # until the progress task moved the flow on
+                if flows.async_get(flow_id)["step_id"] != step:
+                    break
                 await asyncio.sleep(0.05)
             if step == "detect":
                 walk.detection_s = time.monotonic() - started
@@ -145,9 +148,7 @@ METERS: list[tuple[str, Start, dict[str, dict[str, Any]], str]] = [
     ),
     (
         "push, encrypted M-Bus every 5 s (Austria)",
-        _pushing(
-            PushSettings(framing="mbus", interval=5.0, keys=SecurityKeys.from_hex(EK, None))
-        ),
+        _pushing(PushSettings(framing="mbus", interval=5.0, keys=SecurityKeys.from_hex(EK, None))),
         {
             **MANUAL,
             "push": {"port": "…", "push_preset": "at_mbus"},
