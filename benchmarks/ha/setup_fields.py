@@ -57,8 +57,8 @@ async def _walk(
     form ``answers.get(step_id, {})``; a menu gets ``menu``; progress steps are waited for."""
     walk = Walk()
     flows = hass.config_entries.flow
-    result = dict(await flows.async_init(DOMAIN, context={"source": SOURCE_USER}))
-    flow_id = result["flow_id"]
+    result: Any = await flows.async_init(DOMAIN, context={"source": SOURCE_USER})
+    flow_id: str = result["flow_id"]
     answer = {"port": port, **answers.get("user", {})}
     started = time.monotonic()
     while True:
@@ -72,7 +72,7 @@ async def _walk(
         if kind is FlowResultType.MENU:
             walk.clicks += 1
             walk.steps.append(f"{step}:{menu}")
-            result = dict(await flows.async_configure(flow_id, {"next_step_id": menu}))
+            result = await flows.async_configure(flow_id, {"next_step_id": menu})
             continue
         if kind is FlowResultType.SHOW_PROGRESS:
             for _ in range(PROGRESS_POLLS):  # until the progress task moved the flow on
@@ -81,7 +81,7 @@ async def _walk(
                 await asyncio.sleep(0.05)
             if step == "detect":
                 walk.detection_s = time.monotonic() - started
-            result = dict(await flows.async_configure(flow_id))
+            result = await flows.async_configure(flow_id)
             continue
         if kind is not FlowResultType.FORM or result["errors"]:
             raise RuntimeError(f"the flow stopped at {step}: {result}")
@@ -92,7 +92,7 @@ async def _walk(
         walk.fields += sum(1 for key in answer if step == "user" or key != "port")
         if step == "user":
             started = time.monotonic()
-        result = dict(await flows.async_configure(flow_id, answer))
+        result = await flows.async_configure(flow_id, answer)
 
 
 Start = Callable[[], Awaitable[tuple[str, Callable[[], Awaitable[None]]]]]
