@@ -51,6 +51,12 @@ from .client.detection import (
 )
 from .client.identity import MeterIdentity, read_identity
 from .client.listener import Connected, Disconnected, ListenerEvent, PushListener
+from .client.meter_presets import (
+    MeterPreset,
+    load_meter_presets,
+    meter_preset_named,
+    preset_addresses,
+)
 from .client.profile import read_profile
 from .client.push_presets import PushPreset, load_push_presets, push_preset_named
 from .codecs.acse import Mechanism
@@ -58,6 +64,7 @@ from .codecs.axdr import BitString, Data, DataType
 from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
 from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
+from .cosem.manufacturers import manufacturer_for_flag, manufacturer_name
 from .cosem.profile import Profile
 from .cosem.push import FormatProfile, load_formats
 from .cosem.push.values import PushValue
@@ -152,6 +159,7 @@ __all__ = [
     "LocalProtocolError",
     "Mechanism",
     "MeterIdentity",
+    "MeterPreset",
     "MeterReader",
     "MethodDescriptor",
     "NoLinkError",
@@ -189,7 +197,12 @@ __all__ = [
     "key_length",
     "load_detection_facts",
     "load_formats",
+    "load_meter_presets",
     "load_push_presets",
+    "manufacturer_for_flag",
+    "manufacturer_name",
+    "meter_preset_named",
+    "preset_addresses",
     "normalize_url",
     "parse_object_list",
     "push_preset_named",

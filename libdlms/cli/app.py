@@ -1,4 +1,4 @@
-"""``dlms read | objects | probe | decode | listen``.
+"""``dlms read | objects | probe | decode | listen | detect``.
 
 Exit status: 0 success, 1 a read or decode failed, 2 bad usage or no connection.
 Errors are one line (JSON with ``--json``), never a traceback.
@@ -32,6 +32,7 @@ from ..obis import Obis
 from ..security import SecurityKeys, SecurityPolicy
 from ..translator import KINDS, describe
 from ..transport import SerialTransport
+from .detect import add_detect_parser, run_detect
 from .listen import ListenUsageError, add_listen_parser, listen
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--dk", help="dedicated key (hex), for ded- APDUs; needs --ek")
     decode.add_argument("--system-title", help="the sender's system title (hex)")
     add_listen_parser(commands)
+    add_detect_parser(commands)
     return parser
 
 
@@ -379,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "listen":
             return asyncio.run(listen(args))
+        if args.command == "detect":
+            return asyncio.run(run_detect(args))
         if args.command == "read":
             return asyncio.run(_read(args, out))
         if args.command == "probe":

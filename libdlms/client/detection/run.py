@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ...codecs.hdlc import HdlcAddress
 from ...codecs.iec62056_21 import Identification
 from ...cosem.interface_classes import ObjectListElement
+from ...cosem.manufacturers import manufacturer_name
 from ...errors import (
     CommunicationError,
     DlmsError,
@@ -39,6 +40,7 @@ from ...transport.base import Transport
 from ..client import ClientSettings, DlmsClient, mode_e_sign_on
 from ..identity import MeterIdentity, read_identity
 from ..listener import BURST_GAP
+from ..meter_presets import preset_addresses
 from ..reader import read_object_list
 from .plan import (
     AddressCandidate,
@@ -82,9 +84,9 @@ def speed_is_ours(url: str) -> bool:
 
 class Detector:
     """One detection on ``url``. ``physical_first``: addresses to try before the usual
-    ones; ``presets``: the meter presets' ``(physical, address size)`` pairs, tried after
-    them; ``listen_seconds``: per serial setting (default: one push interval);
-    ``progress`` is told each attempt as it starts."""
+    ones; ``presets``: ``(physical, address size)`` pairs tried after them (default: the
+    meter presets' fixed addresses); ``listen_seconds``: per serial setting (default: one
+    push interval); ``progress`` is told each attempt as it starts."""
 
     def __init__(
         self,
@@ -92,7 +94,7 @@ class Detector:
         *,
         listen_seconds: float | None = None,
         physical_first: Sequence[int] = (),
-        presets: Iterable[tuple[int | None, int | None]] = (),
+        presets: Iterable[tuple[int | None, int | None]] | None = None,
         progress: Progress | None = None,
         facts: DetectionFacts | None = None,
         transport_factory: TransportFactory = serial_transport,
@@ -100,6 +102,8 @@ class Detector:
         self.url = url
         self.facts = facts = facts or load_detection_facts()
         self.listen_seconds = facts.push_interval if listen_seconds is None else listen_seconds
+        if presets is None:
+            presets = preset_addresses()
         self.candidates = address_candidates(physical_first, facts.physical_addresses, presets)
         self.progress = progress or (lambda text: None)
         self.tried: list[Attempt] = []
@@ -344,7 +348,7 @@ class Detector:
             candidate=candidate,
             identity=identity,
             identification=identification.identification if identification else None,
-            manufacturer=flag,
+            manufacturer=manufacturer_name(flag),
             objects=objects,
             association_error=error,
             tried=tuple(self.tried),
@@ -371,7 +375,7 @@ async def detect(
     *,
     listen_seconds: float | None = None,
     physical_first: Sequence[int] = (),
-    presets: Iterable[tuple[int | None, int | None]] = (),
+    presets: Iterable[tuple[int | None, int | None]] | None = None,
     progress: Progress | None = None,
 ) -> Detection:
     """How the meter on ``url`` talks, found with nothing else given (``Detector``)."""
