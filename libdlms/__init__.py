@@ -64,7 +64,7 @@ from .codecs.axdr import BitString, Data, DataType
 from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
 from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
-from .cosem.manufacturers import manufacturer_for_flag, manufacturer_name
+from .cosem.manufacturers import load_manufacturers, manufacturer_for_flag, manufacturer_name
 from .cosem.profile import Profile
 from .cosem.push import FormatProfile, load_formats
 from .cosem.push.values import PushValue
@@ -197,6 +197,7 @@ __all__ = [
     "key_length",
     "load_detection_facts",
     "load_formats",
+    "load_manufacturers",
     "load_meter_presets",
     "load_push_presets",
     "manufacturer_for_flag",

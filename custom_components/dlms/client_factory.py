@@ -36,29 +36,23 @@ from .const import (
     CONF_SERVER_PHYSICAL_ADDRESS,
     CONF_SYSTEM_TITLE,
     DOMAIN,
-    FIRMWARE_OBIS,
-    LOGICAL_DEVICE_NAME_OBIS,
-    MANUFACTURERS,
     POLICY_NONE,
     PUBLIC_CLIENT_ADDRESS,
     RESPONSE_TIMEOUT,
-    SERIAL_NUMBER_OBIS,
-    UNKNOWN_MANUFACTURER,
 )
 from .libdlms import (
-    AttributeDescriptor,
     ClientSettings,
-    Data,
     DlmsClient,
-    InterfaceClass,
     InvocationCounter,
     InvocationCounterGuard,
     Mechanism,
     SecurityKeys,
     SecurityPolicy,
     SerialTransport,
+    manufacturer_name,
     normalize_url,
 )
+from .libdlms import read_identity as read_meter_identity
 
 DATA_PORT_LOCKS: HassKey[dict[str, asyncio.Lock]] = HassKey(f"{DOMAIN}_port_locks")
 
@@ -154,36 +148,15 @@ class MeterIdentity:
     firmware_version: str | None = None
 
     @property
-    def manufacturer(self) -> str:
-        """The manufacturer behind the logical device name's three-letter FLAG id."""
-        if self.logical_device_name is None:
-            return UNKNOWN_MANUFACTURER
-        return MANUFACTURERS.get(self.logical_device_name[:3].upper(), UNKNOWN_MANUFACTURER)
-
-
-def data_text(data: Data) -> str:
-    """An identifier as text: ASCII octet-strings as text, other octet-strings as hex."""
-    value = data.value
-    if isinstance(value, bytes):
-        value = value.rstrip(b"\x00 ")
-        if value and all(0x20 <= byte < 0x7F for byte in value):
-            return value.decode("ascii")
-        return value.hex()
-    return str(data.to_python())
+    def manufacturer(self) -> str | None:
+        """The manufacturer behind the logical device name's three-letter FLAG id (the id
+        itself when the FLAG list does not name it; None without a name)."""
+        name = self.logical_device_name
+        return manufacturer_name(name[:3]) if name else None
 
 
 async def read_identity(client: DlmsClient) -> tuple[str | None, str | None, str | None]:
     """The serial number (0-0:96.1.0), logical device name (0-0:42.0.0) and active firmware
     identifier (1-0:0.2.0), each None when the meter does not give it."""
-    results = await client.get_many(
-        [
-            AttributeDescriptor(InterfaceClass.DATA, SERIAL_NUMBER_OBIS, 2),
-            AttributeDescriptor(InterfaceClass.DATA, LOGICAL_DEVICE_NAME_OBIS, 2),
-            AttributeDescriptor(InterfaceClass.DATA, FIRMWARE_OBIS, 2),
-        ]
-    )
-    serial, name, firmware = (
-        data_text(result) if isinstance(result, Data) and result.value not in (None, b"") else None
-        for result in results
-    )
-    return serial, name, firmware
+    identity = await read_meter_identity(client)
+    return identity.serial_number, identity.logical_device_name, identity.firmware

@@ -7,7 +7,10 @@ from datetime import timedelta
 from typing import Final
 
 from .libdlms import (
+    MeterPreset,
     Obis,
+    load_manufacturers,
+    load_meter_presets,
 )
 
 DOMAIN: Final = "dlms"
@@ -63,22 +66,21 @@ ADDRESS_SIZE_AUTO: Final = "auto"
 ADDRESS_SIZES: Final = [ADDRESS_SIZE_AUTO, "1", "2", "4"]
 
 DEFAULT_CLIENT_ADDRESS: Final = 16  # the public client
-# The usual client SAPs (public 16, management 1, reader 32) or "custom" for the numeric field.
+# The usual client SAPs (public 16, management 1; SPODES reader 32 with LLS and configurator 48
+# with HLS) or "custom" for the numeric field.
 CONF_CLIENT_ADDRESS_PRESET: Final = "client_address_preset"  # form field only
 CLIENT_ADDRESS_CUSTOM: Final = "custom"
-CLIENT_ADDRESS_PRESETS: Final = ["16", "1", "32", CLIENT_ADDRESS_CUSTOM]
+CLIENT_ADDRESS_PRESETS: Final = ["16", "1", "32", "48", CLIENT_ADDRESS_CUSTOM]
 DEFAULT_SERVER_LOGICAL_ADDRESS: Final = 1  # the management logical device
 DEFAULT_SERVER_PHYSICAL_ADDRESS: Final = 17
-# Known meters' server addressing (logical, physical, address size), chosen in the
-# addressing step; the client address stays the user's choice (it is the access level the
-# grid operator granted, not a property of the meter). "custom" uses the typed fields.
+# Known meters' server addressing (the library's presets, data read once at import: Home
+# Assistant imports integrations in an executor), chosen in the addressing step; the client
+# address stays the user's choice (it is the access level the grid operator granted, not a
+# property of the meter). "custom" uses the typed fields.
 CONF_METER_PRESET: Final = "meter_preset"  # form field only
 METER_PRESET_CUSTOM: Final = "custom"
-METER_PRESETS: Final[dict[str, tuple[int, int, str]]] = {
-    # Iskraemeco AM550 (Austrian and Slovenian grid operators): management logical device 1
-    # behind physical address 17 (the combination `dlms probe` tries first).
-    "iskraemeco_am550": (1, 17, "auto"),
-}
+METER_PRESETS: Final[dict[str, MeterPreset]] = {p.id: p for p in load_meter_presets()}
+load_manufacturers()  # the FLAG list, for device pages (read here, not in the event loop)
 METER_PRESET_OPTIONS: Final = [*METER_PRESETS, METER_PRESET_CUSTOM]
 DEFAULT_OBIS_CODES: Final = [
     "1.0.1.8.0.255",
@@ -120,24 +122,6 @@ LOGICAL_DEVICE_NAME_OBIS: Final = Obis(0, 0, 42, 0, 0, 255)
 # Active firmware identifier (electricity), for the device's software version.
 FIRMWARE_OBIS: Final = Obis(1, 0, 0, 2, 0, 255)
 
-# The first three characters of the logical device name are the manufacturer's FLAG id
-# (assigned by the DLMS User Association). Only ids we are sure of are listed.
-MANUFACTURERS: Final[dict[str, str]] = {
-    "ABB": "ABB",
-    "DZG": "DZG Metering",
-    "EBZ": "eBZ",
-    "ELS": "Elster",
-    "EMH": "EMH metering",
-    "ESY": "EasyMeter",
-    "HAG": "Hager",
-    "ISK": "Iskraemeco",
-    "ITF": "Itron",
-    "KAM": "Kamstrup",
-    "KFM": "Kaifa",
-    "LGZ": "Landis+Gyr",
-    "ZPA": "ZPA Smart Energy",
-}
-UNKNOWN_MANUFACTURER: Final = "Unknown"
 
 # Load profile import into long-term statistics (entry options; defaults below).
 CONF_LOAD_PROFILE_IMPORT: Final = "load_profile_import"

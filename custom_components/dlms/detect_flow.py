@@ -54,6 +54,7 @@ from .libdlms import (
     PushDetected,
     StreamKind,
     load_detection_facts,
+    preset_addresses,
 )
 
 CONF_SETUP: Final = "setup"  # form field only: find the settings, or type them
@@ -90,8 +91,9 @@ async def async_detect(
     """Detect the meter on ``port`` (under the port's lock: no entry's session meanwhile).
     Never raises for what the port or the line did: that is a ``NothingDetected``."""
     facts = await hass.async_add_executor_job(load_detection_facts)
+    presets = await hass.async_add_executor_job(preset_addresses)
     async with port_lock(hass, port):
-        detector = Detector(port, facts=facts, progress=progress)
+        detector = Detector(port, facts=facts, presets=presets, progress=progress)
         try:
             return await detector.run()
         except Exception as err:  # a detection must end in a result the form can show

@@ -14,6 +14,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_PORT
 
 from .client_factory import build_client, is_secured
 from .const import (
+    ADDRESS_SIZE_AUTO,
     AUTH_HLS_GMAC,
     AUTH_NONE,
     BAUDRATE,
@@ -153,13 +154,17 @@ def addressing_data_from_input(
     """The HDLC addresses to store: the client preset or typed client address, the meter
     preset's server addressing or the typed one."""
     data: dict[str, Any] = {CONF_CLIENT_ADDRESS: client_address_from_input(user_input)}
-    preset = user_input.get(CONF_METER_PRESET, METER_PRESET_CUSTOM)
-    if preset in METER_PRESETS:
-        logical, physical, size = METER_PRESETS[preset]
-    else:
-        logical = int(user_input[CONF_SERVER_LOGICAL_ADDRESS])
-        physical = int(user_input[CONF_SERVER_PHYSICAL_ADDRESS])
-        size = str(user_input[CONF_ADDRESS_SIZE])
+    logical = int(user_input[CONF_SERVER_LOGICAL_ADDRESS])
+    physical = int(user_input[CONF_SERVER_PHYSICAL_ADDRESS])
+    size = str(user_input[CONF_ADDRESS_SIZE])
+    if (
+        preset := METER_PRESETS.get(user_input.get(CONF_METER_PRESET, METER_PRESET_CUSTOM))
+    ) is not None:
+        # What the preset knows; a physical address that is the meter's own stays typed.
+        logical = preset.server_logical
+        if preset.server_physical is not None:
+            physical = preset.server_physical
+        size = str(preset.address_size) if preset.address_size else ADDRESS_SIZE_AUTO
     data[CONF_SERVER_LOGICAL_ADDRESS] = logical
     data[CONF_SERVER_PHYSICAL_ADDRESS] = physical
     data[CONF_ADDRESS_SIZE] = size

@@ -26,8 +26,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from .const import MANUFACTURERS
-from .libdlms import Notification, Obis, PushValue
+from .libdlms import (
+    Notification,
+    Obis,
+    PushValue,
+    manufacturer_for_flag,
+    manufacturer_name,
+)
 from .values import MeterData, MonotonicFilter, ObisValue
 
 # Silence: this many missed push intervals, and never less than MIN_SILENCE seconds (a
@@ -113,13 +118,13 @@ def meter_info(notification: Notification, known: MeterInfo | None = None) -> Me
     system_title = notification.system_title
     manufacturer = known.manufacturer
     if system_title is not None and len(system_title) >= 3:
-        flag = system_title[:3].decode("ascii", "replace").upper()
+        flag = system_title[:3].decode("ascii", "replace")
         # An unknown FLAG id is still the manufacturer's name in the DLMS UA's list.
-        manufacturer = MANUFACTURERS.get(flag, flag if flag.isalpha() else manufacturer)
+        manufacturer = manufacturer_name(flag) or manufacturer
     list_version = found.get("list_version") or known.list_version
     if list_version and manufacturer is None:
         prefix = list_version.split("_", 1)[0].upper()
-        manufacturer = LIST_MANUFACTURERS.get(prefix, MANUFACTURERS.get(prefix[:3]))
+        manufacturer = LIST_MANUFACTURERS.get(prefix, manufacturer_for_flag(prefix[:3]))
     return MeterInfo(
         meter_id=found.get("meter_id") or known.meter_id,
         meter_type=found.get("meter_type") or known.meter_type,

@@ -13,7 +13,9 @@ from importlib import resources
 
 
 @cache
-def _names() -> dict[str, str]:
+def load_manufacturers() -> dict[str, str]:
+    """FLAG id -> manufacturer, read from the packaged JSON once (the first call does file
+    I/O: in an event loop, make it from an executor or at import)."""
     text = resources.files(__package__).joinpath("manufacturers.json").read_text("utf-8")
     names: dict[str, str] = json.loads(text)["manufacturers"]
     return names
@@ -22,7 +24,7 @@ def _names() -> dict[str, str]:
 def manufacturer_for_flag(flag: str) -> str | None:
     """The manufacturer of a FLAG id (any case), or None for an id not listed. Reads the
     packaged JSON on the first call (file I/O: from an executor in an event loop)."""
-    return _names().get(flag.upper())
+    return load_manufacturers().get(flag.upper())
 
 
 def manufacturer_name(flag: str | None) -> str | None:

@@ -12,6 +12,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.dlms.const import DOMAIN
+from custom_components.dlms.libdlms import load_meter_presets
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
 
@@ -340,13 +341,14 @@ async def test_rest_api_flow(
         "16",
         "1",
         "32",
+        "48",
         "custom",
     ]
     assert fields["client_address_preset"]["selector"]["select"]["translation_key"] == (
         "client_address_preset"
     )
     assert fields["meter_preset"]["selector"]["select"]["options"] == [
-        "iskraemeco_am550",
+        *(preset.id for preset in load_meter_presets()),
         "custom",
     ]
 
@@ -416,6 +418,9 @@ async def test_mode_e_optical_port(
     ("preset", "typed", "expected"),
     [
         ("iskraemeco_am550", (5, 99, "4"), (1, 17, "auto")),
+        ("nartis_i100", (5, 99, "4"), (1, 17, "2")),
+        # The Energomera's physical address is the meter's own: the typed one stays.
+        ("energomera_ce", (5, 17, "4"), (1, 17, "auto")),
         ("custom", (1, 17, "2"), (1, 17, "2")),
     ],
 )
@@ -426,7 +431,8 @@ async def test_meter_presets(
     typed: tuple[int, int, str],
     expected: tuple[int, int, str],
 ) -> None:
-    """A known meter's server addressing wins over the typed fields; "custom" takes them."""
+    """A known meter's server addressing wins over the typed fields (where it knows it);
+    "custom" takes them."""
     flow_id = await start_flow(hass)
     logical, physical, size = typed
     result = await fill(

@@ -48,7 +48,7 @@ async def test_diagnostics_redact_the_password(
     assert diagnostics["meter"] == {
         "serial_number": "12345678",
         "logical_device_name": "DLMSIM0012345678",
-        "manufacturer": "Unknown",
+        "manufacturer": "DLM",
         "firmware_version": "SIM-2.1.0",
     }
     assert diagnostics["coordinator"]["last_update_success"] is True

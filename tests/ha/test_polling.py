@@ -211,7 +211,7 @@ async def test_meter_without_logical_device_name_and_binary_serial(
     identity = entry.runtime_data.coordinator.identity
     assert identity.serial_number == "0102c3be"  # UTF-8 of the simulator's text, as hex
     assert identity.logical_device_name is None
-    assert identity.manufacturer == "Unknown"
+    assert identity.manufacturer is None  # no logical device name, no FLAG id
 
 
 async def test_counter_object_that_holds_no_counter(

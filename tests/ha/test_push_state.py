@@ -144,3 +144,14 @@ def test_meter_identity_from_the_payload_and_the_system_title() -> None:
     assert info.manufacturer == "Kamstrup"
     assert meter_serial(info) == "4B414D0000012345"
     assert meter_serial(meter_info(note(power(1)))) is None
+    # Every manufacturer of the facts by its FLAG id; an id not in the list stays itself.
+    for flag, name in (
+        ("ADN", "Aidon"),
+        ("SAG", "Sagemcom"),
+        ("ISK", "Iskraemeco"),
+        ("LGZ", "Landis+Gyr"),
+    ):
+        title = flag.encode() + bytes(5)
+        assert meter_info(note(power(1), system_title=title)).manufacturer == name
+    unknown = meter_info(note(power(1), system_title=b"XYZ\x00\x00\x00\x00\x01"))
+    assert unknown.manufacturer == "XYZ"

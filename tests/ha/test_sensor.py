@@ -134,7 +134,7 @@ async def test_entities_and_device(
     assert device.name == "Meter 12345678"
     assert device.serial_number == "12345678"
     assert device.model == "DLMSIM0012345678"
-    assert device.manufacturer == "Unknown"  # "DLM" is no FLAG id we know
+    assert device.manufacturer == "DLM"  # not in the FLAG list: the id itself, not "Unknown"
     assert device.sw_version == "SIM-2.1.0"  # the active firmware identifier 1-0:0.2.0
     assert {e.device_id for e in entries} == {device.id}
 
