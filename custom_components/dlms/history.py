@@ -143,6 +143,9 @@ def statistic_id(serial: str, obis: Obis) -> str:
 type Session = Callable[[Callable[[DlmsClient], Awaitable[int]]], Awaitable[int]]
 
 
+RECORD_SUFFIX = "(meter's hourly record)"
+
+
 class LoadProfileImporter:
     """Imports one meter's load profile into long-term statistics.
 
@@ -290,7 +293,9 @@ class LoadProfileImporter:
         metadata = StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
-            name=f"{self.name} {label}",
+            # Beside the live sensor of the same register in the Energy dashboard's picker:
+            # the name says which is the meter's own hourly record.
+            name=f"{self.name} {label} {RECORD_SUFFIX}",
             source=DOMAIN,
             statistic_id=statistic_id(self.serial, obis),
             unit_class=EnergyConverter.UNIT_CLASS,

@@ -149,6 +149,9 @@ async def test_import_from_the_meter(
         sid,
         statistic_id("12345678", Obis(1, 0, 2, 8, 0, 255)),
     }
+    names = {s["statistic_id"]: s["name"] for s in ids}
+    # Told apart from the live sensor "Meter 12345678 Active energy import" in the picker.
+    assert names[sid] == "Meter 12345678 Active energy import (meter's hourly record)"
     stats = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
