@@ -16,6 +16,7 @@ from .pty import PtyMeterSimulator
 from .push import FRAMINGS, PtyPushSimulator, PushMeter, PushSettings, PushShape, PushSimulator
 from .server import MeterSimulator
 from .session import Faults, ServerSettings
+from .uart import UartSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +51,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pdu-size", type=int, default=256)
     parser.add_argument("--mode-e", action="store_true", help="require the IEC 62056-21 sign-on")
     parser.add_argument("--serial-number", default="12345678")
+    parser.add_argument(
+        "--logical-device-name",
+        help="0-0:42.0.0 (default DLMSIM00 and the serial number's last 8 characters); its "
+        "first three letters are the manufacturer's FLAG id",
+    )
+    parser.add_argument(
+        "--identification",
+        default="SIMULATOR",
+        help="the mode E identification after /XXX5\\2 (a model, such as MT382-1000)",
+    )
+    parser.add_argument(
+        "--manufacturer-id",
+        help="the FLAG id in the mode E identification (default: the logical device name's)",
+    )
     parser.add_argument("--power", type=float, default=1500.0, help="import power in W")
     parser.add_argument(
         "--rfc2217", action="store_true", help="behind an RFC 2217 access server (rfc2217://)"
@@ -85,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         "--push-frame", choices=("UI", "I"), default="UI", help="HDLC frame type for --push hdlc"
     )
     push.add_argument("--push-garbage", default="", help="hex bytes sent before every notification")
+    push.add_argument(
+        "--push-baudrate",
+        type=int,
+        default=2400,
+        help="with --pty: the speed the meter sends at (a reader at another speed gets noise)",
+    )
+    push.add_argument(
+        "--push-parity", choices=("none", "even", "odd"), default="none", help="with --pty"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
@@ -106,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         window=args.window,
         with_list_cap=args.with_list_cap,
         inactivity_timeout=args.inactivity_timeout,
+        identification=args.identification,
+        manufacturer_id=args.manufacturer_id,
     )
-    meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
+    meter = _meter(args)
     simulator: MeterSimulator | PtyMeterSimulator
     if args.pty:
         simulator = PtyMeterSimulator(meter, settings)
@@ -134,6 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _meter(args: argparse.Namespace) -> SimulatedMeter:
+    meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
+    if args.logical_device_name:
+        meter.logical_device_name = args.logical_device_name
+    else:
+        meter.logical_device_name = f"DLMSIM00{args.serial_number[-8:]:0>8}"
+    return meter
+
+
 def _push(args: argparse.Namespace) -> int:
     """``--push``: a push meter on TCP (every client gets each notification) or a pty."""
     if args.ak and not args.ek:
@@ -148,11 +183,13 @@ def _push(args: argparse.Namespace) -> int:
         hdlc_frame_type=args.push_frame,
         garbage=bytes.fromhex(args.push_garbage),
     )
-    meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
-    push = PushMeter(meter, settings)
+    push = PushMeter(_meter(args), settings)
     simulator: PushSimulator | PtyPushSimulator
     if args.pty:
-        simulator = PtyPushSimulator(push)
+        line = UartSettings(
+            args.push_baudrate, {"none": "N", "even": "E", "odd": "O"}[args.push_parity]
+        )
+        simulator = PtyPushSimulator(push, line=line)
     else:
         simulator = PushSimulator(push, host=args.host, port=args.port)
     with contextlib.suppress(KeyboardInterrupt):

@@ -22,9 +22,18 @@ class ModeEState(Enum):
 
 
 class ModeESignOn:
-    def __init__(self, *, required: bool, baud_character: str) -> None:
+    def __init__(
+        self,
+        *,
+        required: bool,
+        baud_character: str,
+        manufacturer: str = MANUFACTURER,
+        identification: str = IDENTIFICATION,
+    ) -> None:
         self.required = required
         self.baud_character = baud_character  # the highest speed the meter offers
+        self.manufacturer = manufacturer  # the FLAG id, as in "/ISK5\2MT382-1000"
+        self.identification = identification
         self.state = ModeEState.HDLC
         self._buffer = b""
         self.reset()
@@ -51,7 +60,10 @@ class ModeESignOn:
 
     def _identification(self) -> bytes:
         # "\2" after the baud character: the meter can switch to HDLC (mode E).
-        text = f"/{MANUFACTURER}{self.baud_character}\\{iec.HDLC_PROTOCOL}{IDENTIFICATION}\r\n"
+        text = (
+            f"/{self.manufacturer}{self.baud_character}\\{iec.HDLC_PROTOCOL}"
+            f"{self.identification}\r\n"
+        )
         return text.encode("ascii")
 
     @staticmethod

@@ -28,9 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import termios
 import tty
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import TracebackType
 from typing import Final, Literal, Self
@@ -43,6 +44,15 @@ from libdlms.security import SecurityControl, cipher_apdu
 
 from .meter import SimulatedMeter
 from .tcp import TcpService
+from .uart import UartSettings, received
+
+DEFAULT_LINE = UartSettings(2400)
+# termios speed constants -> Bd, for the speeds a push port uses and their neighbours.
+TERMIOS_SPEEDS: Final = {
+    getattr(termios, f"B{rate}"): rate
+    for rate in (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+    if hasattr(termios, f"B{rate}")
+}
 
 PushFraming = Literal["hdlc", "mbus", "wrapper", "raw"]
 FRAMINGS: Final[tuple[PushFraming, ...]] = ("hdlc", "mbus", "wrapper", "raw")
@@ -390,13 +400,29 @@ class PushSimulator(TcpService, _Pusher):
 class PtyPushSimulator(_Pusher):
     """A push meter on a pseudo-terminal: a client opens ``path`` as a serial device.
     Notifications written while no one reads are dropped once the pty's buffer is full,
-    as a serial line forgets what no one listened to."""
+    as a serial line forgets what no one listened to.
 
-    def __init__(self, push: PushMeter | None = None) -> None:
+    The meter sends at ``line`` (speed and parity). Before each transmission the speed the
+    reader set (the pty's termios, real) is read, and a reader at another speed gets what a
+    UART would make of it (``uart``): noise. The reader's parity cannot be seen: Linux's pty
+    driver clears PARENB from every termios set on a pty, so on a pty the parity is taken
+    to match (on a real port, 8N1 read as 8E1 or the reverse is noise too). On this kernel,
+    opening the pty again with only the parity changed fails (EINVAL: nothing the pty keeps
+    would change); a real port has no such trap.
+    """
+
+    def __init__(self, push: PushMeter | None = None, *, line: UartSettings = DEFAULT_LINE) -> None:
         super().__init__(push or PushMeter())
         self.path = ""
+        self.line = line
         self._master = -1
         self._slave = -1
+
+    def reader_speed(self) -> int | None:
+        """The speed the reader set on the pty (None: not one of termios' speeds)."""
+        if self._slave < 0:
+            return None
+        return TERMIOS_SPEEDS.get(termios.tcgetattr(self._slave)[4])
 
     async def start(self) -> None:
         self._master, self._slave = os.openpty()
@@ -409,6 +435,9 @@ class PtyPushSimulator(_Pusher):
     def _send(self, data: bytes) -> None:
         if self._master < 0:
             return
+        speed = self.reader_speed()
+        if speed is not None and speed != self.line.baudrate:
+            data = received(data, self.line, replace(self.line, baudrate=speed))
         with contextlib.suppress(BlockingIOError, InterruptedError, OSError):
             os.write(self._master, data)
 

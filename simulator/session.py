@@ -66,6 +66,10 @@ class ServerSettings:
     system_title: bytes = b"DLMSIM01"
     mode_e: bool = False
     mode_e_baud_character: str = "5"
+    # The mode E identification: "/XXX5\2<identification>", XXX the manufacturer's FLAG id
+    # (None: the logical device name's first three letters).
+    identification: str = "SIMULATOR"
+    manufacturer_id: str | None = None
     # What the meter grants of what the client proposes (some meters leave out selective
     # access, others with-list).
     conformance: Conformance = SERVER_CONFORMANCE
@@ -109,7 +113,10 @@ class ServerSession:
         self.faults = faults or Faults()
         security = security or SecurityState()
         self.mode_e = ModeESignOn(
-            required=settings.mode_e, baud_character=settings.mode_e_baud_character
+            required=settings.mode_e,
+            baud_character=settings.mode_e_baud_character,
+            manufacturer=settings.manufacturer_id or meter.logical_device_name[:3],
+            identification=settings.identification,
         )
         self.link = ServerLink(settings, self.faults)
         self.association = ServerAssociation(settings, self.faults, security)

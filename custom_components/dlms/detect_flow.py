@@ -134,14 +134,6 @@ def object_classes(found: PollDetected) -> dict[Obis, int]:
     return {element.logical_name: element.class_id for element in found.objects or ()}
 
 
-def meter_name(found: PollDetected) -> str:
-    """ "Iskraemeco MT382-1000", "Iskraemeco", or the FLAG id when the list lacks it."""
-    name = found.manufacturer or "a meter"
-    if found.identification:
-        name += f" {found.identification}"
-    return name
-
-
 def tried_text(detection: Detection) -> str:
     """What was tried, one Markdown list item each (the last ones when there are many)."""
     lines = [f"- {attempt}" for attempt in detection.tried]
@@ -165,7 +157,7 @@ def found_placeholders(port: str, detection: Detection) -> dict[str, str]:
         if detection.mode_e:
             connection += ", after the IEC 62056-21 mode E sign-on"
         placeholders |= {
-            "meter": meter_name(detection),
+            "meter": detection.meter_name,
             "serial": (identity.serial_number if identity else None) or "-",
             "logical_device_name": (identity.logical_device_name if identity else None) or "-",
             "physical": str(detection.candidate.physical)

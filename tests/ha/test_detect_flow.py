@@ -25,6 +25,7 @@ from libdlms import SecurityKeys
 from simulator import MeterSimulator
 from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 from simulator.session import ServerSettings
+from simulator.uart import UartSettings
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -204,11 +205,26 @@ async def test_an_encrypted_push_meter_needs_only_the_key(
     await _unload(hass, created["result"].entry_id)
 
 
-async def test_a_push_meter_on_a_pty(hass: HomeAssistant) -> None:
-    async with PtyPushSimulator(_push_meter()) as sim:
+async def test_a_push_meter_on_a_pty_at_9600(hass: HomeAssistant) -> None:
+    """Real termios speed: at 2400 Bd the pty gives noise; the meter is found at 9600 Bd,
+    and the entry listens there."""
+    async with PtyPushSimulator(_push_meter(), line=UartSettings(9600)) as sim:
         found = await detect(hass, sim.path)
         assert found["step_id"] == "found_push"
-        assert found["description_placeholders"]["line"] == "2400 8N1"
+        assert found["description_placeholders"]["line"] == "9600 8N1"
+        assert "listened at 2400 8N1: noise" in found["description_placeholders"]["tried"]
+        sensors = await submit(hass, found)
+        assert sensors["step_id"] == "push_sensors"
+        created = await submit(hass, sensors)
+        assert (created["data"]["baudrate"], created["data"]["parity"]) == (9600, "none")
+        for _ in range(50):
+            state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
+            if state is not None and state.state not in ("unknown", "unavailable"):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the entry got no value at 9600 Bd")
+        await _unload(hass, created["result"].entry_id)
 
 
 class _Line:

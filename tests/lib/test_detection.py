@@ -37,8 +37,9 @@ from libdlms.session.push.events import (
 )
 from libdlms.transport import SerialTransport
 from simulator import MeterSimulator
-from simulator.push import PushMeter, PushSettings, PushSimulator
+from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 from simulator.session import ServerSettings
+from simulator.uart import UartSettings
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -316,3 +317,36 @@ async def test_a_port_that_does_not_exist_fails_at_once() -> None:
     assert len(found.tried) == 1
     assert "cannot open the port" in found.tried[0].result
     assert found.elapsed < 2
+
+
+async def test_a_push_meter_on_a_pty_is_found_at_its_speed() -> None:
+    """Real termios: the pty push meter sends at 9600 Bd; at 2400 Bd the reader gets noise.
+    (On this kernel the pty refuses 2400 8E1 right after 2400 8N1: a setting the port
+    refuses is recorded and the next one tried.)"""
+    push = PushMeter(settings=PushSettings(framing="hdlc", interval=0.2))
+    async with PtyPushSimulator(push, line=UartSettings(9600)) as sim:
+        found = await _detect(sim.path, listen_seconds=3)
+    assert isinstance(found, PushDetected), found
+    assert found.line == SerialLine(9600, "N")
+    assert found.to_json()["baudrate"] == 9600
+    assert found.to_json()["parity"] == "none"
+    first = found.tried[0]
+    assert (first.line, first.result[:5]) == (SerialLine(2400, "N"), "noise")
+    assert found.elapsed < 3 * 3
+
+
+async def test_the_meter_names_its_manufacturer_and_model() -> None:
+    """The FLAG id of the logical device name (and of the mode E identification) names the
+    manufacturer; the identification after the sign-on is the model."""
+    settings = ServerSettings(mode_e=True, identification="MT382-1000")
+    sim = MeterSimulator(settings=settings)
+    sim.meter.logical_device_name = "ISK1030775012345"
+    async with sim:
+        found = await _detect(sim.url, listen_seconds=0.2)
+    assert isinstance(found, PollDetected)
+    assert found.manufacturer == "Iskraemeco"
+    assert found.identification == "MT382-1000"
+    assert found.to_json()["manufacturer"] == "Iskraemeco"
+    assert found.summary.startswith(
+        "Iskraemeco MT382-1000, serial 12345678, answers the public client"
+    )

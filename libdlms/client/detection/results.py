@@ -109,10 +109,18 @@ class PollDetected:
         return out
 
     @property
+    def meter_name(self) -> str:
+        """The manufacturer (or its FLAG id) and, after a mode E sign-on, the model the
+        identification gives: "Iskraemeco MT382-1000"."""
+        name = self.manufacturer or "a meter"
+        if self.identification:
+            name += f" {self.identification}"
+        return name
+
+    @property
     def summary(self) -> str:
         identity = self.identity
-        name = self.manufacturer or "a meter"
-        text = name
+        text = self.meter_name
         if identity is not None and identity.serial_number:
             text += f", serial {identity.serial_number}"
         where = f"{self.candidate.label}"
