@@ -104,10 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         "--push-baudrate",
         type=int,
         default=2400,
-        help="with --pty: the speed the meter sends at (a reader at another speed gets noise)",
+        help="with --pty or --rfc2217: the speed the meter sends at (a reader at another "
+        "speed gets noise)",
     )
     push.add_argument(
-        "--push-parity", choices=("none", "even", "odd"), default="none", help="with --pty"
+        "--push-parity",
+        choices=("none", "even", "odd"),
+        default="none",
+        help="with --rfc2217 (a pty cannot carry parity)",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -185,13 +189,14 @@ def _push(args: argparse.Namespace) -> int:
     )
     push = PushMeter(_meter(args), settings)
     simulator: PushSimulator | PtyPushSimulator
+    parity = {"none": "N", "even": "E", "odd": "O"}[args.push_parity]
+    line = UartSettings(args.push_baudrate, parity)
     if args.pty:
-        line = UartSettings(
-            args.push_baudrate, {"none": "N", "even": "E", "odd": "O"}[args.push_parity]
-        )
         simulator = PtyPushSimulator(push, line=line)
     else:
-        simulator = PushSimulator(push, host=args.host, port=args.port)
+        simulator = PushSimulator(
+            push, host=args.host, port=args.port, rfc2217=args.rfc2217, line=line
+        )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(simulator))
     return 0

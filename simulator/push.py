@@ -43,6 +43,7 @@ from libdlms.codecs.xdlms import DataNotification
 from libdlms.security import SecurityControl, cipher_apdu
 
 from .meter import SimulatedMeter
+from .rfc2217 import TelnetServerCodec
 from .tcp import TcpService
 from .uart import UartSettings, received
 
@@ -335,7 +336,11 @@ class _Pusher:
 
 class PushSimulator(TcpService, _Pusher):
     """A push meter behind a TCP bridge on ``host:port``: every connected client gets
-    every notification; what clients send is ignored (the customer port is one-way)."""
+    every notification; what clients send is ignored (the customer port is one-way).
+
+    ``rfc2217``: behind an RFC 2217 access server (``rfc2217://``, ser2net in telnet mode),
+    where the client sets the serial side's speed and parity; the meter sends at ``line``,
+    and a client that set other settings gets what a UART makes of it (``uart``): noise."""
 
     def __init__(
         self,
@@ -343,15 +348,21 @@ class PushSimulator(TcpService, _Pusher):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        rfc2217: bool = False,
+        line: UartSettings = DEFAULT_LINE,
     ) -> None:
         TcpService.__init__(self, host, port)
         _Pusher.__init__(self, push or PushMeter())
+        self.rfc2217 = rfc2217
+        self.line = line
         self._writers: set[asyncio.StreamWriter] = set()
+        self._telnet: dict[asyncio.StreamWriter, TelnetServerCodec] = {}
         self._joined: asyncio.Condition | None = None
 
     @property
     def url(self) -> str:
-        return f"socket://{self.host}:{self.port}"
+        scheme = "rfc2217" if self.rfc2217 else "socket"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def clients(self) -> int:
@@ -378,20 +389,37 @@ class PushSimulator(TcpService, _Pusher):
             if writer.is_closing():
                 self._writers.discard(writer)
                 continue
-            writer.write(data)
+            telnet = self._telnet.get(writer)
+            if telnet is None:
+                writer.write(data)
+                continue
+            line = self.line
+            heard = UartSettings(
+                telnet.baudrate or line.baudrate,
+                telnet.parity or line.parity,
+                telnet.byte_size or line.byte_size,
+            )
+            writer.write(telnet.escape(received(data, line, heard)))
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        telnet = TelnetServerCodec() if self.rfc2217 else None
+        if telnet is not None:
+            self._telnet[writer] = telnet
         if self._joined is not None:
             async with self._joined:
                 self._joined.notify_all()
         try:
-            while await reader.read(4096):
-                pass
+            while data := await reader.read(4096):
+                if telnet is not None:
+                    _, replies = telnet.feed(data)
+                    if replies:
+                        writer.write(replies)
         except ConnectionError:
             pass
         finally:
             self._writers.discard(writer)
+            self._telnet.pop(writer, None)
             writer.close()
             with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 await writer.wait_closed()

@@ -9,6 +9,7 @@ from enum import Enum, auto
 IAC, SE, SB, WILL, WONT, DO, DONT = 255, 240, 250, 251, 252, 253, 254
 BINARY, COM_PORT_OPTION = 0, 44
 SERVER_OFFSET = 100  # a server answers command N with N + 100
+PARITIES = {1: "N", 2: "O", 3: "E"}
 
 
 class _State(Enum):
@@ -28,6 +29,9 @@ class TelnetServerCodec:
         self._verb = 0
         self._sub = bytearray()
         self.baudrate: int | None = None
+        # What the client set (RFC 2217 SET-PARITY: 1 none, 2 odd, 3 even; SET-DATASIZE).
+        self.parity: str | None = None
+        self.byte_size: int | None = None
 
     def feed(self, data: bytes) -> tuple[bytes, bytes]:
         serial = bytearray()
@@ -86,5 +90,9 @@ class TelnetServerCodec:
         command, value = body[1], body[2:]
         if command == 1 and len(value) == 4:  # SET-BAUDRATE
             self.baudrate = int.from_bytes(value, "big") or self.baudrate
+        elif command == 2 and len(value) == 1 and value[0]:  # SET-DATASIZE
+            self.byte_size = value[0]
+        elif command == 3 and len(value) == 1 and value[0] in PARITIES:  # SET-PARITY
+            self.parity = PARITIES[value[0]]
         answer = bytes((COM_PORT_OPTION, command + SERVER_OFFSET)) + value
         return bytes((IAC, SB)) + self.escape(answer) + bytes((IAC, SE))

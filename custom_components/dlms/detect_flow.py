@@ -79,7 +79,6 @@ NOTHING_ERRORS: Final[dict[StreamKind | None, str]] = {
     StreamKind.DSMR: "push_dsmr",
     StreamKind.SML: "push_not_dlms",
     StreamKind.IEC62056_21: "push_not_dlms",
-    StreamKind.NOISE: "push_not_dlms",
     None: "detect_nothing",
 }
 MAX_TRIED_SHOWN: Final = 12

@@ -227,6 +227,30 @@ async def test_a_push_meter_on_a_pty_at_9600(hass: HomeAssistant) -> None:
         await _unload(hass, created["result"].entry_id)
 
 
+async def test_a_push_meter_at_2400_8e1_behind_rfc2217(hass: HomeAssistant) -> None:
+    """Real parity, set by serialx over RFC 2217: 8N1 is noise, 8E1 is found, and the
+    entry listens at 2400 8E1."""
+    sim = PushSimulator(_push_meter(), rfc2217=True, line=UartSettings(2400, "E"))
+    await sim.start()
+    try:
+        found = await detect(hass, sim.url)
+        assert found["step_id"] == "found_push", found
+        assert found["description_placeholders"]["line"] == "2400 8E1"
+        assert "listened at 2400 8N1: noise" in found["description_placeholders"]["tried"]
+        created = await submit(hass, await submit(hass, found))
+        assert (created["data"]["baudrate"], created["data"]["parity"]) == (2400, "even")
+        for _ in range(50):
+            state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
+            if state is not None and state.state not in ("unknown", "unavailable"):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the entry got no value at 2400 8E1")
+        await _unload(hass, created["result"].entry_id)
+    finally:
+        await sim.stop()
+
+
 class _Line:
     """A TCP bridge that sends ``noise`` every 0.2 s (or nothing) and never answers."""
 

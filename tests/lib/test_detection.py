@@ -107,6 +107,12 @@ def test_listen_window_stops_at_a_recognised_frame_or_after_two_whole_bursts() -
     assert dsmr.feed([StreamNotDlms(StreamKind.DSMR)])
     assert dsmr.outcome is ListenOutcome.NOT_DLMS
 
+    # What the receiver calls noise is a wrong setting, not a protocol that is not DLMS.
+    noise = ListenWindow()
+    noise.data_received(300)
+    assert not noise.feed([StreamNotDlms(StreamKind.NOISE)])
+    assert noise.outcome is ListenOutcome.NOISE
+
 
 # ---------------------------------------------------------------------- whole detections
 
@@ -350,3 +356,21 @@ async def test_the_meter_names_its_manufacturer_and_model() -> None:
     assert found.summary.startswith(
         "Iskraemeco MT382-1000, serial 12345678, answers the public client"
     )
+
+
+async def test_a_push_meter_at_2400_8e1_behind_rfc2217_is_found_with_its_parity() -> None:
+    """Real parity: through RFC 2217 the client sets the serial side's speed and parity
+    (serialx sends SET-BAUDRATE and SET-PARITY), and the meter's 8E1 read as 8N1 is noise.
+    (A pty cannot show parity: Linux's pty driver drops PARENB.)"""
+    push = PushMeter(settings=PushSettings(framing="hdlc", interval=0.2))
+    sim = PushSimulator(push, rfc2217=True, line=UartSettings(2400, "E"))
+    await sim.start()
+    try:
+        found = await _detect(sim.url, listen_seconds=3)
+    finally:
+        await sim.stop()
+    assert isinstance(found, PushDetected), found
+    assert found.line == SerialLine(2400, "E")
+    assert (found.to_json()["baudrate"], found.to_json()["parity"]) == (2400, "even")
+    first = found.tried[0]
+    assert (first.line, first.result[:5]) == (SerialLine(2400, "N"), "noise")

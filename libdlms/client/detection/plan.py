@@ -210,7 +210,8 @@ class ListenWindow:
                 self.notification = event.notification
             elif isinstance(event, NotificationFailed) and event.framing is not None:
                 self.failure = self.failure or event
-            elif isinstance(event, StreamNotDlms):
+            elif isinstance(event, StreamNotDlms) and event.kind is not StreamKind.NOISE:
+                # Noise is what a wrong speed or parity gives: the next setting may be right.
                 self.stream = self.stream or event.kind
         return self.done
 
