@@ -374,3 +374,17 @@ async def test_a_push_meter_at_2400_8e1_behind_rfc2217_is_found_with_its_parity(
     assert (found.to_json()["baudrate"], found.to_json()["parity"]) == (2400, "even")
     first = found.tried[0]
     assert (first.line, first.result[:5]) == (SerialLine(2400, "N"), "noise")
+
+
+async def test_a_meter_slower_than_the_answer_timeout_is_still_found() -> None:
+    """Its UA to the first SNRM arrives while the next address is knocked at: that first
+    address is the meter's, knocked at again with more patience and disconnected."""
+    async with MeterSimulator() as sim:
+        sim.faults.delay = 0.45  # FAST waits 0.3 s per address
+        found = await _detect(sim.url, listen_seconds=0.2)
+        assert isinstance(found, PollDetected), found
+        assert found.candidate == AddressCandidate(17, 2)
+        polls = [a for a in found.tried if a.step == "poll"]
+        assert polls[0].result == "no answer"
+        assert polls[2].result == "answered (UA), late"
+        assert all(s.link.state.name == "DISCONNECTED" for s in sim.sessions)

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from ...codecs.hdlc import HdlcAddress
+from ...codecs.hdlc import FrameReader, FrameType, HdlcAddress
 from ...codecs.iec62056_21 import Identification
 from ...cosem.interface_classes import ObjectListElement
 from ...cosem.manufacturers import manufacturer_name
@@ -274,6 +274,7 @@ class Detector:
                 self.identification = identified.identification
                 if line is not None:
                     line = SerialLine(identified.line.baudrate, identified.line.parity)
+            knocked: dict[HdlcAddress, AddressCandidate] = {}
             for candidate in self.candidates:
                 if self._over_budget():
                     self._record(
@@ -281,31 +282,46 @@ class Detector:
                     )
                     return None, line
                 self.progress(f"polling {candidate.label} ({how})")
-                answered = await self._knock(transport, candidate)
+                answered, late = await self._knock(transport, candidate, knocked)
                 self._record(Attempt("poll", line, answered, mode_e, candidate))
+                if late is not None:
+                    # A slow meter's answer to an earlier SNRM: that address is the one.
+                    # Knock again, waiting longer, so that its link ends with a DISC.
+                    answered, _ = await self._knock(transport, late, {}, patience=4)
+                    self._record(Attempt("poll", line, f"{answered}, late", mode_e, late))
+                    return late, line
                 if answered != "no answer":
                     return candidate, line
+                knocked[candidate.server(self.facts.server_logical)] = candidate
         finally:
             await transport.close()
         return None, line
 
-    async def _knock(self, transport: Transport, candidate: AddressCandidate) -> str:
-        """One SNRM; a UA is answered with DISC at once, so the line is left clean."""
+    async def _knock(
+        self,
+        transport: Transport,
+        candidate: AddressCandidate,
+        knocked: dict[HdlcAddress, AddressCandidate],
+        patience: float = 1,
+    ) -> tuple[str, AddressCandidate | None]:
+        """One SNRM; a UA is answered with DISC at once, so the line is left clean. Also
+        the candidate among ``knocked`` (earlier, unanswered) whose answer came late."""
         facts = self.facts
-        link = HdlcLink(
-            HdlcAddress.client(facts.client_address), candidate.server(facts.server_logical)
-        )
+        client = HdlcAddress.client(facts.client_address)
+        link = HdlcLink(client, candidate.server(facts.server_logical))
         link.connect()
         await transport.write(link.data_to_send())
-        event = await _await_link(transport, link, facts.answer_timeout)
+        wait = facts.answer_timeout * patience
+        watch = _LateAnswers(client, knocked)
+        event = await _await_link(transport, link, wait, watch)
         if isinstance(event, LinkEstablished):
             link.disconnect()
             await transport.write(link.data_to_send())
-            await _await_link(transport, link, facts.answer_timeout)
-            return "answered (UA)"
+            await _await_link(transport, link, wait)
+            return "answered (UA)", None
         if isinstance(event, LinkClosed):
-            return "answered, refusing the connection (DM)"
-        return "no answer"
+            return "answered, refusing the connection (DM)", None
+        return "no answer", watch.late
 
     async def _identify(
         self, line: SerialLine | None, mode_e: bool, candidate: AddressCandidate
@@ -356,16 +372,47 @@ class Detector:
         )
 
 
+class _LateAnswers:
+    """Watches the bytes for a UA or DM to us from an address knocked at before: a meter
+    slower than the answer timeout (the link only hears its own station)."""
+
+    def __init__(self, client: HdlcAddress, knocked: dict[HdlcAddress, AddressCandidate]):
+        self.client = client
+        self.knocked = knocked
+        self.late: AddressCandidate | None = None
+        self._reader = FrameReader()
+
+    def feed(self, data: bytes) -> None:
+        if not self.knocked or self.late is not None:
+            return
+        self._reader.feed(data)
+        for frame in self._reader:
+            answer = frame.frame_type in (FrameType.UA, FrameType.DM)
+            if frame.valid and answer and frame.destination == self.client:
+                self.late = self.knocked.get(frame.source)
+                if self.late is not None:
+                    return
+
+
 async def _await_link(
-    transport: Transport, link: HdlcLink, answer_within: float
+    transport: Transport,
+    link: HdlcLink,
+    answer_within: float,
+    watch: _LateAnswers | None = None,
 ) -> LinkEstablished | LinkClosed | None:
-    """The link's answer within ``answer_within`` seconds; None on silence or only garbage."""
+    """The link's answer within ``answer_within`` seconds; None on silence, only garbage,
+    or a late answer from another address (``watch``)."""
     try:
         async with asyncio.timeout(answer_within):
             while True:
-                for event in link.receive_data(await transport.read()):
+                data = await transport.read()
+                for event in link.receive_data(data):
                     if isinstance(event, LinkEstablished | LinkClosed):
                         return event
+                if watch is not None:
+                    watch.feed(data)
+                    if watch.late is not None:
+                        return None
     except (TimeoutError, ProtocolError, DlmsTimeoutError, CommunicationError):
         return None
 
