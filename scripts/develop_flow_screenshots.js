@@ -66,6 +66,18 @@ function flowAnswers(page) {
       return;
     }
     if (body && typeof body === "object" && body.type) {
+      // A progress step that shows its current attempt makes the frontend fetch the flow
+      // more than once: a fetch of the step already seen is not a new answer.
+      const last = answers[answers.length - 1];
+      if (
+        fetched &&
+        last &&
+        last.body.flow_id === body.flow_id &&
+        last.body.step_id === body.step_id &&
+        last.body.type === body.type
+      ) {
+        return;
+      }
       answers.push({ status: response.status(), body });
       if (wake) wake();
     }

@@ -9,6 +9,7 @@ from typing import Final
 from .libdlms import (
     MeterPreset,
     Obis,
+    load_formats,
     load_manufacturers,
     load_meter_presets,
 )
@@ -80,7 +81,10 @@ DEFAULT_SERVER_PHYSICAL_ADDRESS: Final = 17
 CONF_METER_PRESET: Final = "meter_preset"  # form field only
 METER_PRESET_CUSTOM: Final = "custom"
 METER_PRESETS: Final[dict[str, MeterPreset]] = {p.id: p for p in load_meter_presets()}
-load_manufacturers()  # the FLAG list, for device pages (read here, not in the event loop)
+# The library's other data files, read here once rather than in the event loop: the FLAG list
+# (device pages) and the push format profiles (the first notification's decoding).
+load_manufacturers()
+load_formats()
 METER_PRESET_OPTIONS: Final = [*METER_PRESETS, METER_PRESET_CUSTOM]
 DEFAULT_OBIS_CODES: Final = [
     "1.0.1.8.0.255",

@@ -10,12 +10,11 @@ meter's own (``physical_rule`` says how to find it).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from ..errors import ConfigurationError
+from ._presets import preset_named, read_presets
 
 PHYSICAL_RULES = ("fixed", "not_given", "per_meter", "serial_last4_plus_16", "user_entered")
 AUTHENTICATIONS = ("none", "lls", "hls")
@@ -70,19 +69,12 @@ class MeterPreset:
 def load_meter_presets() -> tuple[MeterPreset, ...]:
     """Every preset, in the file's order. Reads the packaged JSON once (the first call
     does file I/O: in an event loop, make it from an executor)."""
-    text = resources.files(__package__).joinpath("meter_presets.json").read_text("utf-8")
-    presets = tuple(MeterPreset(**entry) for entry in json.loads(text)["presets"])
-    if len({preset.id for preset in presets}) != len(presets):
-        raise ConfigurationError("meter presets: duplicate id")
-    return presets
+    return read_presets("meter_presets.json", MeterPreset)
 
 
 def meter_preset_named(preset_id: str) -> MeterPreset:
     """The preset with this id; ConfigurationError for an unknown id."""
-    for preset in load_meter_presets():
-        if preset.id == preset_id:
-            return preset
-    raise ConfigurationError(f"no meter preset named {preset_id!r}")
+    return preset_named(load_meter_presets(), preset_id, "meter")
 
 
 def preset_addresses() -> list[tuple[int | None, int | None]]:

@@ -10,12 +10,11 @@ instead of guessing "2400 8E1"; ``framing`` and ``keys`` say what to expect on t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from ..errors import ConfigurationError
+from ._presets import preset_named, read_presets
 
 PARITIES = ("N", "E", "O")
 KEY_NEEDS = ("none", "ek", "ek_ak", "varies")
@@ -57,16 +56,9 @@ class PushPreset:
 def load_push_presets() -> tuple[PushPreset, ...]:
     """Every preset, in the file's order (by country). Reads the packaged JSON once (the
     first call does file I/O: in an event loop, make it from an executor)."""
-    text = resources.files(__package__).joinpath("push_presets.json").read_text("utf-8")
-    presets = tuple(PushPreset(**entry) for entry in json.loads(text)["presets"])
-    if len({preset.id for preset in presets}) != len(presets):
-        raise ConfigurationError("push presets: duplicate id")
-    return presets
+    return read_presets("push_presets.json", PushPreset)
 
 
 def push_preset_named(preset_id: str) -> PushPreset:
     """The preset with this id; ConfigurationError for an unknown id."""
-    for preset in load_push_presets():
-        if preset.id == preset_id:
-            return preset
-    raise ConfigurationError(f"no push preset named {preset_id!r}")
+    return preset_named(load_push_presets(), preset_id, "push")

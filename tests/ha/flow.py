@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER
@@ -10,6 +12,8 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.flow_schemas import ADDRESSING_SCHEMA, SECURITY_SCHEMA, USER_SCHEMA
+from libdlms import SecurityKeys
+from simulator.push import PushMeter, PushSettings
 
 # The steps before the connection test, in order, with their forms.
 SETUP_SCHEMAS = {
@@ -59,3 +63,22 @@ async def fill(
         ):
             return result
         step = result["step_id"]
+
+
+PUSH_SERIAL = "55500555"
+
+
+def push_meter(framing: str = "hdlc", *, ek: str | None = None, ak: str | None = None) -> PushMeter:
+    """The push simulator's meter, every 0.2 s, with serial number ``PUSH_SERIAL``."""
+    keys = None if ek is None else SecurityKeys.from_hex(ek, ak)
+    meter = PushMeter(settings=PushSettings(framing=framing, interval=0.2, keys=keys))  # type: ignore[arg-type]
+    meter.meter.serial_number = PUSH_SERIAL
+    meter.meter.logical_device_name = f"DLMSIM00{PUSH_SERIAL}"
+    return meter
+
+
+async def until(hass: HomeAssistant, condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Wait for ``condition`` while a listener runs (it never idles: no block_till_done)."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 (states change without an event to await)
+            await asyncio.sleep(0.05)

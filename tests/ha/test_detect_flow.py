@@ -21,16 +21,16 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import load_detection_facts
-from libdlms import SecurityKeys
 from simulator import MeterSimulator
-from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
+from simulator.push import PtyPushSimulator, PushMeter, PushSimulator
 from simulator.session import ServerSettings
 from simulator.uart import UartSettings
+from tests.ha.flow import PUSH_SERIAL, push_meter, until
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 EK = "000102030405060708090A0B0C0D0E0F"
-SERIAL = "55500555"
+SERIAL = PUSH_SERIAL
 FAST = dataclasses.replace(load_detection_facts(), push_interval=1.0, answer_timeout=0.3)
 
 
@@ -48,15 +48,14 @@ async def detect(hass: HomeAssistant, port: str) -> dict[str, Any]:
     assert (result["type"], result["step_id"]) == (FlowResultType.SHOW_PROGRESS, "detect"), result
     assert result["progress_action"] == "detecting"
     flow_id = result["flow_id"]
-    for _ in range(300):
-        current = hass.config_entries.flow.async_get(flow_id)
-        if current["step_id"] != "detect":
-            break
-        await asyncio.sleep(0.1)
+    flows = hass.config_entries.flow
+    await until(hass, lambda: flows.async_get(flow_id)["step_id"] != "detect", 30)
     return dict(await hass.config_entries.flow.async_configure(flow_id))
 
 
-async def submit(hass: HomeAssistant, result: dict[str, Any], answer: dict[str, Any] | None = None):
+async def submit(
+    hass: HomeAssistant, result: dict[str, Any], answer: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return dict(await hass.config_entries.flow.async_configure(result["flow_id"], answer or {}))
 
 
@@ -130,14 +129,6 @@ async def test_another_client_is_proven_on_the_meter(hass: HomeAssistant) -> Non
         await hass.config_entries.async_unload(created["result"].entry_id)
 
 
-def _push_meter(ek: str | None = None, framing: str = "hdlc") -> PushMeter:
-    keys = None if ek is None else SecurityKeys.from_hex(ek, None)
-    meter = PushMeter(settings=PushSettings(framing=framing, interval=0.2, keys=keys))  # type: ignore[arg-type]
-    meter.meter.serial_number = SERIAL
-    meter.meter.logical_device_name = f"DLMSIM00{SERIAL}"
-    return meter
-
-
 @pytest.fixture
 async def pushing() -> AsyncIterator[Callable[[PushMeter], PushSimulator]]:
     started: list[PushSimulator] = []
@@ -152,6 +143,11 @@ async def pushing() -> AsyncIterator[Callable[[PushMeter], PushSimulator]]:
         await simulator.stop()
 
 
+def has_value(hass: HomeAssistant) -> bool:
+    state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
+    return state is not None and state.state not in ("unknown", "unavailable")
+
+
 async def _unload(hass: HomeAssistant, entry_id: str) -> None:
     await hass.config_entries.async_unload(entry_id)
 
@@ -159,7 +155,7 @@ async def _unload(hass: HomeAssistant, entry_id: str) -> None:
 async def test_an_unencrypted_push_meter_needs_only_the_port(
     hass: HomeAssistant, pushing: Callable[[PushMeter], PushSimulator]
 ) -> None:
-    sim = pushing(_push_meter())
+    sim = pushing(push_meter())
     await sim.start()
     found = await detect(hass, sim.url)
     assert (found["type"], found["step_id"]) == (FlowResultType.FORM, "found_push")
@@ -170,20 +166,14 @@ async def test_an_unencrypted_push_meter_needs_only_the_port(
     assert created["type"] is FlowResultType.CREATE_ENTRY, created
     assert created["data"]["mode"] == "push"
     assert created["result"].unique_id == SERIAL
-    for _ in range(50):
-        state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
-        if state is not None and state.state not in ("unknown", "unavailable"):
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail("the entry got no value")
+    await until(hass, lambda: has_value(hass))
     await _unload(hass, created["result"].entry_id)
 
 
 async def test_an_encrypted_push_meter_needs_only_the_key(
     hass: HomeAssistant, pushing: Callable[[PushMeter], PushSimulator]
 ) -> None:
-    sim = pushing(_push_meter(EK, "mbus"))
+    sim = pushing(push_meter("mbus", ek=EK))
     await sim.start()
     found = await detect(hass, sim.url)
     assert found["step_id"] == "found_push"
@@ -193,10 +183,8 @@ async def test_an_encrypted_push_meter_needs_only_the_key(
     assert (keys["type"], keys["step_id"]) == (FlowResultType.FORM, "push_keys")
     listening = await submit(hass, keys, {"encryption_key": EK})
     assert listening["type"] is FlowResultType.SHOW_PROGRESS
-    for _ in range(50):
-        if hass.config_entries.flow.async_get(listening["flow_id"])["step_id"] != "push_listen":
-            break
-        await asyncio.sleep(0.1)
+    flows = hass.config_entries.flow
+    await until(hass, lambda: flows.async_get(listening["flow_id"])["step_id"] != "push_listen")
     sensors = dict(await hass.config_entries.flow.async_configure(listening["flow_id"]))
     assert sensors["step_id"] == "push_sensors", sensors
     created = await submit(hass, sensors)
@@ -208,7 +196,7 @@ async def test_an_encrypted_push_meter_needs_only_the_key(
 async def test_a_push_meter_on_a_pty_at_9600(hass: HomeAssistant) -> None:
     """Real termios speed: at 2400 Bd the pty gives noise; the meter is found at 9600 Bd,
     and the entry listens there."""
-    async with PtyPushSimulator(_push_meter(), line=UartSettings(9600)) as sim:
+    async with PtyPushSimulator(push_meter(), line=UartSettings(9600)) as sim:
         found = await detect(hass, sim.path)
         assert found["step_id"] == "found_push"
         assert found["description_placeholders"]["line"] == "9600 8N1"
@@ -217,20 +205,14 @@ async def test_a_push_meter_on_a_pty_at_9600(hass: HomeAssistant) -> None:
         assert sensors["step_id"] == "push_sensors"
         created = await submit(hass, sensors)
         assert (created["data"]["baudrate"], created["data"]["parity"]) == (9600, "none")
-        for _ in range(50):
-            state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
-            if state is not None and state.state not in ("unknown", "unavailable"):
-                break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the entry got no value at 9600 Bd")
+        await until(hass, lambda: has_value(hass))
         await _unload(hass, created["result"].entry_id)
 
 
 async def test_a_push_meter_at_2400_8e1_behind_rfc2217(hass: HomeAssistant) -> None:
     """Real parity, set by serialx over RFC 2217: 8N1 is noise, 8E1 is found, and the
     entry listens at 2400 8E1."""
-    sim = PushSimulator(_push_meter(), rfc2217=True, line=UartSettings(2400, "E"))
+    sim = PushSimulator(push_meter(), rfc2217=True, line=UartSettings(2400, "E"))
     await sim.start()
     try:
         found = await detect(hass, sim.url)
@@ -239,13 +221,7 @@ async def test_a_push_meter_at_2400_8e1_behind_rfc2217(hass: HomeAssistant) -> N
         assert "listened at 2400 8N1: noise" in found["description_placeholders"]["tried"]
         created = await submit(hass, await submit(hass, found))
         assert (created["data"]["baudrate"], created["data"]["parity"]) == (2400, "even")
-        for _ in range(50):
-            state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
-            if state is not None and state.state not in ("unknown", "unavailable"):
-                break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the entry got no value at 2400 8E1")
+        await until(hass, lambda: has_value(hass))
         await _unload(hass, created["result"].entry_id)
     finally:
         await sim.stop()
@@ -344,16 +320,8 @@ async def test_closing_the_flow_stops_the_detection_and_frees_the_port(
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {"port": url})
         assert result["type"] is FlowResultType.SHOW_PROGRESS
-        for _ in range(50):
-            if line.open:
-                break
-            await asyncio.sleep(0.05)
-        assert line.open == 1
+        await until(hass, lambda: line.open == 1)
         hass.config_entries.flow.async_abort(result["flow_id"])
-        for _ in range(50):
-            if not line.open:
-                break
-            await asyncio.sleep(0.05)
-        assert line.open == 0
+        await until(hass, lambda: line.open == 0)
     finally:
         await line.stop()

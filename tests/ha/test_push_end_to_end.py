@@ -22,14 +22,13 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.diagnostics import async_get_config_entry_diagnostics
-from libdlms import SecurityKeys
-from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
-from tests.ha.flow import start_manual_flow
+from simulator.push import PtyPushSimulator, PushMeter, PushSimulator
+from tests.ha.flow import PUSH_SERIAL, push_meter, start_manual_flow, until
 
 EK = "000102030405060708090A0B0C0D0E0F"
 AK = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
 WRONG = "0F0E0D0C0B0A09080706050403020100"
-SERIAL = "55500555"
+SERIAL = PUSH_SERIAL
 ENERGY = "sensor.meter_55500555_active_energy_import"
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -39,14 +38,6 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 def short_listening(monkeypatch: pytest.MonkeyPatch) -> None:
     """The flow listens 30 s for a real meter; the simulator pushes every 0.2 s."""
     monkeypatch.setattr("custom_components.dlms.config_flow.LISTEN_SECONDS", 2.0)
-
-
-def push_meter(framing: str = "hdlc", *, ek: str | None = None, ak: str | None = None) -> PushMeter:
-    keys = None if ek is None else SecurityKeys.from_hex(ek, ak)
-    meter = PushMeter(settings=PushSettings(framing=framing, interval=0.2, keys=keys))  # type: ignore[arg-type]
-    meter.meter.serial_number = SERIAL
-    meter.meter.logical_device_name = f"DLMSIM00{SERIAL}"
-    return meter
 
 
 @pytest.fixture
@@ -89,13 +80,6 @@ async def add(hass: HomeAssistant, url: str, **keys: str) -> str:
     entry_id: str = result["result"].entry_id
     await hass.async_block_till_done()
     return entry_id
-
-
-async def until(hass: HomeAssistant, condition: Callable[[], bool], seconds: float = 5) -> None:
-    """Wait for ``condition`` while the listener runs (it never idles: no block_till_done)."""
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110 (states change without an event to await)
-            await asyncio.sleep(0.05)
 
 
 def energy(hass: HomeAssistant) -> str | None:
