@@ -3,7 +3,8 @@
     scripts/py314 .venv/bin/python -m benchmarks.ha.setup_fields
 
 A real Home Assistant (the test instance of pytest-homeassistant-custom-component) and the
-simulators over real sockets, with the detection's real facts (10 s per listen, 1.5 s per
+simulators over real sockets and ptys (the pty push meter sends at its own speed: noise at
+any other), with the detection's real facts (10 s per listen, 1.5 s per
 address). For each meter the config flow is walked twice in the same run:
 
 - "typed": "I know the settings" and the manual steps, as a user who knows the answers
@@ -34,8 +35,10 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 from custom_components.dlms.const import DOMAIN
 from libdlms import SecurityKeys
 from simulator import MeterSimulator
-from simulator.push import PushMeter, PushSettings, PushSimulator
+from simulator.pty import PtyMeterSimulator
+from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 from simulator.session import ServerSettings
+from simulator.uart import UartSettings
 
 EK = "000102030405060708090A0B0C0D0E0F"
 PROGRESS_POLLS = 2400  # 0.05 s each: two minutes
@@ -116,6 +119,24 @@ def _pushing(settings: PushSettings) -> Start:
     return start
 
 
+def _polled_pty(settings: ServerSettings) -> Start:
+    async def start() -> tuple[str, Callable[[], Awaitable[None]]]:
+        sim = PtyMeterSimulator(settings=settings)
+        await sim.start()
+        return sim.path, sim.stop
+
+    return start
+
+
+def _pushing_pty(settings: PushSettings, line: UartSettings) -> Start:
+    async def start() -> tuple[str, Callable[[], Awaitable[None]]]:
+        sim = PtyPushSimulator(PushMeter(settings=settings), line=line)
+        await sim.start()
+        return sim.path, sim.stop
+
+    return start
+
+
 MANUAL = {"user": {"setup": "manual"}}
 METERS: list[tuple[str, Start, dict[str, dict[str, Any]], str]] = [
     (
@@ -154,6 +175,18 @@ METERS: list[tuple[str, Start, dict[str, dict[str, Any]], str]] = [
             "push": {"port": "…", "push_preset": "at_mbus"},
             "push_keys": {"encryption_key": EK},
         },
+        "push",
+    ),
+    (
+        "polled, on a serial port (pty): one silent listen, then polling",
+        _polled_pty(ServerSettings()),
+        {**MANUAL, "connection": {"port": "…"}},
+        "poll",
+    ),
+    (
+        "push on a serial port (pty) at 115200 Bd, every 1 s: the last setting tried",
+        _pushing_pty(PushSettings(framing="hdlc", interval=1.0), UartSettings(115200)),
+        {**MANUAL, "push": {"port": "…", "push_preset": "ch_p1"}},
         "push",
     ),
 ]

@@ -170,7 +170,7 @@ def found_placeholders(port: str, detection: Detection) -> dict[str, str]:
     elif isinstance(detection, PushDetected):
         line = detection.line
         placeholders |= {
-            "framing": str(detection.framing),
+            "framing": detection.framing_name,
             "line": line.label if line else "the bridge's speed",
             "system_title": detection.system_title.hex().upper() if detection.system_title else "-",
             "values": str(detection.values),

@@ -159,7 +159,7 @@ async def test_an_unencrypted_push_meter_needs_only_the_port(
     await sim.start()
     found = await detect(hass, sim.url)
     assert (found["type"], found["step_id"]) == (FlowResultType.FORM, "found_push")
-    assert found["description_placeholders"]["framing"] == "hdlc"
+    assert found["description_placeholders"]["framing"] == "HDLC frames"
     sensors = await submit(hass, found)
     assert (sensors["type"], sensors["step_id"]) == (FlowResultType.FORM, "push_sensors")
     created = await submit(hass, sensors)

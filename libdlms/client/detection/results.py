@@ -52,9 +52,14 @@ class PushDetected:
         }
 
     @property
+    def framing_name(self) -> str:
+        """"HDLC frames", "M-Bus frames", "wrapper (IEC 62056-47) frames", "bare APDUs"."""
+        return FRAMING_NAMES[self.framing]
+
+    @property
     def summary(self) -> str:
         where = f" at {self.line.label}" if self.line else ""
-        text = f"a meter pushing {FRAMING_NAMES[self.framing]}{where}"
+        text = f"a meter pushing {self.framing_name}{where}"
         text += ", encrypted" if self.encrypted else ", not encrypted"
         if self.system_title:
             text += f", system title {self.system_title.hex().upper()}"
