@@ -8,7 +8,6 @@ else is the real thing: serialx, the library's detection, Home Assistant."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +24,7 @@ from simulator import MeterSimulator
 from simulator.push import PtyPushSimulator, PushMeter, PushSimulator
 from simulator.session import ServerSettings
 from simulator.uart import UartSettings
+from tests.bridges import SilentOrNoisyBridge
 from tests.ha.flow import PUSH_SERIAL, push_meter, until
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -227,56 +227,10 @@ async def test_a_push_meter_at_2400_8e1_behind_rfc2217(hass: HomeAssistant) -> N
         await sim.stop()
 
 
-class _Line:
-    """A TCP bridge that sends ``noise`` every 0.2 s (or nothing) and never answers."""
-
-    def __init__(self, noise: bytes = b"") -> None:
-        self.noise = noise
-        self.server: asyncio.Server | None = None
-        self.connections = 0
-        self.open = 0
-        self.writers: set[asyncio.StreamWriter] = set()
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        self.open += 1
-        self.writers.add(writer)
-        task = asyncio.current_task()
-        assert task is not None
-        self.tasks.add(task)
-        try:
-            while self.noise and not writer.is_closing():
-                writer.write(self.noise)
-                await writer.drain()
-                await asyncio.sleep(0.2)
-            await reader.read()
-        except ConnectionError, asyncio.CancelledError:
-            pass
-        finally:
-            self.open -= 1
-            self.writers.discard(writer)
-            writer.close()
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        return f"socket://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for writer in list(self.writers):
-            writer.close()
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.server.wait_closed()
-
-
 async def test_a_bridge_that_sends_garbage_fails_clearly_then_the_manual_steps(
     hass: HomeAssistant,
 ) -> None:
-    line = _Line(os.urandom(48))
+    line = SilentOrNoisyBridge(os.urandom(48))
     url = await line.start()
     try:
         found = await detect(hass, url)
@@ -296,7 +250,7 @@ async def test_a_bridge_that_sends_garbage_fails_clearly_then_the_manual_steps(
 
 
 async def test_a_silent_line_fails_clearly(hass: HomeAssistant) -> None:
-    line = _Line()
+    line = SilentOrNoisyBridge()
     url = await line.start()
     try:
         found = await detect(hass, url)
@@ -314,7 +268,7 @@ async def test_a_port_that_does_not_exist(hass: HomeAssistant) -> None:
 async def test_closing_the_flow_stops_the_detection_and_frees_the_port(
     hass: HomeAssistant,
 ) -> None:
-    line = _Line()
+    line = SilentOrNoisyBridge()
     url = await line.start()
     try:
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})

@@ -5,7 +5,6 @@ a silent line and a port that does not exist."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import time
@@ -40,6 +39,7 @@ from simulator import MeterSimulator
 from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 from simulator.session import ServerSettings
 from simulator.uart import UartSettings
+from tests.bridges import SilentOrNoisyBridge
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -229,41 +229,10 @@ async def test_an_encrypted_push_meter_gives_its_system_title_and_no_values() ->
     assert "encrypted, system title 4B464D1020304050" in found.summary
 
 
-class _Line:
-    """A TCP bridge whose serial side carries ``noise`` every ``period`` seconds (or
-    nothing at all) and never answers."""
-
-    def __init__(self, noise: bytes = b"", period: float = 0.3) -> None:
-        self.noise = noise
-        self.period = period
-        self.server: asyncio.Server | None = None
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while self.noise:
-                writer.write(self.noise)
-                await writer.drain()
-                await asyncio.sleep(self.period)
-            await reader.read()  # hold the connection; what comes in is ignored
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    async def __aenter__(self) -> str:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        port = self.server.sockets[0].getsockname()[1]
-        return f"socket://127.0.0.1:{port}"
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-
-
 @pytest.fixture
 async def garbage_url() -> AsyncIterator[str]:
-    async with _Line(os.urandom(64)) as url:
-        yield url
+    async with SilentOrNoisyBridge(os.urandom(64), period=0.3) as bridge:
+        yield bridge.url
 
 
 async def test_a_bridge_that_sends_garbage_fails_clearly_within_the_bound(
@@ -283,7 +252,8 @@ async def test_a_bridge_that_sends_garbage_fails_clearly_within_the_bound(
 
 
 async def test_a_silent_line_listens_once_then_polls_and_fails_clearly() -> None:
-    async with _Line() as url:
+    async with SilentOrNoisyBridge() as bridge:
+        url = bridge.url
         found = await _detect(url, listen_seconds=0.5)
     assert isinstance(found, NothingDetected)
     assert found.tried[0].result == "nothing received"
@@ -297,7 +267,8 @@ async def test_a_silent_serial_line_skips_the_other_settings() -> None:
     """On a port whose speed is ours, silence at the first setting is silence at all:
     the other settings are not listened to (the port here is a socket standing in for a
     local device: only the plan is under test)."""
-    async with _Line() as url:
+    async with SilentOrNoisyBridge() as bridge:
+        url = bridge.url
         opened: list[SerialLine | None] = []
 
         def transport(_url: str, line: SerialLine | None) -> SerialTransport:

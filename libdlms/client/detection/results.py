@@ -53,7 +53,7 @@ class PushDetected:
 
     @property
     def framing_name(self) -> str:
-        """"HDLC frames", "M-Bus frames", "wrapper (IEC 62056-47) frames", "bare APDUs"."""
+        """ "HDLC frames", "M-Bus frames", "wrapper (IEC 62056-47) frames", "bare APDUs"."""
         return FRAMING_NAMES[self.framing]
 
     @property
