@@ -230,12 +230,9 @@ async def test_a_push_meter_at_2400_8e1_behind_rfc2217(hass: HomeAssistant) -> N
 async def test_a_bridge_that_sends_garbage_fails_clearly_then_the_manual_steps(
     hass: HomeAssistant,
 ) -> None:
-    line = SilentOrNoisyBridge(os.urandom(48))
-    url = await line.start()
-    try:
+    async with SilentOrNoisyBridge(os.urandom(48)) as line:
+        url = line.url
         found = await detect(hass, url)
-    finally:
-        await line.stop()
     assert (found["step_id"], found["errors"]) == ("found_nothing", {"base": "detect_nothing"})
     assert "noise (" in found["description_placeholders"]["tried"]
     menu = await submit(hass, found)
@@ -250,12 +247,8 @@ async def test_a_bridge_that_sends_garbage_fails_clearly_then_the_manual_steps(
 
 
 async def test_a_silent_line_fails_clearly(hass: HomeAssistant) -> None:
-    line = SilentOrNoisyBridge()
-    url = await line.start()
-    try:
-        found = await detect(hass, url)
-    finally:
-        await line.stop()
+    async with SilentOrNoisyBridge() as line:
+        found = await detect(hass, line.url)
     assert (found["step_id"], found["errors"]) == ("found_nothing", {"base": "detect_nothing"})
     assert "nothing received" in found["description_placeholders"]["tried"]
 
@@ -268,14 +261,12 @@ async def test_a_port_that_does_not_exist(hass: HomeAssistant) -> None:
 async def test_closing_the_flow_stops_the_detection_and_frees_the_port(
     hass: HomeAssistant,
 ) -> None:
-    line = SilentOrNoisyBridge()
-    url = await line.start()
-    try:
+    async with SilentOrNoisyBridge() as line:
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"port": url})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"port": line.url}
+        )
         assert result["type"] is FlowResultType.SHOW_PROGRESS
         await until(hass, lambda: line.open == 1)
         hass.config_entries.flow.async_abort(result["flow_id"])
         await until(hass, lambda: line.open == 0)
-    finally:
-        await line.stop()
