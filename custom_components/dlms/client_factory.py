@@ -146,6 +146,9 @@ class MeterIdentity:
     serial_number: str
     logical_device_name: str | None
     firmware_version: str | None = None
+    model: str | None = None
+    """The model the IEC 62056-21 identification gave when detection found the meter (the
+    device page shows it; else the logical device name)."""
 
     @property
     def manufacturer(self) -> str | None:

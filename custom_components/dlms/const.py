@@ -26,6 +26,7 @@ CONF_ADDRESS_SIZE: Final = "address_size"
 CONF_AUTHENTICATION: Final = "authentication"
 CONF_OBIS_CODES: Final = "obis_codes"  # form field only
 CONF_OBJECTS: Final = "objects"  # entry data: [{"obis": "1.0.1.8.0.255", "class_id": 3}, ...]
+CONF_MODEL: Final = "model"  # entry data: the model detection read (mode E identification)
 
 AUTH_NONE: Final = "none"
 AUTH_LLS: Final = "lls"

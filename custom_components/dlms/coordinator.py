@@ -40,6 +40,7 @@ from .client_factory import (
 )
 from .const import (
     CONF_KEEP_SESSION,
+    CONF_MODEL,
     DOMAIN,
     FAILURES_BEFORE_BACKOFF,
     LOGGER,
@@ -349,6 +350,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             serial_number=serial or expected or self.config_entry.entry_id,
             logical_device_name=logical_device_name,
             firmware_version=firmware,
+            model=self.config_entry.data.get(CONF_MODEL),
         )
 
     def restore_published(self, key: str, value: Decimal, unit: str | None) -> None:

@@ -33,6 +33,7 @@ from .const import (
     CONF_CLIENT_ADDRESS_PRESET,
     CONF_MODE,
     CONF_MODE_E,
+    CONF_MODEL,
     CONF_PARITY,
     CONF_SECURITY_POLICY,
     CONF_SERVER_LOGICAL_ADDRESS,
@@ -104,7 +105,8 @@ def poll_data(port: str, found: PollDetected) -> dict[str, Any]:
     """The connection and addressing a polled meter answered with (the public client)."""
     line = found.line
     physical = found.candidate.physical
-    return {
+    model = {CONF_MODEL: found.identification} if found.identification else {}
+    return model | {
         CONF_PORT: port,
         # With mode E the line starts at 300 Bd; this is then the fastest speed accepted.
         CONF_BAUDRATE: line.baudrate if line else 9600,

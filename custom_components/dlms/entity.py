@@ -32,7 +32,7 @@ class DlmsEntity(CoordinatorEntity[DlmsCoordinator]):
             identifiers={(DOMAIN, serial)},
             name=f"Meter {serial}",
             manufacturer=identity.manufacturer,
-            model=identity.logical_device_name,
+            model=identity.model or identity.logical_device_name,
             serial_number=serial,
             sw_version=identity.firmware_version,
         )

@@ -17,6 +17,7 @@ import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 
 from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import load_detection_facts
@@ -90,17 +91,28 @@ async def test_a_polled_meter_at_another_address_needs_only_the_port(hass: HomeA
 
 
 async def test_a_meter_that_answers_only_after_mode_e(hass: HomeAssistant) -> None:
-    async with MeterSimulator(settings=ServerSettings(mode_e=True)) as sim:
+    """Found after the sign-on; its identification names the model and its logical device
+    name's FLAG id the manufacturer, on the device page."""
+    sim = MeterSimulator(settings=ServerSettings(mode_e=True, identification="MT382-1000"))
+    sim.meter.logical_device_name = "ISK1030775012345"
+    async with sim:
         found = await detect(hass, sim.url)
         assert found["step_id"] == "found_poll"
         assert "mode E" in found["description_placeholders"]["connection"]
+        assert found["description_placeholders"]["meter"] == "Iskraemeco MT382-1000"
         objects = await submit(hass, await submit(hass, found))
         created = await submit(hass, objects)
         assert created["type"] is FlowResultType.CREATE_ENTRY
         assert created["data"]["mode_e"] is True
+        assert created["data"]["model"] == "MT382-1000"
         await hass.async_block_till_done()
-        assert created["result"].state is ConfigEntryState.LOADED
-        await hass.config_entries.async_unload(created["result"].entry_id)
+        entry = created["result"]
+        assert entry.state is ConfigEntryState.LOADED
+        registry = dr.async_get(hass)
+        device = registry.async_get_device_by_identifier((DOMAIN, entry.unique_id), entry.entry_id)
+        assert device is not None
+        assert (device.manufacturer, device.model) == ("Iskraemeco", "MT382-1000")
+        await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_another_client_is_proven_on_the_meter(hass: HomeAssistant) -> None:
