@@ -17,6 +17,7 @@ from .push import FRAMINGS, PtyPushSimulator, PushMeter, PushSettings, PushShape
 from .server import MeterSimulator
 from .session import Faults, ServerSettings
 from .uart import UartSettings
+from .udp import UdpMeterSimulator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--pty", action="store_true", help="serve on a pseudo-terminal (a local serial path)"
+    )
+    parser.add_argument(
+        "--wrapper",
+        choices=("tcp", "udp"),
+        help="serve the DLMS wrapper (IEC 62056-47) over TCP or UDP instead of HDLC "
+        "(tcp:// or udp:// URLs; the server wPort is --server-logical)",
     )
     parser.add_argument("--server-logical", type=int, default=1)
     parser.add_argument("--server-physical", type=int, default=17)
@@ -138,9 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         manufacturer_id=args.manufacturer_id,
     )
     meter = _meter(args)
-    simulator: MeterSimulator | PtyMeterSimulator
+    simulator: MeterSimulator | PtyMeterSimulator | UdpMeterSimulator
     if args.pty:
         simulator = PtyMeterSimulator(meter, settings)
+    elif args.wrapper == "udp":
+        simulator = UdpMeterSimulator(meter, host=args.host, port=args.port, settings=settings)
     else:
         bus = [
             (
@@ -150,7 +159,13 @@ def main(argv: list[str] | None = None) -> int:
             for number, address in enumerate(filter(None, args.bus.split(",")), start=1)
         ]
         simulator = MeterSimulator(
-            meter, host=args.host, port=args.port, settings=settings, bus=bus, rfc2217=args.rfc2217
+            meter,
+            host=args.host,
+            port=args.port,
+            settings=settings,
+            bus=bus,
+            rfc2217=args.rfc2217,
+            wrapper=args.wrapper == "tcp",
         )
     simulator.faults = Faults(
         drop_frames=args.drop,
@@ -203,7 +218,11 @@ def _push(args: argparse.Namespace) -> int:
 
 
 async def _run(
-    simulator: MeterSimulator | PtyMeterSimulator | PushSimulator | PtyPushSimulator,
+    simulator: MeterSimulator
+    | PtyMeterSimulator
+    | UdpMeterSimulator
+    | PushSimulator
+    | PtyPushSimulator,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -37,6 +37,9 @@ class MeterEndpoint:
         self.meter.frame_counter = self.security.last_client_counter
         self.sessions: list[ServerSession] = []
         self.bus = list(bus)
+        # The wrapper (IEC 62056-47) over TCP or UDP instead of HDLC on a line.
+        self.wrapper = False
+        self.datagrams = False
 
     def reboot(self) -> None:
         """The meter restarts: every open link and association is forgotten."""
@@ -60,6 +63,8 @@ class MeterConnection:
         """What goes back on the line for ``data`` (``now``: the loop's clock, for the
         meters' inactivity timeouts)."""
         faults = self.endpoint.faults
+        if self.endpoint.wrapper:
+            return self.stations[0].receive_wrapper(data, datagram=self.endpoint.datagrams)
         # An optical head hears itself; a noisy line adds bytes of its own.
         answer = (data if faults.echo else b"") + faults.garbage
         for station in self.stations:

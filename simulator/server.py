@@ -33,14 +33,16 @@ class MeterSimulator(TcpService, MeterEndpoint):
         settings: ServerSettings | None = None,
         bus: Sequence[tuple[SimulatedMeter, ServerSettings]] = (),
         rfc2217: bool = False,
+        wrapper: bool = False,
     ) -> None:
         TcpService.__init__(self, host, port)
         MeterEndpoint.__init__(self, meter, settings, password=password, bus=bus)
         self.rfc2217 = rfc2217  # behind an RFC 2217 access server (rfc2217:// URLs)
+        self.wrapper = wrapper  # the DLMS wrapper over TCP (tcp:// URLs), no HDLC
 
     @property
     def url(self) -> str:
-        scheme = "rfc2217" if self.rfc2217 else "socket"
+        scheme = "tcp" if self.wrapper else "rfc2217" if self.rfc2217 else "socket"
         return f"{scheme}://{self.host}:{self.port}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -58,6 +60,8 @@ class MeterSimulator(TcpService, MeterEndpoint):
                 if answer:
                     writer.write(answer)
                 await writer.drain()
+                if connection.stations[0].wrapper_broken:
+                    break  # a wrapper stream out of step: the meter closes the connection
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:

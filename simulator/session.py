@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from libdlms.codecs.acse import AARQ_TAG, RLRQ_TAG, Aarq, Mechanism
-from libdlms.codecs.hdlc import FrameReader
+from libdlms.codecs.hdlc import FrameReader, HdlcAddress
+from libdlms.codecs.wrapper import WrapperPdu, WrapperReader
 from libdlms.codecs.xdlms import (
     ACTION_REQUEST_TAG,
     GET_REQUEST_TAG,
@@ -122,6 +123,8 @@ class ServerSession:
         self.association = ServerAssociation(settings, self.faults, security)
         self.get_service = GetService(meter, settings)
         self.reader = FrameReader()
+        self.wrapper_reader = WrapperReader()
+        self.wrapper_broken = False
         self._last_heard = 0.0
 
     @property
@@ -168,6 +171,34 @@ class ServerSession:
                 faults.corrupt_frames -= 1
                 answer = _corrupted(answer)
             out += answer
+        return bytes(out)
+
+    def receive_wrapper(self, data: bytes, *, datagram: bool = False) -> bytes:
+        """The wrapper (IEC 62056-47) instead of HDLC: PDUs to this logical device's wPort
+        are answered from it to the sender's wPort; the sender's wPort is the client SAP.
+        A header that breaks the stream (another version, an impossible length) leaves
+        ``wrapper_broken`` set: a meter closes such a TCP connection. Over UDP
+        (``datagram``) such a datagram is dropped."""
+        if datagram:
+            self.wrapper_reader = WrapperReader()
+        self.wrapper_reader.feed(data)
+        out = bytearray()
+        try:
+            for pdu in self.wrapper_reader:
+                if pdu.destination_wport != self.settings.logical_address:
+                    continue
+                client = HdlcAddress.client(pdu.source_wport & 0x7F)
+                if self.association.client != client:
+                    self.association.connect(client)
+                answer = self._service(pdu.apdu)
+                if self.faults.drop_frames > 0:
+                    self.faults.drop_frames -= 1
+                    continue
+                out += WrapperPdu(pdu.destination_wport, pdu.source_wport, answer).encode()
+        except DecodeError as err:
+            _LOGGER.debug("wrapper out of step: %s", err)
+            if not datagram:
+                self.wrapper_broken = True
         return bytes(out)
 
     def reboot(self) -> None:

@@ -31,7 +31,7 @@ from ..errors import DecodeError, DlmsError, NoLinkError
 from ..obis import Obis
 from ..security import SecurityKeys, SecurityPolicy
 from ..translator import KINDS, describe
-from ..transport import SerialTransport
+from ..transport import transport_for_url
 from .detect import add_detect_parser, run_detect
 from .listen import ListenUsageError, add_listen_parser, listen
 
@@ -46,7 +46,12 @@ class UsageError(Exception):
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", help="serial device, socket://host:port, rfc2217://… or host:port")
+    parser.add_argument(
+        "url",
+        help="serial device, socket://host:port, rfc2217://… or host:port (HDLC); "
+        "tcp://host:port or udp://host:port (the DLMS wrapper: --client-address and "
+        "--server-logical are the wPorts)",
+    )
     parser.add_argument(
         "--baudrate", type=int, default=9600, help="line speed; with --mode-e the highest to accept"
     )
@@ -186,11 +191,13 @@ async def _client(args: argparse.Namespace) -> DlmsClient:
     counter = None
     if args.invocation_counter:
         counter = await read_invocation_counter(
-            SerialTransport(args.url, baudrate=args.baudrate),
+            transport_for_url(args.url, baudrate=args.baudrate),
             settings,
             Obis.parse(args.invocation_counter),
         )
-    return DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings, counter=counter)
+    return DlmsClient(
+        transport_for_url(args.url, baudrate=args.baudrate), settings, counter=counter
+    )
 
 
 def _parse_object(text: str) -> AttributeDescriptor | Obis:
@@ -327,7 +334,7 @@ async def _probe(args: argparse.Namespace, out: _Output) -> int:
                 "server_physical": physical,
                 "auth": mechanism.cli_name,
             }
-            client = DlmsClient(SerialTransport(args.url, baudrate=args.baudrate), settings)
+            client = DlmsClient(transport_for_url(args.url, baudrate=args.baudrate), settings)
             try:
                 async with client:
                     serial = await client.get(AttributeDescriptor(1, SERIAL_NUMBER, 2))

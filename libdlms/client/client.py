@@ -60,6 +60,7 @@ from ..session.link import (
     LinkState,
 )
 from ..session.mode_e import Identified, LineSettings, ModeESignOn
+from ..session.wrapper_link import WrapperLink
 from ..transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -139,16 +140,31 @@ class DlmsClient:
             window_tx=settings.window,
             window_rx=settings.window,
         )
-        try:
-            client = HdlcAddress.client(settings.client_address)
-            server = HdlcAddress.server(
-                settings.server_logical_address,
-                settings.server_physical_address,
-                settings.address_size,
-            )
-        except EncodeError as err:  # an address that does not fit its size: the settings
-            raise ConfigurationError(str(err)) from None
-        self.link = HdlcLink(client, server, proposed)
+        self.link: HdlcLink | WrapperLink
+        if getattr(transport, "wrapper", False):
+            # IEC 62056-47 over TCP or UDP: the client and logical device SAPs are the
+            # wPorts, and there is neither a physical address nor a mode E sign-on.
+            if settings.mode_e:
+                raise ConfigurationError("mode E is a serial line's sign-on, not the wrapper's")
+            try:
+                self.link = WrapperLink(
+                    settings.client_address,
+                    settings.server_logical_address,
+                    datagrams=bool(getattr(transport, "datagrams", False)),
+                )
+            except LocalProtocolError as err:
+                raise ConfigurationError(str(err)) from None
+        else:
+            try:
+                client = HdlcAddress.client(settings.client_address)
+                server = HdlcAddress.server(
+                    settings.server_logical_address,
+                    settings.server_physical_address,
+                    settings.address_size,
+                )
+            except EncodeError as err:  # an address that does not fit its size: the settings
+                raise ConfigurationError(str(err)) from None
+            self.link = HdlcLink(client, server, proposed)
         self.association = Association(
             settings.association_settings(), counter=counter, guard=guard
         )
