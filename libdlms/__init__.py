@@ -114,7 +114,15 @@ from .session.push import (
     StreamKind,
     StreamNotDlms,
 )
-from .transport import SerialTransport, Transport, normalize_url
+from .transport import (
+    SerialTransport,
+    TcpTransport,
+    Transport,
+    UdpTransport,
+    is_wrapper_url,
+    normalize_url,
+    transport_for_url,
+)
 
 __version__ = "0.2.0"
 
@@ -190,10 +198,13 @@ __all__ = [
     "ServiceError",
     "StreamKind",
     "StreamNotDlms",
+    "TcpTransport",
     "Transport",
+    "UdpTransport",
     "WrongEncryptionKey",
     "__version__",
     "detect",
+    "is_wrapper_url",
     "key_length",
     "load_detection_facts",
     "load_formats",
@@ -211,4 +222,5 @@ __all__ = [
     "read_invocation_counter",
     "read_object_list",
     "read_profile",
+    "transport_for_url",
 ]

@@ -48,9 +48,10 @@ from .libdlms import (
     Mechanism,
     SecurityKeys,
     SecurityPolicy,
-    SerialTransport,
+    Transport,
     manufacturer_name,
     normalize_url,
+    transport_for_url,
 )
 from .libdlms import read_identity as read_meter_identity
 
@@ -121,9 +122,10 @@ def client_settings(data: Mapping[str, Any], *, public: bool = False) -> ClientS
     )
 
 
-def serial_transport(data: Mapping[str, Any]) -> SerialTransport:
-    """The entry's port at its line speed (not opened)."""
-    return SerialTransport(data[CONF_PORT], baudrate=int(data.get(CONF_BAUDRATE, BAUDRATE)))
+def port_transport(data: Mapping[str, Any]) -> Transport:
+    """The entry's port (not opened): a serial line or bridge at its line speed (HDLC), or
+    the DLMS wrapper over ``tcp://`` or ``udp://``."""
+    return transport_for_url(data[CONF_PORT], baudrate=int(data.get(CONF_BAUDRATE, BAUDRATE)))
 
 
 def build_client(
@@ -136,7 +138,7 @@ def build_client(
 
     Does no I/O. Raises a ``DlmsError`` for settings that cannot work, such as addresses
     that do not fit the chosen HDLC address size."""
-    return DlmsClient(serial_transport(data), client_settings(data), counter=counter, guard=guard)
+    return DlmsClient(port_transport(data), client_settings(data), counter=counter, guard=guard)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from .client_factory import client_settings, serial_transport
+from .client_factory import client_settings, port_transport
 from .const import (
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
@@ -57,7 +57,7 @@ async def read_meter_counter(data: Mapping[str, Any]) -> InvocationCounter:
     read with the public client without security). The caller holds the port lock."""
     obis = Obis.parse(data.get(CONF_IC_OBIS) or DEFAULT_IC_OBIS)
     return await read_invocation_counter(
-        serial_transport(data), client_settings(data, public=True), obis
+        port_transport(data), client_settings(data, public=True), obis
     )
 
 

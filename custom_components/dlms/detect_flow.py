@@ -25,6 +25,7 @@ from homeassistant.helpers.selector import (
 
 from .client_factory import port_lock
 from .const import (
+    ADDRESS_SIZE_AUTO,
     AUTH_NONE,
     CONF_ADDRESS_SIZE,
     CONF_AUTHENTICATION,
@@ -104,7 +105,8 @@ async def async_detect(
 def poll_data(port: str, found: PollDetected) -> dict[str, Any]:
     """The connection and addressing a polled meter answered with (the public client)."""
     line = found.line
-    physical = found.candidate.physical
+    candidate = found.candidate  # None over the DLMS wrapper: the wPort is the address
+    physical = candidate.physical if candidate else None
     model = {CONF_MODEL: found.identification} if found.identification else {}
     return model | {
         CONF_PORT: port,
@@ -116,7 +118,7 @@ def poll_data(port: str, found: PollDetected) -> dict[str, Any]:
         CONF_SERVER_PHYSICAL_ADDRESS: DEFAULT_SERVER_PHYSICAL_ADDRESS
         if physical is None
         else physical,
-        CONF_ADDRESS_SIZE: str(found.candidate.size),
+        CONF_ADDRESS_SIZE: str(candidate.size) if candidate else ADDRESS_SIZE_AUTO,
     }
 
 
@@ -161,10 +163,10 @@ def found_placeholders(port: str, detection: Detection) -> dict[str, str]:
             "meter": detection.meter_name,
             "serial": (identity.serial_number if identity else None) or "-",
             "logical_device_name": (identity.logical_device_name if identity else None) or "-",
-            "physical": str(detection.candidate.physical)
-            if detection.candidate.physical is not None
-            else "-",
-            "address_size": str(detection.candidate.size),
+            "physical": "-"
+            if detection.server_physical is None
+            else str(detection.server_physical),
+            "address_size": str(detection.candidate.size) if detection.candidate else "-",
             "connection": connection,
             "objects": str(len(detection.objects or ())),
             "error": detection.association_error or "",

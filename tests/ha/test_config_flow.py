@@ -15,6 +15,7 @@ from custom_components.dlms.const import DOMAIN
 from custom_components.dlms.libdlms import load_meter_presets
 from simulator import MeterSimulator
 from simulator.session import ServerSettings
+from simulator.udp import UdpMeterSimulator
 
 from ..conftest import SimulatorFactory
 from .conftest import SERIAL, make_entry
@@ -53,6 +54,23 @@ async def start_flow(hass: HomeAssistant) -> str:
     assert result["step_id"] == "connection"
     assert result["errors"] == {}
     return result["flow_id"]
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_a_meter_on_udp_with_the_settings_typed(hass: HomeAssistant) -> None:
+    """udp:// is the DLMS wrapper over UDP: the client and logical addresses are the wPorts
+    (the physical address and its size are not used), and the entry polls over it."""
+    async with UdpMeterSimulator() as sim:
+        flow_id = await start_flow(hass)
+        result = await finish_objects_step(hass, await fill(hass, flow_id, {"port": sim.url}))
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"]["port"] == sim.url
+        entry = result["result"]
+        assert entry.state is ConfigEntryState.LOADED
+        state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
+        assert state is not None
+        assert state.state not in ("unknown", "unavailable")
+        await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_port_alone_creates_the_entry(hass: HomeAssistant, simulator: MeterSimulator) -> None:

@@ -115,6 +115,27 @@ async def test_a_meter_that_answers_only_after_mode_e(hass: HomeAssistant) -> No
         await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_a_meter_on_ip_through_the_wrapper(hass: HomeAssistant) -> None:
+    """tcp:// is the DLMS wrapper: found with the public client at wPort 1, and the entry
+    polls over it."""
+    sim = MeterSimulator(wrapper=True)
+    sim.meter.serial_number = SERIAL
+    async with sim:
+        found = await detect(hass, sim.url)
+        assert found["step_id"] == "found_poll", found
+        assert found["description_placeholders"]["physical"] == "-"
+        objects = await submit(hass, await submit(hass, found))
+        created = await submit(hass, objects)
+        assert created["type"] is FlowResultType.CREATE_ENTRY
+        assert created["data"]["port"] == sim.url
+        await hass.async_block_till_done()
+        assert created["result"].state is ConfigEntryState.LOADED
+        state = hass.states.get(f"sensor.meter_{SERIAL}_active_energy_import")
+        assert state is not None
+        assert state.state not in ("unknown", "unavailable")
+        await hass.config_entries.async_unload(created["result"].entry_id)
+
+
 async def test_another_client_is_proven_on_the_meter(hass: HomeAssistant) -> None:
     async with MeterSimulator(password=b"12345678") as sim:
         found = await detect(hass, sim.url)

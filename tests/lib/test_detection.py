@@ -39,6 +39,7 @@ from simulator import MeterSimulator
 from simulator.push import PtyPushSimulator, PushMeter, PushSettings, PushSimulator
 from simulator.session import ServerSettings
 from simulator.uart import UartSettings
+from simulator.udp import UdpMeterSimulator
 from tests.bridges import SilentOrNoisyBridge
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -359,3 +360,29 @@ async def test_a_meter_slower_than_the_answer_timeout_is_still_found() -> None:
         assert polls[0].result == "no answer"
         assert polls[2].result == "answered (UA), late"
         assert all(s.link.state.name == "DISCONNECTED" for s in sim.sessions)
+
+
+@pytest.mark.parametrize("scheme", ["tcp", "udp"])
+async def test_a_meter_on_ip_through_the_wrapper(scheme: str) -> None:
+    """tcp:// listens once (a meter may push wrapper frames), then asks; udp:// only asks."""
+    sim: MeterSimulator | UdpMeterSimulator
+    sim = MeterSimulator(wrapper=True) if scheme == "tcp" else UdpMeterSimulator()
+    async with sim:
+        found = await _detect(sim.url, listen_seconds=0.3)
+    assert isinstance(found, PollDetected), found
+    assert found.candidate is None
+    out = found.to_json()
+    assert (out["server_physical"], out["address_size"], out["baudrate"]) == (None, None, None)
+    assert (out["client_address"], out["server_logical"]) == (16, 1)
+    assert out["serial_number"] == "12345678"
+    assert "wPort 1 over the DLMS wrapper" in found.summary
+    steps = [a.step for a in found.tried]
+    assert steps == (["listen", "poll"] if scheme == "tcp" else ["poll"])
+
+
+async def test_nobody_at_a_wrapper_url_fails_clearly() -> None:
+    async with SilentOrNoisyBridge() as bridge:
+        url = bridge.url.replace("socket://", "tcp://")
+        found = await Detector(url, facts=FAST, listen_seconds=0.3).run()
+    assert isinstance(found, NothingDetected)
+    assert "over the DLMS wrapper" in found.error

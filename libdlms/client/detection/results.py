@@ -76,7 +76,9 @@ class PollDetected:
     mode_e: bool
     client_address: int
     server_logical: int
-    candidate: AddressCandidate
+    candidate: AddressCandidate | None
+    """The HDLC server address that answered; None over the wrapper (tcp://, udp://),
+    where the logical device's wPort is the address."""
     identity: MeterIdentity | None
     identification: str | None
     """The IEC 62056-21 identification after the mode E sign-on (``/ISK5\\2MT382…``)."""
@@ -90,7 +92,7 @@ class PollDetected:
 
     @property
     def server_physical(self) -> int | None:
-        return self.candidate.physical
+        return self.candidate.physical if self.candidate else None
 
     def to_json(self) -> dict[str, Any]:
         identity = self.identity
@@ -100,8 +102,8 @@ class PollDetected:
             "mode_e": self.mode_e,
             "client_address": self.client_address,
             "server_logical": self.server_logical,
-            "server_physical": self.candidate.physical,
-            "address_size": self.candidate.size,
+            "server_physical": self.candidate.physical if self.candidate else None,
+            "address_size": self.candidate.size if self.candidate else None,
             "logical_device_name": identity.logical_device_name if identity else None,
             "serial_number": identity.serial_number if identity else None,
             "manufacturer": self.manufacturer,
@@ -128,7 +130,11 @@ class PollDetected:
         text = self.meter_name
         if identity is not None and identity.serial_number:
             text += f", serial {identity.serial_number}"
-        where = f"{self.candidate.label}"
+        where = (
+            self.candidate.label
+            if self.candidate
+            else f"wPort {self.server_logical} over the DLMS wrapper"
+        )
         if self.association_error is None:
             text += f", answers the public client at {where}"
         else:

@@ -27,6 +27,7 @@ from ...codecs.iec62056_21 import Identification
 from ...cosem.interface_classes import ObjectListElement
 from ...cosem.manufacturers import manufacturer_name
 from ...errors import (
+    AssociationRejected,
     CommunicationError,
     DlmsError,
     DlmsTimeoutError,
@@ -35,7 +36,7 @@ from ...errors import (
 )
 from ...session.link import HdlcLink, LinkClosed, LinkEstablished
 from ...session.push.receiver import PushReceiver
-from ...transport import SerialTransport
+from ...transport import is_wrapper_url, transport_for_url
 from ...transport.base import Transport
 from ..client import ClientSettings, DlmsClient, mode_e_sign_on
 from ..identity import MeterIdentity, read_identity
@@ -65,10 +66,11 @@ Progress = Callable[[str], None]
 
 
 def serial_transport(url: str, line: SerialLine | None) -> Transport:
-    """The port at ``line`` (None: the default speed, which a TCP bridge ignores)."""
+    """The port at ``line`` (None: the default speed, which a TCP bridge ignores), or the
+    DLMS wrapper's TCP or UDP for ``tcp://`` and ``udp://``."""
     if line is None:
-        return SerialTransport(url)
-    return SerialTransport(url, baudrate=line.baudrate, parity=line.parity)
+        return transport_for_url(url)
+    return transport_for_url(url, baudrate=line.baudrate, parity=line.parity)
 
 
 def speed_is_ours(url: str) -> bool:
@@ -76,7 +78,7 @@ def speed_is_ours(url: str) -> bool:
     ESPHome port; not a plain TCP bridge (``socket://``, ``host:port``), whose serial side
     is configured on the bridge."""
     url = url.strip()
-    if url.startswith("socket://"):
+    if url.startswith("socket://") or is_wrapper_url(url):
         return False
     _, sep, port = url.rpartition(":")
     return not (sep and port.isdigit() and "/" not in url)
@@ -112,6 +114,7 @@ class Detector:
         self._started = self._loop.time()
         self.bytes_received = 0
         self.identification: Identification | None = None
+        self._session_error: DlmsError | None = None
 
     @property
     def elapsed(self) -> float:
@@ -122,10 +125,33 @@ class Detector:
         _LOGGER.info("Detection on %s: %s", self.url, attempt)
 
     async def run(self) -> Detection:
+        if is_wrapper_url(self.url) and self.url.strip().startswith("udp"):
+            # Over UDP a meter is asked, not heard: nothing comes to a socket that has not
+            # sent anything.
+            return await self.poll_wrapper()
         found = await self.listen()
         if found is not None:
             return found
+        if is_wrapper_url(self.url):
+            return await self.poll_wrapper()
         return await self.poll()
+
+    async def poll_wrapper(self) -> Detection:
+        """The DLMS wrapper has no addresses to knock at: one session with the public client
+        at the management logical device's wPort."""
+        self.progress("asking the public client over the DLMS wrapper")
+        found = await self._identify(None, False, None)
+        if self._session_error is not None and not isinstance(
+            self._session_error, AssociationRejected
+        ):
+            return NothingDetected(
+                f"no meter answered the public client over the DLMS wrapper: "
+                f"{found.association_error}",
+                tuple(self.tried),
+                self.elapsed,
+                bytes_received=self.bytes_received,
+            )
+        return found
 
     # ------------------------------------------------------------------ listening
 
@@ -324,16 +350,17 @@ class Detector:
         return "no answer", watch.late
 
     async def _identify(
-        self, line: SerialLine | None, mode_e: bool, candidate: AddressCandidate
+        self, line: SerialLine | None, mode_e: bool, candidate: AddressCandidate | None
     ) -> PollDetected:
         """A whole session with the public client at the address that answered."""
         facts = self.facts
-        self.progress(f"reading the meter's identity at {candidate.label}")
+        where = candidate.label if candidate else f"wPort {facts.server_logical}"
+        self.progress(f"reading the meter's identity at {where}")
         settings = ClientSettings(
             client_address=facts.client_address,
             server_logical_address=facts.server_logical,
-            server_physical_address=candidate.physical,
-            address_size=candidate.size,
+            server_physical_address=candidate.physical if candidate else None,
+            address_size=candidate.size if candidate else None,
             mode_e=mode_e,
             mode_e_max_baudrate=line.baudrate if (mode_e and line) else facts.mode_e_max_baudrate,
             response_timeout=SESSION_TIMEOUT,
@@ -350,6 +377,7 @@ class Detector:
                 objects = tuple(await read_object_list(client))
         except DlmsError as err:
             error = str(err)
+            self._session_error = err
         result = "the public client read the identity and object list" if error is None else error
         self._record(Attempt("poll", line, result, mode_e, candidate))
         identification = self.identification if mode_e else None
