@@ -63,16 +63,18 @@ class Timeout(Exception):  # reported, never caught as a DlmsError
 def load_targets() -> dict[str, Target]:
     """Import the library (inside atheris' instrumentation when it is active)."""
     from libdlms import security
+    from libdlms.client.detection import ListenWindow
     from libdlms.codecs import acse, axdr, hdlc, wrapper, xdlms
     from libdlms.cosem import interface_classes, selective_access
     from libdlms.cosem.clock import CosemDateTime
     from libdlms.cosem.push.payload import decode_payload, read_push_body
-    from libdlms.errors import DlmsError
+    from libdlms.errors import DlmsError, RemoteProtocolError
     from libdlms.session.association import Association
     from libdlms.session.gbt import GbtReceiver
     from libdlms.session.link import HdlcLink
     from libdlms.session.mode_e import ModeESignOn
     from libdlms.session.push import Framing, PushReceiver
+    from libdlms.session.wrapper_link import WrapperLink
     from libdlms.translator import describe
 
     keys = security.SecurityKeys(
@@ -100,6 +102,27 @@ def load_targets() -> dict[str, Target]:
         session = HdlcLink(hdlc.HdlcAddress.client(16), hdlc.HdlcAddress.server(1, 17))
         session.connect()
         session.receive_data(data)
+
+    def wrapper_link(data: bytes) -> None:
+        """A stream out of step is an error the link names; datagrams never raise."""
+        stream = WrapperLink(16, 1)
+        stream.connect()
+        with contextlib.suppress(RemoteProtocolError):
+            for pos in range(0, len(data), 5):
+                stream.receive_data(data[pos : pos + 5])
+        datagrams = WrapperLink(16, 1, datagrams=True)
+        datagrams.connect()
+        datagrams.receive_data(data)
+
+    def listen_window(data: bytes) -> None:
+        """Detection's judgement of a listen, on whatever the receiver made of the bytes."""
+        window = ListenWindow()
+        receiver = PushReceiver()
+        window.data_received(len(data))
+        window.feed(receiver.receive_data(data))
+        window.feed(receiver.line_idle())
+        window.burst_ended()
+        assert window.summary
 
     def association(data: bytes) -> None:
         session = Association()
@@ -191,6 +214,8 @@ def load_targets() -> dict[str, Target]:
         "session.ModeESignOn": mode_e,
         "wrapper.split_wrapper": wrapper.split_wrapper,
         "wrapper.WrapperReader": wrapper_stream,
+        "session.WrapperLink": wrapper_link,
+        "detection.ListenWindow": listen_window,
         "session.GbtReceiver": gbt_transfer,
         "security.parse_ciphered_apdu": security.parse_ciphered_apdu,
         "security.decipher_apdu": decipher,
