@@ -70,6 +70,7 @@ from .cosem.push import FormatProfile, load_formats
 from .cosem.push.values import PushValue
 from .cosem.units import ScalerUnit
 from .errors import (
+    ActionError,
     AssociationRejected,
     AuthenticationFailed,
     AuthenticationTagMismatch,
@@ -127,6 +128,7 @@ from .transport import (
 __version__ = "0.2.0"
 
 __all__ = [
+    "ActionError",
     "AddressCandidate",
     "AssociationRejected",
     "Attempt",

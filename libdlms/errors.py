@@ -16,6 +16,7 @@
     ├── AssociationRejected       the meter refused the association (AARE)
     │   └── AuthenticationFailed  the password, secret or keys were wrong
     ├── DataAccessError           a GET or SET answered with a data-access-result
+    ├── ActionError               an ACTION answered with an action-result
     ├── ServiceError              the meter refused a request (exception-response,
     │   │                         confirmed-service-error), with the standard's codes
     │   ├── DecipheringRefused    ... because it could not decipher or authenticate it
@@ -84,6 +85,15 @@ class AuthenticationFailed(AssociationRejected):
 
 class DataAccessError(DlmsError):
     """The meter answered a GET or SET with a data-access-result other than success."""
+
+    def __init__(self, message: str, *, result: int) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ActionError(DlmsError):
+    """The meter answered an ACTION with an action-result other than success (``result``:
+    the standard's code, e.g. 3 read-write-denied, 11 object-unavailable)."""
 
     def __init__(self, message: str, *, result: int) -> None:
         super().__init__(message)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from libdlms.codecs.axdr import Data, DataType
-from libdlms.codecs.xdlms import AccessSelection, DataAccessResult, GetDataResult
+from libdlms.codecs.xdlms import AccessSelection, ActionResult, DataAccessResult, GetDataResult
 from libdlms.cosem.clock import CLOCK_STATUS_DST, CosemDateTime
 from libdlms.cosem.interface_classes import (
     ASSOCIATION_LN,
@@ -37,7 +37,10 @@ from libdlms.obis import Obis
 
 AttributeGetter: TypeAlias = Callable[[], Data]
 SelectiveGetter: TypeAlias = Callable[[AccessSelection], GetDataResult]
+AttributeSetter: TypeAlias = Callable[[Data], DataAccessResult]
+Method: TypeAlias = Callable[[Data | None], tuple[ActionResult, Data | None]]
 
+DISCONNECT_CONTROL = 70
 # Unit codes (IEC 62056-6-2): Wh 30, W 27, V 35, A 33, Hz 44.
 WH, W, V, A, HZ = 30, 27, 35, 33, 44
 
@@ -63,6 +66,17 @@ def _access_selectors(obj: CosemObject, attribute: int) -> Data:
     return Data(DataType.ARRAY, [Data(DataType.INTEGER, 1), Data(DataType.INTEGER, 2)])
 
 
+def _method_access(obj: CosemObject) -> Data:
+    """Each method and its access mode (1: access)."""
+    return Data(
+        DataType.ARRAY,
+        [
+            Data(DataType.STRUCTURE, [Data(DataType.INTEGER, method), Data(DataType.ENUM, 1)])
+            for method in sorted(obj.methods)
+        ],
+    )
+
+
 def _scaler_unit(scaler: int, unit: int) -> Data:
     return Data(DataType.STRUCTURE, [Data(DataType.INTEGER, scaler), Data(DataType.ENUM, unit)])
 
@@ -75,6 +89,9 @@ class CosemObject:
     version: int = 0
     # Attributes that can be read with selective access, by attribute.
     selective: dict[int, SelectiveGetter] = field(default_factory=dict)
+    # Attributes a client may SET, and the methods it may call (ACTION), by number.
+    setters: dict[int, AttributeSetter] = field(default_factory=dict)
+    methods: dict[int, Method] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,6 +115,14 @@ class SimulatedMeter:
     # Send null-data in the clock column of entries that follow the previous one by exactly
     # the capture period, except every fourth (real meters compress their buffers so).
     profile_null_clocks: bool = True
+    # Writes: the clock's time (SET, shift_time), a long writable octet string (the
+    # metering point id, 0-0:96.1.10.255) and a disconnect control (0-0:96.3.10.255).
+    # Off by default: a meter that only reads, as utility meters are to customers.
+    writable: bool = False
+    clock_offset: float = 0.0  # seconds the meter's clock is ahead of the host's
+    metering_point: bytes = b""
+    relay_connected: bool = True
+    relay_locked: bool = False  # the utility locked the disconnector: ACTIONs refused
     objects: dict[Obis, CosemObject] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +146,8 @@ class SimulatedMeter:
                 InterfaceClass.CLOCK,
                 CLOCK,
                 {1: self._name(CLOCK), 2: self._now},
+                setters={2: self._set_time} if self.writable else {},
+                methods={6: self._shift_time} if self.writable else {},
             ),
             self._data(
                 PROFILE_STATUS.dotted, lambda: Data(DataType.UNSIGNED, self.status(self.clock()))
@@ -152,6 +179,8 @@ class SimulatedMeter:
             ),
             self._register("1.0.14.7.0.255", lambda: Data(DataType.LONG_UNSIGNED, 5000), -2, HZ),
         ]
+        if self.writable:
+            objects += self._writable_objects()
         association = CosemObject(
             InterfaceClass.ASSOCIATION_LN,
             ASSOCIATION_LN,
@@ -201,7 +230,9 @@ class SimulatedMeter:
         return round(self.power_w / (self.voltage_dv / 10) * 100)
 
     def _now(self) -> Data:
-        return Data(DataType.OCTET_STRING, self.date_time(self.clock()).to_bytes())
+        return Data(
+            DataType.OCTET_STRING, self.date_time(self.clock() + self.clock_offset).to_bytes()
+        )
 
     def local_time(self, when: float) -> dt.datetime:
         if self.timezone is None:
@@ -298,6 +329,93 @@ class SimulatedMeter:
         # Naive (no deviation, host time zone): timestamp() reads it as host local time.
         return to_timestamp(stamp, self.timezone).timestamp()
 
+    # ------------------------------------------------------------------ writes
+
+    def _set_time(self, value: Data) -> DataAccessResult:
+        if value.type is not DataType.OCTET_STRING or not isinstance(value.value, bytes):
+            return DataAccessResult.TYPE_UNMATCHED
+        try:
+            wanted = to_timestamp(CosemDateTime.from_bytes(value.value), self.timezone)
+        except DecodeError:
+            return DataAccessResult.TYPE_UNMATCHED
+        self.clock_offset = wanted.timestamp() - self.clock()
+        return DataAccessResult.SUCCESS
+
+    def _shift_time(self, parameters: Data | None) -> tuple[ActionResult, Data | None]:
+        """Clock method 6, shift_time(long): -900..900 seconds."""
+        if parameters is None or parameters.type is not DataType.LONG:
+            return ActionResult.TYPE_UNMATCHED, None
+        assert isinstance(parameters.value, int)
+        if not -900 <= parameters.value <= 900:
+            return ActionResult.OTHER_REASON, None
+        self.clock_offset += parameters.value
+        return ActionResult.SUCCESS, None
+
+    def _set_metering_point(self, value: Data) -> DataAccessResult:
+        if value.type is not DataType.OCTET_STRING or not isinstance(value.value, bytes):
+            return DataAccessResult.TYPE_UNMATCHED
+        self.metering_point = value.value
+        return DataAccessResult.SUCCESS
+
+    def _relay(self, connect: bool) -> Method:
+        def switch(parameters: Data | None) -> tuple[ActionResult, Data | None]:
+            if parameters is None or parameters.type is not DataType.INTEGER:
+                return ActionResult.TYPE_UNMATCHED, None
+            if self.relay_locked:
+                return ActionResult.TEMPORARY_FAILURE, None
+            self.relay_connected = connect
+            return ActionResult.SUCCESS, None
+
+        return switch
+
+    def _writable_objects(self) -> list[CosemObject]:
+        point = self._data(
+            "0.0.96.1.10.255", lambda: Data(DataType.OCTET_STRING, self.metering_point)
+        )
+        point.setters[2] = self._set_metering_point
+        relay = Obis(0, 0, 96, 3, 10, 255)
+        disconnect = CosemObject(
+            DISCONNECT_CONTROL,
+            relay,
+            {
+                1: self._name(relay),
+                2: lambda: Data(DataType.BOOLEAN, self.relay_connected),
+                # control_state: 0 disconnected, 1 connected
+                3: lambda: Data(DataType.ENUM, int(self.relay_connected)),
+                4: lambda: Data(DataType.ENUM, 1),  # control_mode
+            },
+            methods={1: self._relay(False), 2: self._relay(True)},
+        )
+        return [point, disconnect]
+
+    def set(self, class_id: int, obis: Obis, attribute: int, value: Data) -> DataAccessResult:
+        obj = self.objects.get(obis)
+        if obj is None:
+            return DataAccessResult.OBJECT_UNDEFINED
+        if obj.class_id != class_id:
+            return DataAccessResult.OBJECT_CLASS_INCONSISTENT
+        setter = obj.setters.get(attribute)
+        if setter is None:
+            return (
+                DataAccessResult.READ_WRITE_DENIED
+                if attribute in obj.attributes
+                else DataAccessResult.OBJECT_UNDEFINED
+            )
+        return setter(value)
+
+    def action(
+        self, class_id: int, obis: Obis, method: int, parameters: Data | None
+    ) -> tuple[ActionResult, Data | None]:
+        obj = self.objects.get(obis)
+        if obj is None:
+            return ActionResult.OBJECT_UNDEFINED, None
+        if obj.class_id != class_id:
+            return ActionResult.OBJECT_CLASS_INCONSISTENT, None
+        call = obj.methods.get(method)
+        if call is None:
+            return ActionResult.OBJECT_UNAVAILABLE, None
+        return call(parameters)
+
     # ------------------------------------------------------------------ service
 
     def get(
@@ -371,7 +489,8 @@ class SimulatedMeter:
                         DataType.STRUCTURE,
                         [
                             Data(DataType.INTEGER, attribute),
-                            Data(DataType.ENUM, 1),  # read-only
+                            # 1 read-only, 3 read-and-write
+                            Data(DataType.ENUM, 3 if attribute in obj.setters else 1),
                             _access_selectors(obj, attribute),
                         ],
                     )
@@ -385,7 +504,7 @@ class SimulatedMeter:
                         Data(DataType.LONG_UNSIGNED, obj.class_id),
                         Data(DataType.UNSIGNED, obj.version),
                         Data(DataType.OCTET_STRING, obj.obis.to_bytes()),
-                        Data(DataType.STRUCTURE, [attribute_access, Data(DataType.ARRAY, [])]),
+                        Data(DataType.STRUCTURE, [attribute_access, _method_access(obj)]),
                     ],
                 )
             )

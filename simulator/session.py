@@ -20,12 +20,15 @@ from libdlms.codecs.wrapper import WrapperPdu, WrapperReader
 from libdlms.codecs.xdlms import (
     ACTION_REQUEST_TAG,
     GET_REQUEST_TAG,
+    SET_REQUEST_TAG,
     Conformance,
     ExceptionResponse,
     GetRequestNext,
     ServiceErrorChoice,
     StateError,
+    decode_action_request,
     decode_get_request,
+    decode_set_request,
 )
 from libdlms.errors import DecodeError, SecurityError
 from libdlms.security import (
@@ -41,6 +44,7 @@ from .get_service import GetService
 from .link import ApduReceived, Connected, Disconnected, LinkState, ServerLink
 from .meter import SimulatedMeter
 from .mode_e import ModeESignOn, ModeEState
+from .write_service import WriteService
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,6 +126,7 @@ class ServerSession:
         self.link = ServerLink(settings, self.faults)
         self.association = ServerAssociation(settings, self.faults, security)
         self.get_service = GetService(meter, settings)
+        self.writes = WriteService(meter)
         self.reader = FrameReader()
         self.wrapper_reader = WrapperReader()
         self.wrapper_broken = False
@@ -241,6 +246,13 @@ class ServerSession:
                 return self._protect(answer)
             if tag == GET_REQUEST_TAG:
                 return self._protect(self._get(apdu))
+            if tag == SET_REQUEST_TAG:
+                allowed = not association.public
+                return self._protect(self.writes.set(decode_set_request(apdu), allowed=allowed))
+            if tag == ACTION_REQUEST_TAG:
+                allowed = not association.public
+                request = decode_action_request(apdu)
+                return self._protect(self.writes.action(request, allowed=allowed))
         except DecodeError as err:
             _LOGGER.debug("undecodable APDU %s: %s", apdu.hex(), err)
         return ExceptionResponse(

@@ -21,14 +21,21 @@ from ..codecs.acse import Mechanism
 from ..codecs.axdr import Data
 from ..codecs.hdlc import DEFAULT_MAX_INFO, HdlcAddress, HdlcParameters
 from ..codecs.xdlms import (
+    CLIENT_CONFORMANCE,
     DESCRIPTOR_WITH_SELECTION_SIZE,
+    WRITE_CONFORMANCE,
+    ActionResult,
     AttributeDescriptor,
     Conformance,
     DataAccessResult,
     GetDataResult,
+    MethodDescriptor,
+    action_result_name,
     data_access_result_name,
 )
+from ..codecs.xdlms.results import AccessResult
 from ..errors import (
+    ActionError,
     CommunicationError,
     ConfigurationError,
     DataAccessError,
@@ -61,6 +68,7 @@ from ..session.link import (
 )
 from ..session.mode_e import Identified, LineSettings, ModeESignOn
 from ..session.wrapper_link import WrapperLink
+from ..session.writes import ActionCompleted, SetCompleted
 from ..transport.base import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,6 +102,8 @@ class ClientSettings:
     security_suite: int = 0
     keys: SecurityKeys | None = None
     client_system_title: bytes | None = None
+    # Propose SET and ACTION (and their block transfers) in the AARQ: a client that writes.
+    writes: bool = False
     client_signing_key: ec.EllipticCurvePrivateKey | None = None  # HLS-ECDSA (suites 1, 2)
     server_public_key: ec.EllipticCurvePublicKey | None = None
 
@@ -101,6 +111,7 @@ class ClientSettings:
         """The association's part of these settings; raises ``DlmsError`` when the
         combination cannot work (key lengths, policy, missing secret), before any I/O."""
         return AssociationSettings(
+            conformance=WRITE_CONFORMANCE if self.writes else CLIENT_CONFORMANCE,
             mechanism=self.mechanism,
             password=self.password,
             client_max_receive_pdu_size=self.client_max_receive_pdu_size,
@@ -294,6 +305,45 @@ class DlmsClient:
         limit = self.association.server_max_receive_pdu_size or 0xFFFF
         size = max(1, (limit - _WITH_LIST_HEADER) // DESCRIPTOR_WITH_SELECTION_SIZE)
         return min(size, self.list_cap) if self.list_cap else size
+
+    async def set(self, descriptor: AttributeDescriptor, value: Data) -> None:
+        """SET one attribute; a data-access-result other than success raises
+        ``DataAccessError`` (its ``result`` the standard's code)."""
+        (result,) = await self.set_many([descriptor], [value])
+        if result != DataAccessResult.SUCCESS:
+            raise DataAccessError(
+                f"{descriptor}: {data_access_result_name(result)}", result=int(result)
+            )
+
+    async def set_many(
+        self, descriptors: Sequence[AttributeDescriptor], values: Sequence[Data]
+    ) -> list[AccessResult]:
+        """SET several attributes in one request (with-list; in data blocks when long):
+        one data-access-result per attribute."""
+        self.association.set(descriptors, values)
+        event = await self._exchange()
+        if not isinstance(event, SetCompleted):
+            raise RemoteProtocolError("the SET did not complete")
+        return list(event.results)
+
+    async def action(self, method: MethodDescriptor, parameters: Data | None = None) -> Data | None:
+        """ACTION one method; its return parameters (None when it returns none). An
+        action-result other than success raises ``ActionError``."""
+        self.association.action(method, parameters)
+        event = await self._exchange()
+        if not isinstance(event, ActionCompleted):
+            raise RemoteProtocolError("the ACTION did not complete")
+        if event.result != ActionResult.SUCCESS:
+            raise ActionError(
+                f"{method}: {action_result_name(event.result)}", result=int(event.result)
+            )
+        returned = event.return_parameters
+        if returned is None or isinstance(returned, Data):
+            return returned
+        raise DataAccessError(
+            f"{method}: its return parameters: {data_access_result_name(returned)}",
+            result=int(returned),
+        )
 
     # ------------------------------------------------------------------ plumbing
 

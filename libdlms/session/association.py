@@ -45,7 +45,9 @@ from ..codecs.xdlms import (
     GET_RESPONSE_TAG,
     INITIATE_RESPONSE_TAG,
     RLRE_TAG,
+    SET_RESPONSE_TAG,
     ActionRequestNormal,
+    ActionResponse,
     ActionResponseNormal,
     ActionResult,
     AttributeDescriptor,
@@ -63,10 +65,12 @@ from ..codecs.xdlms import (
     InitiateRequest,
     InitiateResponse,
     MethodDescriptor,
+    SetResponse,
     data_access_result_name,
     decode_action_response,
     decode_get_data_results,
     decode_get_response,
+    decode_set_response,
 )
 from ..cosem.interface_classes import ASSOCIATION_LN, InterfaceClass
 from ..errors import (
@@ -97,6 +101,7 @@ from ..security.hls import (
     verify_server_response,
 )
 from ..security.suite import check_system_title
+from .writes import ActionCompleted, ActionExchange, SetCompleted, SetExchange
 
 
 class AssociationState(Enum):
@@ -105,10 +110,15 @@ class AssociationState(Enum):
     AWAITING_HLS_RESPONSE = auto()  # f(StoC) sent, waiting for the meter's f(CtoS)
     ASSOCIATED = auto()
     AWAITING_GET_RESPONSE = auto()
+    AWAITING_SET_RESPONSE = auto()
+    AWAITING_ACTION_RESPONSE = auto()
     AWAITING_RLRE = auto()
     RELEASED = auto()
     ERROR = auto()  # the meter broke the protocol or a security check failed: abort
 
+
+# What general-glo ciphering adds to an APDU: tag, length, security header (5) and tag (12).
+CIPHERING_OVERHEAD = 24
 
 # reply_to_HLS_authentication: method 1 of the current Association LN.
 REPLY_TO_HLS = MethodDescriptor(InterfaceClass.ASSOCIATION_LN, ASSOCIATION_LN, 1)
@@ -183,7 +193,7 @@ class Released:
     pass
 
 
-AssociationEvent: TypeAlias = Associated | GetCompleted | Released
+AssociationEvent: TypeAlias = Associated | GetCompleted | SetCompleted | ActionCompleted | Released
 
 
 class Association:
@@ -223,6 +233,7 @@ class Association:
         self._outgoing: list[bytes] = []
         self._blocks = bytearray()
         self._next_block = 1
+        self._writing: SetExchange | ActionExchange | None = None
 
     # ------------------------------------------------------------------ requests
 
@@ -281,6 +292,47 @@ class Association:
         self._next_block = 1
         self.state = AssociationState.AWAITING_GET_RESPONSE
         self._outgoing.append(self._protect(request))
+
+    def set(self, descriptors: Sequence[AttributeDescriptor], values: Sequence[Data]) -> None:
+        """Queue a SET of one attribute (normal) or several (with-list), in data blocks
+        when it would not fit the meter's largest APDU (``session.writes``)."""
+        self._expect(AssociationState.ASSOCIATED, "set")
+        if not self.supports(Conformance.SET):
+            raise LocalProtocolError("the meter did not grant SET to this association")
+        if len(descriptors) > 1 and not self.supports(Conformance.MULTIPLE_REFERENCES):
+            raise LocalProtocolError("the meter does not support SET with-list")
+        exchange = SetExchange(descriptors, values, self._invoke_id_and_priority, self._max_apdu())
+        if exchange.blocks and not self.supports(Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE):
+            raise LocalProtocolError(
+                "the value is longer than the meter's largest APDU and the meter does not "
+                "support SET with block transfer"
+            )
+        self._writing = exchange
+        self.state = AssociationState.AWAITING_SET_RESPONSE
+        self._outgoing.append(self._protect(exchange.first))
+
+    def action(self, method: MethodDescriptor, parameters: Data | None = None) -> None:
+        """Queue an ACTION of one method with an optional parameter, in parameter blocks
+        when it would not fit the meter's largest APDU (``session.writes``)."""
+        self._expect(AssociationState.ASSOCIATED, "act")
+        if not self.supports(Conformance.ACTION):
+            raise LocalProtocolError("the meter did not grant ACTION to this association")
+        exchange = ActionExchange(
+            method, parameters, self._invoke_id_and_priority, self._max_apdu()
+        )
+        if exchange.blocks and not self.supports(Conformance.BLOCK_TRANSFER_WITH_ACTION):
+            raise LocalProtocolError(
+                "the parameter is longer than the meter's largest APDU and the meter does "
+                "not support ACTION with block transfer"
+            )
+        self._writing = exchange
+        self.state = AssociationState.AWAITING_ACTION_RESPONSE
+        self._outgoing.append(self._protect(exchange.first))
+
+    def _max_apdu(self) -> int:
+        """The longest APDU the meter takes, less what ciphering adds."""
+        limit = self.server_max_receive_pdu_size or 0xFFFF
+        return limit - (CIPHERING_OVERHEAD if self._control is not None else 0)
 
     def release(self) -> None:
         """Queue the RLRQ."""
@@ -346,6 +398,10 @@ class Association:
             return self._receive_hls_response(apdu)
         if self.state is AssociationState.AWAITING_GET_RESPONSE and tag == GET_RESPONSE_TAG:
             return self._receive_get_response(apdu)
+        if self.state is AssociationState.AWAITING_SET_RESPONSE and tag == SET_RESPONSE_TAG:
+            return self._receive_write(decode_set_response(apdu))
+        if self.state is AssociationState.AWAITING_ACTION_RESPONSE and tag == ACTION_RESPONSE_TAG:
+            return self._receive_write(decode_action_response(apdu))
         if self.state is AssociationState.AWAITING_RLRE and tag == RLRE_TAG:
             ReleaseResponse.decode(apdu)
             self.state = AssociationState.RELEASED
@@ -526,6 +582,25 @@ class Association:
             )
         return self._complete(results)
 
+    def _receive_write(
+        self, response: SetResponse | ActionResponse
+    ) -> SetCompleted | ActionCompleted | None:
+        if response.invoke_id_and_priority & 0x0F != self._invoke_id_and_priority & 0x0F:
+            raise RemoteProtocolError("SET/ACTION.response for another invoke-id")
+        exchange = self._writing
+        if isinstance(exchange, SetExchange) and isinstance(response, SetResponse):
+            outcome: bytes | SetCompleted | ActionCompleted = exchange.receive(response)
+        elif isinstance(exchange, ActionExchange) and isinstance(response, ActionResponse):
+            outcome = exchange.receive(response)
+        else:
+            raise RemoteProtocolError("a response to a request we did not send")
+        if isinstance(outcome, bytes):
+            self._outgoing.append(self._protect(outcome))
+            return None
+        self._writing = None
+        self.state = AssociationState.ASSOCIATED
+        return outcome
+
     def _complete(self, results: tuple[GetDataResult, ...]) -> GetCompleted:
         self.state = AssociationState.ASSOCIATED
         return GetCompleted(results)
@@ -536,7 +611,13 @@ class Association:
         self._blocks.clear()
         if self.state in (AssociationState.AWAITING_AARE, AssociationState.AWAITING_HLS_RESPONSE):
             self.state = AssociationState.IDLE
-        elif self.state in (AssociationState.AWAITING_GET_RESPONSE, AssociationState.AWAITING_RLRE):
+        elif self.state in (
+            AssociationState.AWAITING_GET_RESPONSE,
+            AssociationState.AWAITING_SET_RESPONSE,
+            AssociationState.AWAITING_ACTION_RESPONSE,
+            AssociationState.AWAITING_RLRE,
+        ):
+            self._writing = None
             self.state = AssociationState.ASSOCIATED
 
     def _expect(self, state: AssociationState, action: str) -> None:

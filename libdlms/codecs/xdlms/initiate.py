@@ -51,6 +51,14 @@ CLIENT_CONFORMANCE: Final = (
     | Conformance.MULTIPLE_REFERENCES
     | Conformance.SELECTIVE_ACCESS
 )
+# What a client that writes proposes besides: SET and ACTION, with their block transfers.
+WRITE_CONFORMANCE: Final = (
+    CLIENT_CONFORMANCE
+    | Conformance.SET
+    | Conformance.ACTION
+    | Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE
+    | Conformance.BLOCK_TRANSFER_WITH_ACTION
+)
 
 
 def _encode_conformance(conformance: Conformance) -> bytes:
