@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode-e", action="store_true", help="require the IEC 62056-21 sign-on")
     parser.add_argument("--serial-number", default="12345678")
     parser.add_argument(
+        "--writable",
+        action="store_true",
+        help="offer writes: the clock's time and shift_time, a writable 0-0:96.1.10.255, "
+        "a disconnect control 0-0:96.3.10.255 (the public client is still denied)",
+    )
+    parser.add_argument(
         "--logical-device-name",
         help="0-0:42.0.0 (default DLMSIM00 and the serial number's last 8 characters); its "
         "first three letters are the manufacturer's FLAG id",
@@ -180,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _meter(args: argparse.Namespace) -> SimulatedMeter:
-    meter = SimulatedMeter(serial_number=args.serial_number, import_power_w=args.power)
+    meter = SimulatedMeter(
+        serial_number=args.serial_number, import_power_w=args.power, writable=args.writable
+    )
     if args.logical_device_name:
         meter.logical_device_name = args.logical_device_name
     else:

@@ -1,4 +1,4 @@
-"""``dlms read | objects | probe | decode | listen | detect``.
+"""``dlms read | objects | probe | decode | listen | detect | write | call | sync-clock``.
 
 Exit status: 0 success, 1 a read or decode failed, 2 bad usage or no connection.
 Errors are one line (JSON with ``--json``), never a traceback.
@@ -34,6 +34,7 @@ from ..translator import KINDS, describe
 from ..transport import transport_for_url
 from .detect import add_detect_parser, run_detect
 from .listen import ListenUsageError, add_listen_parser, listen
+from .writes import WriteUsageError, add_write_parsers, call, sync_clock, write
 
 EXIT_OK, EXIT_READ_FAILED, EXIT_USAGE = 0, 1, 2
 SERIAL_NUMBER = Obis(0, 0, 96, 1, 0, 255)
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--system-title", help="the sender's system title (hex)")
     add_listen_parser(commands)
     add_detect_parser(commands)
+    add_write_parsers(commands, _add_connection_options)
     return parser
 
 
@@ -176,6 +178,7 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
             security_suite=args.security_suite,
             keys=keys,
             client_system_title=system_title,
+            writes=bool(getattr(args, "writes", False)),
         )
         # Check the combination now (key lengths, policy): a usage error, not a link error.
         settings.association_settings()
@@ -362,6 +365,9 @@ def _probe_text(attempt: dict[str, Any], result: str) -> str:
     )
 
 
+WRITE_COMMANDS = {"write": write, "call": call, "sync-clock": sync_clock}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -390,12 +396,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(listen(args))
         if args.command == "detect":
             return asyncio.run(run_detect(args))
+        if args.command in WRITE_COMMANDS:
+            args.writes = True
+            return asyncio.run(WRITE_COMMANDS[args.command](args, _client))
         if args.command == "read":
             return asyncio.run(_read(args, out))
         if args.command == "probe":
             return asyncio.run(_probe(args, out))
         return asyncio.run(_objects(args, out))
-    except (UsageError, ListenUsageError) as err:
+    except (UsageError, ListenUsageError, WriteUsageError) as err:
         out.error(str(err))
         return EXIT_USAGE
     except DecodeError as err:

@@ -148,6 +148,58 @@ def _json_value(data: Data) -> Any:
     return value
 
 
+_BY_KEBAB: Final[dict[str, DataType]] = {name: kind for kind, name in _KEBAB.items()}
+
+
+def data_from_json(obj: Any) -> Data:
+    """The inverse of ``Data.to_json``: ``{"type": "long-unsigned", "value": 5}``, octet
+    strings as hex, structures and arrays as lists of such values. A shape or a value the
+    type cannot carry raises ``EncodeError`` (before anything is sent)."""
+    if not isinstance(obj, dict) or "type" not in obj or set(obj) - {"type", "value"}:
+        raise EncodeError('a value is {"type": "<A-XDR type>", "value": …}')
+    kind = _BY_KEBAB.get(str(obj["type"]))
+    if kind is None:
+        raise EncodeError(f"unknown A-XDR type {obj['type']!r}")
+    value = obj.get("value")
+    data: Data
+    if kind in (DataType.NULL_DATA, DataType.DONT_CARE):
+        data = Data(kind)
+    elif kind in (DataType.ARRAY, DataType.STRUCTURE, DataType.COMPACT_ARRAY):
+        if not isinstance(value, list):
+            raise EncodeError(f"{kind.kebab} takes a list of values")
+        data = Data(kind, [data_from_json(item) for item in value])
+    elif kind is DataType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise EncodeError("boolean takes true or false")
+        data = Data(kind, value)
+    elif kind in _INTEGERS:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise EncodeError(f"{kind.kebab} takes an integer")
+        data = Data(kind, value)
+    elif kind in _FLOATS:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise EncodeError(f"{kind.kebab} takes a number")
+        data = Data(kind, float(value))
+    elif kind in (DataType.VISIBLE_STRING, DataType.UTF8_STRING):
+        if not isinstance(value, str):
+            raise EncodeError(f"{kind.kebab} takes a string")
+        data = Data(kind, value)
+    elif kind is DataType.BIT_STRING:
+        if not isinstance(value, str) or set(value) - {"0", "1"}:
+            raise EncodeError("bit-string takes a string of 0 and 1")
+        bits = value.ljust((len(value) + 7) // 8 * 8, "0")
+        raw = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+        data = Data(kind, BitString(raw, len(value)))
+    else:  # octet-string, date-time, date, time: hex
+        try:
+            raw = bytes.fromhex(str(value).replace(" ", ""))
+        except ValueError:
+            raise EncodeError(f"{kind.kebab} takes hexadecimal digits") from None
+        data = Data(kind, raw)
+    encode_data(data)  # ranges and fixed sizes are checked by encoding
+    return data
+
+
 # ---------------------------------------------------------------------------- lengths
 
 

@@ -9,6 +9,7 @@ guard (enabled for the whole suite) forbids waiting on a process in the loop's t
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import os
 import signal
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from libdlms.cosem.clock import CosemDateTime
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = (sys.executable, "-m")
@@ -292,3 +295,54 @@ async def test_scripts_dlms_reads_a_serial_device_anywhere(
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):
             assert await process.wait() == 0
+
+
+WRITER = ["--client-address", "1", "--auth", "lls", "--password", "12345678"]
+
+
+def _clock_json(seconds_ahead: float) -> str:
+    when = datetime.datetime.now().astimezone() + datetime.timedelta(seconds=seconds_ahead)
+    stamp = CosemDateTime.from_datetime(when.replace(microsecond=0))
+    return json.dumps({"type": "octet-string", "value": stamp.to_bytes().hex()})
+
+
+@pytest.mark.parametrize("simulator_options", [["--writable", "--password", "12345678"]])
+async def test_write_call_and_sync_clock_as_a_user_would(simulated_meter: str) -> None:
+    point = '{"type": "octet-string", "value": "4d502d31"}'
+    done = await _dlms("write", simulated_meter, *WRITER, "1/0.0.96.1.10.255/2", point)
+    assert (done.returncode, _lines(done.stdout)) == (
+        0,
+        [{"object": "1/0.0.96.1.10.255/2", "result": "success"}],
+    )
+    denied = await _dlms("write", simulated_meter, *WRITER, "1/0.0.96.1.0.255/2", point)
+    assert (denied.returncode, _lines(denied.stdout)) == (
+        1,
+        [{"object": "1/0.0.96.1.0.255/2", "error": "read-write-denied"}],
+    )
+    bad = await _dlms("write", simulated_meter, *WRITER, "1/0.0.96.1.10.255/2", '{"type": "x"}')
+    assert bad.returncode == 2
+    assert "unknown A-XDR type" in bad.stderr
+
+    switched = await _dlms(
+        "call", simulated_meter, *WRITER, "70/0.0.96.3.10.255/1", '{"type": "integer", "value": 0}'
+    )
+    assert _lines(switched.stdout) == [
+        {"object": "70/0.0.96.3.10.255/1", "result": "success", "return": None}
+    ]
+    state = await _dlms("read", simulated_meter, *WRITER, "--json", "70/0.0.96.3.10.255/2")
+    assert _lines(state.stdout)[0]["value"] == {"type": "boolean", "value": False}
+    unknown = await _dlms("call", simulated_meter, *WRITER, "70/0.0.96.3.10.255/9")
+    assert (unknown.returncode, _lines(unknown.stdout)[0]["error"]) == (1, "object-unavailable")
+
+    # A clock 5 minutes ahead is shifted back; one 50 minutes ahead is set.
+    for ahead, method in ((300, "shift_time"), (3000, "set")):
+        skew = await _dlms(
+            "write", simulated_meter, *WRITER, "8/0.0.1.0.0.255/2", _clock_json(ahead)
+        )
+        assert skew.returncode == 0, skew
+        synced = await _dlms("sync-clock", simulated_meter, *WRITER)
+        assert synced.returncode == 0, synced
+        (result,) = _lines(synced.stdout)
+        assert result["method"] == method
+        assert abs(float(result["offset_before_s"]) - ahead) < 3  # type: ignore[arg-type]
+        assert abs(float(result["offset_after_s"])) < 3  # type: ignore[arg-type]

@@ -70,6 +70,18 @@ class MethodDescriptor:
         return _encode_descriptor(self.class_id, self.instance, self.method, "method id")
 
     @classmethod
+    def parse(cls, text: str) -> MethodDescriptor:
+        """``70/0.0.96.3.10.255/1`` or ``8/0-0:1.0.0*255/6``."""
+        parts = text.strip().split("/")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            class_id, method = int(parts[0]), int(parts[2])
+        except ValueError:
+            raise DecodeError(f"not CLASS/OBIS/METHOD: {text!r}") from None
+        return cls(class_id, Obis.parse(parts[1]), method)
+
+    @classmethod
     def read(cls, reader: Reader) -> MethodDescriptor:
         return cls(*_read_descriptor(reader))
 
