@@ -141,10 +141,15 @@ class CaptureObjectDefinition:
 
 @dataclass(frozen=True, slots=True)
 class ObjectListElement:
+    """One object of an association's object list, with what this association may do:
+    read and write which attributes, call which methods (its access rights)."""
+
     class_id: int
     version: int
     logical_name: Obis
     readable_attributes: tuple[int, ...]
+    writable_attributes: tuple[int, ...] = ()
+    methods: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -152,6 +157,8 @@ class ObjectListElement:
             "obis": self.logical_name.dotted,
             "version": self.version,
             "readable_attributes": list(self.readable_attributes),
+            "writable_attributes": list(self.writable_attributes),
+            "methods": list(self.methods),
         }
 
 
@@ -292,24 +299,43 @@ def parse_object_list(data: Data) -> list[ObjectListElement]:
             or not isinstance(name, bytes)
         ):
             raise DecodeError("object list element has wrong field types")
+        readable, writable, methods = _access(fields)
         elements.append(
-            ObjectListElement(class_id, version, Obis.from_bytes(name), _readable(fields))
+            ObjectListElement(class_id, version, Obis.from_bytes(name), readable, writable, methods)
         )
     return elements
 
 
-def _readable(fields: list[Data]) -> tuple[int, ...]:
-    """Attributes whose access mode allows reading (1 read, 3 read-write, 5/7 authenticated)."""
-    if len(fields) < 4 or fields[3].type is not DataType.STRUCTURE or not fields[3].value:
-        return ()
-    attribute_access = fields[3].value[0]
-    readable = []
-    for entry in attribute_access.value or ():
+READ_MODES = frozenset({1, 3, 4, 6})
+WRITE_MODES = frozenset({2, 3, 5, 6})
+
+
+def _modes(access: Data | None) -> list[tuple[int, int]]:
+    """``(id, access mode)`` of an attribute- or method-access list (a boolean mode, as
+    version 0 of Association LN has for methods, is 1 or 0)."""
+    pairs = []
+    for entry in (access.value or ()) if access is not None else ():
         if entry.type is DataType.STRUCTURE and len(entry.value) >= 2:
-            attribute_id, mode = entry.value[0].value, entry.value[1].value
-            if isinstance(attribute_id, int) and isinstance(mode, int) and mode & 1:
-                readable.append(attribute_id)
-    return tuple(readable)
+            item, mode = entry.value[0].value, entry.value[1].value
+            if isinstance(item, int) and isinstance(mode, int | bool):
+                pairs.append((item, int(mode)))
+    return pairs
+
+
+def _access(fields: list[Data]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Readable attributes, writable ones and callable methods from the element's access
+    rights (attribute modes: 1 read-only, 2 write-only, 3 read-and-write, 4-6 the same
+    authenticated; method modes: 1 access, 2 authenticated access)."""
+    if len(fields) < 4 or fields[3].type is not DataType.STRUCTURE or not fields[3].value:
+        return (), (), ()
+    rights = fields[3].value
+    attributes = _modes(rights[0])
+    methods = _modes(rights[1] if len(rights) > 1 else None)
+    return (
+        tuple(a for a, mode in attributes if mode in READ_MODES),
+        tuple(a for a, mode in attributes if mode in WRITE_MODES),
+        tuple(m for m, mode in methods if mode in (1, 2)),
+    )
 
 
 # ---------------------------------------------------------------------------- the model

@@ -17,6 +17,7 @@ from libdlms import (
     DlmsClient,
     Obis,
 )
+from libdlms.client import read_object_list
 from libdlms.codecs.acse import Mechanism
 from libdlms.codecs.axdr import Data, DataType, decode_data
 from libdlms.codecs.xdlms import (
@@ -193,3 +194,18 @@ async def test_a_client_that_does_not_write_is_not_offered_set() -> None:
     async with client:
         with pytest.raises(LocalProtocolError, match="did not grant SET"):
             await client.set(METERING_POINT, Data(DataType.OCTET_STRING, b"x"))
+
+
+async def test_the_object_list_says_what_may_be_written_and_called() -> None:
+    sim = _meter()
+    async with _client(sim) as client:
+        elements = {e.logical_name: e for e in await read_object_list(client)}
+    clock = elements[CLOCK_TIME.instance]
+    assert (2 in clock.readable_attributes, clock.writable_attributes, clock.methods) == (
+        True,
+        (2,),
+        (6,),
+    )
+    assert elements[SERIAL.instance].writable_attributes == ()
+    assert elements[RELAY].methods == (1, 2)
+    assert elements[RELAY].to_json()["methods"] == [1, 2]
