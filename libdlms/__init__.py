@@ -60,7 +60,7 @@ from .client.meter_presets import (
 from .client.profile import read_profile
 from .client.push_presets import PushPreset, load_push_presets, push_preset_named
 from .codecs.acse import Mechanism
-from .codecs.axdr import BitString, Data, DataType
+from .codecs.axdr import BitString, Data, DataType, data_from_json
 from .codecs.xdlms import AttributeDescriptor, MethodDescriptor
 from .cosem.clock import CosemDateTime
 from .cosem.interface_classes import InterfaceClass, ObjectListElement, parse_object_list
@@ -205,6 +205,7 @@ __all__ = [
     "UdpTransport",
     "WrongEncryptionKey",
     "__version__",
+    "data_from_json",
     "detect",
     "is_wrapper_url",
     "key_length",

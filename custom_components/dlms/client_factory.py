@@ -119,6 +119,9 @@ def client_settings(data: Mapping[str, Any], *, public: bool = False) -> ClientS
         security_suite=0 if public else int(data.get(CONF_SECURITY_SUITE, 0)),
         keys=None if public else security_keys(data),
         client_system_title=None if public else _hex(data, CONF_SYSTEM_TITLE),
+        # SET and ACTION proposed too, for the write and call actions; a meter grants what
+        # it offers this client.
+        writes=not public,
     )
 
 

@@ -69,9 +69,12 @@ from .libdlms import (
     InvocationCounterGuard,
     KeptSession,
     MeterReader,
+    MethodDescriptor,
     Obis,
+    ObjectListElement,
     ObjectReading,
     normalize_url,
+    read_object_list,
 )
 from .values import MeterData, MonotonicFilter, obis_value
 
@@ -129,6 +132,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self.last_read: datetime | None = None
         self._last_read_listeners: list[CALLBACK_TYPE] = []
         self._identity: MeterIdentity | None = None
+        self._access: dict[Obis, ObjectListElement] | None = None
         self._object_errors: dict[str, str] = {}
         self._monotonic = MonotonicFilter(entry.title)
         # The meter's clock minus Home Assistant's, in seconds, when its sensor wants it.
@@ -203,6 +207,26 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     async def async_read_attribute(self, descriptor: AttributeDescriptor) -> Data:
         """One attribute on demand, in its own session. Raises ``DlmsError``."""
         return await self.async_session(lambda client: client.get(descriptor))
+
+    async def async_access_rights(self) -> dict[Obis, ObjectListElement]:
+        """What this entry's client may read, write and call: the association's object
+        list, read once (on the first write or call) and kept."""
+        if self._access is None:
+            elements = await self.async_session(read_object_list)
+            self._access = {element.logical_name: element for element in elements}
+        return self._access
+
+    async def async_write_attribute(self, descriptor: AttributeDescriptor, value: Data) -> None:
+        """SET one attribute in its own session. Raises ``DlmsError`` (``DataAccessError``
+        with the meter's data-access-result)."""
+        await self.async_session(lambda client: client.set(descriptor, value))
+
+    async def async_call_method(
+        self, method: MethodDescriptor, parameters: Data | None
+    ) -> Data | None:
+        """ACTION one method in its own session; its return parameters. Raises
+        ``DlmsError`` (``ActionError`` with the meter's action-result)."""
+        return await self.async_session(lambda client: client.action(method, parameters))
 
     async def _async_save_counter(self) -> None:
         if self.counter is not None:

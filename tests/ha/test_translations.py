@@ -33,7 +33,11 @@ from custom_components.dlms.flow_schemas import (
 )
 from custom_components.dlms.obis_catalogue import CATALOGUE, GENERIC_TRANSLATION_KEY
 from custom_components.dlms.push_listen import PUSH_FLOW_ERRORS
-from custom_components.dlms.services import READ_ATTRIBUTE_SCHEMA
+from custom_components.dlms.services import (
+    CALL_METHOD_SCHEMA,
+    READ_ATTRIBUTE_SCHEMA,
+    WRITE_ATTRIBUTE_SCHEMA,
+)
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "dlms"
 EN = json.loads((INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8"))
@@ -150,8 +154,12 @@ def test_selectors() -> None:
 
 def test_actions() -> None:
     services = EN["services"]
-    schema = READ_ATTRIBUTE_SCHEMA.schema
-    assert set(services["read_attribute"]["fields"]) == {str(key) for key in schema}
+    for name, schema in (
+        ("read_attribute", READ_ATTRIBUTE_SCHEMA),
+        ("write_attribute", WRITE_ATTRIBUTE_SCHEMA),
+        ("call_method", CALL_METHOD_SCHEMA),
+    ):
+        assert set(services[name]["fields"]) == {str(key) for key in schema.schema}, name
 
 
 def test_issues() -> None:

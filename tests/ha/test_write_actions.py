@@ -1,0 +1,147 @@
+"""dlms.write_attribute and dlms.call_method against the simulator (writes offered, LLS for
+client 1): the clock set and read back, the disconnector switched and read back, a write the
+object list refuses before anything is sent, a value of the wrong type, and the meter's own
+refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.dlms.const import DOMAIN
+from libdlms.cosem.clock import CosemDateTime
+from simulator import MeterSimulator
+
+from ..conftest import SimulatorFactory
+from .conftest import make_entry
+
+WRITER = {"client_address": 1, "authentication": "lls", "password": "12345678"}
+
+
+@pytest.fixture
+async def writable(simulator_factory: SimulatorFactory) -> MeterSimulator:
+    return await simulator_factory(password=b"12345678", writable=True)
+
+
+async def _entry(hass: HomeAssistant, sim: MeterSimulator) -> MockConfigEntry:
+    entry = make_entry(sim.url, **WRITER)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def _call(hass: HomeAssistant, service: str, entry: MockConfigEntry, **data: Any) -> Any:
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=service == "call_method",
+    )
+
+
+async def test_the_clock_is_set_and_read_back(
+    hass: HomeAssistant, writable: MeterSimulator
+) -> None:
+    entry = await _entry(hass, writable)
+    meter_now = dt.datetime.fromtimestamp(writable.meter.clock()).astimezone()
+    ahead = meter_now.replace(microsecond=0) + dt.timedelta(minutes=7)
+    stamp = CosemDateTime.from_datetime(ahead).to_bytes().hex()
+    await _call(
+        hass,
+        "write_attribute",
+        entry,
+        class_id=8,
+        obis="0-0:1.0.0*255",
+        value={"type": "octet-string", "value": stamp},
+    )
+    assert 415 < writable.meter.clock_offset < 425
+    read = await hass.services.async_call(
+        DOMAIN,
+        "read_attribute",
+        {"config_entry_id": entry.entry_id, "class_id": 8, "obis": "0-0:1.0.0*255"},
+        blocking=True,
+        return_response=True,
+    )
+    assert read["value"] == stamp
+
+
+async def test_the_disconnector_is_switched_and_read_back(
+    hass: HomeAssistant, writable: MeterSimulator
+) -> None:
+    entry = await _entry(hass, writable)
+    zero = {"type": "integer", "value": 0}
+    result = await _call(
+        hass, "call_method", entry, class_id=70, obis="0.0.96.3.10.255", method=1, parameters=zero
+    )
+    assert result == {"return": None}
+    assert writable.meter.relay_connected is False
+    writable.meter.relay_locked = True  # the utility locked it
+    with pytest.raises(HomeAssistantError, match="temporary-failure"):
+        await _call(
+            hass,
+            "call_method",
+            entry,
+            class_id=70,
+            obis="0.0.96.3.10.255",
+            method=2,
+            parameters=zero,
+        )
+    assert writable.meter.relay_connected is False
+
+
+async def test_refused_before_anything_is_sent(
+    hass: HomeAssistant, writable: MeterSimulator
+) -> None:
+    entry = await _entry(hass, writable)
+    sessions = len(writable.sessions)
+    with pytest.raises(ServiceValidationError) as wrong_type:
+        await _call(
+            hass,
+            "write_attribute",
+            entry,
+            class_id=8,
+            obis="0-0:1.0.0*255",
+            value={"type": "long", "value": "soon"},
+        )
+    assert wrong_type.value.translation_key == "invalid_value"
+    assert len(writable.sessions) == sessions  # nothing at all went to the meter
+    with pytest.raises(ServiceValidationError) as not_writable:
+        await _call(
+            hass,
+            "write_attribute",
+            entry,
+            class_id=1,
+            obis="0-0:96.1.0*255",
+            value={"type": "octet-string", "value": "00"},
+        )
+    assert not_writable.value.translation_key == "not_writable"
+    with pytest.raises(ServiceValidationError) as not_callable:
+        await _call(hass, "call_method", entry, class_id=8, obis="0-0:1.0.0*255", method=1)
+    assert not_callable.value.translation_key == "not_callable"
+    with pytest.raises(ServiceValidationError) as missing:
+        await _call(hass, "call_method", entry, class_id=70, obis="0-0:96.3.11*255", method=1)
+    assert missing.value.translation_key == "object_not_in_list"
+    # One session read the object list; no SET or ACTION was ever sent.
+    assert writable.meter.relay_connected is True
+    assert writable.meter.clock_offset == 0
+
+
+async def test_the_meter_s_own_refusal(hass: HomeAssistant, writable: MeterSimulator) -> None:
+    entry = await _entry(hass, writable)
+    with pytest.raises(HomeAssistantError) as refused:
+        await _call(
+            hass,
+            "write_attribute",
+            entry,
+            class_id=8,
+            obis="0-0:1.0.0*255",
+            value={"type": "octet-string", "value": "00"},
+        )
+    assert refused.value.translation_key == "write_refused"
