@@ -290,7 +290,7 @@ def test_services_yaml() -> None:
     """services.py: the integration registers actions, so services.yaml exists and follows
     the custom-integration schema, selectors validate, and every action and field has a
     name and a description (in services.yaml or in translations/en.json)."""
-    assert set(SERVICES) == {"read_attribute"}
+    assert set(SERVICES) == {"read_attribute", "write_attribute", "call_method"}
     for service, schema in SERVICES.items():
         assert cv.slug(service) == service
         assert set(schema) <= SERVICE_KEYS

@@ -29,7 +29,7 @@ from libdlms.errors import (
 )
 from libdlms.obis import Obis
 from libdlms.session.association import AssociationState
-from libdlms.session.link import LinkState
+from libdlms.session.link import HdlcLink, LinkState
 from libdlms.transport import SerialTransport, Transport, normalize_url
 from simulator import LoopbackTransport, MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.session import ServerSettings
@@ -154,6 +154,7 @@ async def test_four_byte_server_address() -> None:
     """Physical addresses above 127 need the 4-byte form (OMNIA uses lower = 866)."""
     sim = MeterSimulator(settings=ServerSettings(physical_address=866))
     async with _client(sim, server_physical_address=866) as client:
+        assert isinstance(client.link, HdlcLink)
         assert client.link.server.raw == bytes.fromhex("00020CC5")
         assert (await client.get(SERIAL)).value == b"12345678"
 

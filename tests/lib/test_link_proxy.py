@@ -275,6 +275,7 @@ async def test_a_silent_meter_behind_an_echoing_head_is_found_out() -> None:
             await client.open()
     elapsed = loop.time() - began
     assert elapsed < (MAX_FUTILE_RETRANSMISSIONS + 2) * FAST.response_timeout
+    assert isinstance(client.link, HdlcLink)
     assert client.link.discarded_bytes == 0  # whole frames, set aside as not ours
 
 

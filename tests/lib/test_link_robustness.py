@@ -32,6 +32,7 @@ from libdlms.errors import (
 )
 from libdlms.obis import Obis
 from libdlms.security import InvocationCounter, SecurityKeys, SecurityPolicy
+from libdlms.session.link import HdlcLink
 from libdlms.transport import SerialTransport
 from simulator import LoopbackTransport, MeterSimulator, PtyMeterSimulator, SimulatedMeter
 from simulator.meter import CosemObject
@@ -186,6 +187,7 @@ async def test_echo_and_line_noise_are_ignored() -> None:
             client, [ENERGY, AttributeDescriptor(3, Obis.parse("1.0.32.7.0.255"))]
         )
     assert [r.error for r in readings] == [None, None]
+    assert isinstance(client.link, HdlcLink)
     assert client.link.discarded_bytes > 0
 
 
@@ -255,6 +257,7 @@ async def test_corrupted_and_delayed_answers() -> None:
         sim.faults.corrupt_frames = 1
         (energy,) = await MeterReader().read(client, [ENERGY])
         assert energy.error is None
+        assert isinstance(client.link, HdlcLink)
         assert client.link.discarded_bytes == 0  # a whole frame, thrown away as invalid
         sim.faults.delay = 0.2
         began = loop.time()
