@@ -37,6 +37,7 @@ from .client import (
     read_invocation_counter,
     read_object_list,
 )
+from .client.clock_sync import ClockSync, ClockSyncRefused, synchronise_clock
 from .client.detection import (
     AddressCandidate,
     Attempt,
@@ -138,6 +139,8 @@ __all__ = [
     "BitString",
     "BytesSkipped",
     "ClientSettings",
+    "ClockSync",
+    "ClockSyncRefused",
     "CommunicationError",
     "ConfigurationError",
     "Connected",
@@ -225,5 +228,6 @@ __all__ = [
     "read_invocation_counter",
     "read_object_list",
     "read_profile",
+    "synchronise_clock",
     "transport_for_url",
 ]

@@ -9,29 +9,24 @@ data-access-result or action-result in kebab case>"}``, and exit status 1.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..client import DlmsClient
-from ..codecs.axdr import Data, DataType, data_from_json
+from ..client.clock_sync import CLOCK_TIME, ClockSyncRefused, synchronise_clock
+from ..codecs.axdr import Data, data_from_json
 from ..codecs.xdlms import (
     AttributeDescriptor,
     MethodDescriptor,
     action_result_name,
     data_access_result_name,
 )
-from ..cosem.clock import CosemDateTime
-from ..errors import ActionError, DataAccessError, DecodeError, EncodeError
+from ..errors import ActionError, DataAccessError, DecodeError, DlmsError, EncodeError
 from ..obis import Obis
 
 EXIT_OK, EXIT_REFUSED = 0, 1
-CLOCK = Obis(0, 0, 1, 0, 0, 255)
-CLOCK_TIME = AttributeDescriptor(8, CLOCK, 2)
-SHIFT_TIME = MethodDescriptor(8, CLOCK, 6)
-SHIFT_LIMIT_S = 900  # shift_time takes -900..900 seconds
+CAPTURE_PERIOD = AttributeDescriptor(7, Obis(1, 0, 99, 1, 0, 255), 4)
 ClientFactory = Callable[[argparse.Namespace], Awaitable[DlmsClient]]
 
 
@@ -52,6 +47,12 @@ def add_write_parsers(commands: Any, connection_options: Callable[[Any], None]) 
         "sync-clock", help="set the meter's clock (0-0:1.0.0) to this machine's time"
     )
     connection_options(sync)
+    sync.add_argument(
+        "--allow-gap",
+        action="store_true",
+        help="set the clock even when it is off by a load-profile capture period or more "
+        "(the profile then loses or repeats the intervals in between)",
+    )
 
 
 def _value(text: str) -> Data:
@@ -106,40 +107,26 @@ async def call(args: argparse.Namespace, make_client: ClientFactory) -> int:
     return EXIT_OK
 
 
-async def _offset(client: DlmsClient) -> float:
-    """The meter's clock minus ours, in seconds (to the read's round trip)."""
-    data = await client.get(CLOCK_TIME)
-    if not isinstance(data.value, bytes):
-        raise DecodeError("the clock's time is not an octet string")
-    meter = CosemDateTime.from_bytes(data.value).to_datetime(dt.datetime.now().astimezone().tzinfo)
-    return (meter - dt.datetime.now(dt.UTC)).total_seconds()
-
-
 async def sync_clock(args: argparse.Namespace, make_client: ClientFactory) -> int:
-    """shift_time when the meter offers it and the offset is within its range (the clock
-    moves by the difference and no more); else a SET of the time."""
+    """shift_time when the meter offers it and the offset is within its range, else a SET
+    of the time; never across a capture of the load profile 1-0:99.1.0 (its capture period
+    read first, when the meter has one): the move waits for it, a minute at most."""
     async with await make_client(args) as client:
-        before = await _offset(client)
-        method = "shift_time"
         try:
-            if abs(before) > SHIFT_LIMIT_S:
-                raise ActionError("beyond shift_time's range", result=-1)
-            await client.action(SHIFT_TIME, Data(DataType.LONG, -round(before)))
-        except ActionError:
-            method = "set"
-            now = dt.datetime.fromtimestamp(time.time()).astimezone()
-            stamp = CosemDateTime.from_datetime(now.replace(microsecond=0))
-            try:
-                await client.set(CLOCK_TIME, Data(DataType.OCTET_STRING, stamp.to_bytes()))
-            except DataAccessError as err:
-                _print({"object": str(CLOCK_TIME), "error": data_access_result_name(err.result)})
-                return EXIT_REFUSED
-        after = await _offset(client)
-    _print(
-        {
-            "offset_before_s": round(before, 3),
-            "offset_after_s": round(after, 3),
-            "method": method,
-        }
-    )
+            period = (await client.get(CAPTURE_PERIOD)).value
+        except DlmsError:
+            period = None  # no load profile: no boundary to respect
+        try:
+            done = await synchronise_clock(
+                client,
+                capture_period=float(period) if isinstance(period, int) else None,
+                allow_gap=args.allow_gap,
+            )
+        except DataAccessError as err:
+            _print({"object": str(CLOCK_TIME), "error": data_access_result_name(err.result)})
+            return EXIT_REFUSED
+        except ClockSyncRefused as err:
+            _print({"object": str(CLOCK_TIME), "error": str(err)})
+            return EXIT_REFUSED
+    _print(done.to_json())
     return EXIT_OK

@@ -334,13 +334,19 @@ async def test_write_call_and_sync_clock_as_a_user_would(simulated_meter: str) -
     unknown = await _dlms("call", simulated_meter, *WRITER, "70/0.0.96.3.10.255/9")
     assert (unknown.returncode, _lines(unknown.stdout)[0]["error"]) == (1, "object-unavailable")
 
-    # A clock 5 minutes ahead is shifted back; one 50 minutes ahead is set.
-    for ahead, method in ((300, "shift_time"), (3000, "set")):
+    # A clock 8 s ahead is shifted back (waiting, if it must, for the load profile's
+    # capture); one 50 minutes ahead, beyond a capture period, only with --allow-gap.
+    for ahead, method in ((8, "shift_time"), (3000, "set")):
         skew = await _dlms(
             "write", simulated_meter, *WRITER, "8/0.0.1.0.0.255/2", _clock_json(ahead)
         )
         assert skew.returncode == 0, skew
-        synced = await _dlms("sync-clock", simulated_meter, *WRITER)
+        gap = ["--allow-gap"] if ahead > 900 else []
+        if gap:
+            refused = await _dlms("sync-clock", simulated_meter, *WRITER)
+            assert refused.returncode == 1
+            assert "capture period or more" in _lines(refused.stdout)[0]["error"]  # type: ignore[operator]
+        synced = await _dlms("sync-clock", simulated_meter, *WRITER, *gap)
         assert synced.returncode == 0, synced
         (result,) = _lines(synced.stdout)
         assert result["method"] == method

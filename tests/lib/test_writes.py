@@ -18,6 +18,7 @@ from libdlms import (
     Obis,
 )
 from libdlms.client import read_object_list
+from libdlms.client.clock_sync import ClockSyncRefused, boundary_wait, synchronise_clock
 from libdlms.codecs.acse import Mechanism
 from libdlms.codecs.axdr import Data, DataType, decode_data
 from libdlms.codecs.xdlms import (
@@ -209,3 +210,42 @@ async def test_the_object_list_says_what_may_be_written_and_called() -> None:
     assert elements[SERIAL.instance].writable_attributes == ()
     assert elements[RELAY].methods == (1, 2)
     assert elements[RELAY].to_json()["methods"] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("meter_time", "offset", "wait"),
+    [
+        (1000.0, 5.0, 0.0),  # 16:40 ahead by 5 s, no boundary (900 s) between
+        (902.0, 5.0, 4.0),  # ahead, already captured 900: wait until the true time passes it
+        (898.0, -5.0, 3.0),  # behind: 900 would be skipped; wait until the meter reaches it
+        (898.0, -1.0, 0.0),
+        (1799.5, -0.5, 1.5),  # behind by half a second, right before 1800
+    ],
+)
+def test_the_clock_waits_rather_than_cross_a_capture(
+    meter_time: float, offset: float, wait: float
+) -> None:
+    assert boundary_wait(meter_time, offset, 900) == wait
+    assert boundary_wait(meter_time, offset, None) == 0
+    assert boundary_wait(meter_time, 900, 900) == float("inf")
+
+
+async def test_synchronise_clock_by_shift_time_and_by_set() -> None:
+    sim = _meter()
+    async with _client(sim) as client:
+        sim.meter.clock_offset = 120
+        done = await synchronise_clock(client, capture_period=None)
+        assert done.method == "shift_time"
+        assert abs(done.offset_before_s - 120) < 2
+        assert abs(done.offset_after_s) < 2
+        sim.meter.clock_offset = -4000
+        with pytest.raises(ClockSyncRefused, match="capture period or more"):
+            await synchronise_clock(client, capture_period=900)
+        done = await synchronise_clock(client, capture_period=900, allow_gap=True)
+        assert done.method == "set"
+        assert abs(done.offset_after_s) < 2
+        # A boundary in the way and no patience for it: refused, the clock untouched.
+        sim.meter.clock_offset = 300
+        with pytest.raises(ClockSyncRefused, match="capture"):
+            await synchronise_clock(client, capture_period=60, max_wait=0)
+        assert sim.meter.clock_offset == 300
