@@ -40,7 +40,9 @@ from .client_factory import (
 )
 from .const import (
     CONF_KEEP_SESSION,
+    CONF_LOAD_PROFILE,
     CONF_MODEL,
+    DEFAULT_LOAD_PROFILE,
     DOMAIN,
     FAILURES_BEFORE_BACKOFF,
     LOGGER,
@@ -58,6 +60,7 @@ from .errors import (
 from .issues import async_update_issues
 from .libdlms import (
     AttributeDescriptor,
+    ClockSync,
     CosemDateTime,
     Data,
     DecodeError,
@@ -75,6 +78,7 @@ from .libdlms import (
     ObjectReading,
     normalize_url,
     read_object_list,
+    synchronise_clock,
 )
 from .values import MeterData, MonotonicFilter, obis_value
 
@@ -207,6 +211,22 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     async def async_read_attribute(self, descriptor: AttributeDescriptor) -> Data:
         """One attribute on demand, in its own session. Raises ``DlmsError``."""
         return await self.async_session(lambda client: client.get(descriptor))
+
+    async def async_sync_clock(self) -> ClockSync:
+        """The meter's clock set to ours, in its own session (``synchronise_clock``), never
+        across a capture of the entry's load profile (its capture period read first)."""
+        profile = Obis.parse(self.config_entry.options.get(CONF_LOAD_PROFILE, DEFAULT_LOAD_PROFILE))
+
+        async def sync(client: DlmsClient) -> ClockSync:
+            try:
+                period = (await client.get(AttributeDescriptor(7, profile, 4))).value
+            except DlmsError:
+                period = None  # no load profile: no capture to respect
+            return await synchronise_clock(
+                client, capture_period=float(period) if isinstance(period, int) else None
+            )
+
+        return await self.async_session(sync)
 
     async def async_access_rights(self) -> dict[Obis, ObjectListElement]:
         """What this entry's client may read, write and call: the association's object

@@ -125,7 +125,7 @@ async def test_entities_and_device(
     assert entry.translation_key == "active_energy_import"
     assert entry.options["sensor.private"]["suggested_unit_of_measurement"] == "kWh"
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
-    assert len(entries) == 9  # seven values, the last-successful-read and clock diagnostics
+    assert len(entries) == 10  # seven values, the last-read and clock diagnostics, the clock button
 
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, "12345678"), config_entry.entry_id
@@ -166,7 +166,11 @@ async def test_unique_ids_never_change(
         )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
+    entries = [
+        entry
+        for entry in er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
+        if entry.domain == "sensor"  # the clock button (new in 0.2.0) is the one addition
+    ]
     assert {entry.unique_id for entry in entries} == UNIQUE_IDS
     assert all(entry.entity_id.startswith("sensor.kept_") for entry in entries)
     assert hass.states.get("sensor.kept_12345678_1_0_1_8_0_255") is not None

@@ -6,19 +6,21 @@ refusals."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
 from libdlms.cosem.clock import CosemDateTime
 from simulator import MeterSimulator
 
-from ..conftest import SimulatorFactory
-from .conftest import make_entry
+from ..conftest import ManualClock, SimulatorFactory
+from .conftest import SERIAL, make_entry
 
 WRITER = {"client_address": 1, "authentication": "lls", "password": "12345678"}
 
@@ -145,3 +147,30 @@ async def test_the_meter_s_own_refusal(hass: HomeAssistant, writable: MeterSimul
             value={"type": "octet-string", "value": "00"},
         )
     assert refused.value.translation_key == "write_refused"
+
+
+async def _enabled_button(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """The clock button is disabled by default: enable it and reload the entry."""
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id("button", DOMAIN, f"{SERIAL}_sync_clock")
+    assert entity_id is not None
+    assert registry.async_get(entity_id).disabled_by is er.RegistryEntryDisabler.INTEGRATION  # type: ignore[union-attr]
+    registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    return entity_id
+
+
+async def test_the_clock_button(
+    hass: HomeAssistant, writable: MeterSimulator, meter_clock: ManualClock
+) -> None:
+    entry = await _entry(hass, writable)
+    entity_id = await _enabled_button(hass, entry)
+    # The simulated meter's clock is far in the past: a capture period or more off, so
+    # setting it would lose intervals of the load profile; refused, the clock untouched.
+    with pytest.raises(HomeAssistantError, match="capture period or more"):
+        await hass.services.async_call("button", "press", {"entity_id": entity_id}, blocking=True)
+    assert writable.meter.clock_offset == 0
+    meter_clock.now = time.time() + 3  # three seconds fast: shift_time brings it back
+    await hass.services.async_call("button", "press", {"entity_id": entity_id}, blocking=True)
+    assert -5 < writable.meter.clock_offset < -1
