@@ -36,6 +36,7 @@ from .const import (
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_CLIENT_ADDRESS_PRESET,
+    CONF_DISCONNECTOR,
     CONF_ENCRYPTION_KEY,
     CONF_INVOCATION_COUNTER,
     CONF_KEEP_SESSION,
@@ -54,6 +55,8 @@ from .const import (
     CONF_SILENCE,
     DEFAULT_CLIENT_ADDRESS,
     DEFAULT_OBIS_CODES,
+    DISCONNECT_CONTROL_CLASS,
+    DISCONNECTOR_OBIS,
     DOMAIN,
     LISTEN_SECONDS,
     METER_PRESET_CUSTOM,
@@ -593,6 +596,8 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 self._abort_if_unique_id_configured()
                 data = {**self._data, CONF_OBJECTS: objects}
+                if has_disconnector(self._classes):
+                    data[CONF_DISCONNECTOR] = True
                 return self.async_create_entry(title=f"Meter {self.unique_id}", data=data)
         defaults = [
             obis for code in DEFAULT_OBIS_CODES if (obis := Obis.parse(code)) in self._classes
@@ -746,6 +751,11 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
 PARITY_LETTER = {"none": "N", "even": "E", "odd": "O"}
 
 
+def has_disconnector(classes: Mapping[Obis, int]) -> bool:
+    """Whether the meter's object list has the disconnect control (offered as a switch)."""
+    return classes.get(DISCONNECTOR_OBIS) == DISCONNECT_CONTROL_CLASS
+
+
 def push_keys_only(data: Mapping[str, Any]) -> dict[str, Any]:
     """The keys typed before (kept when the port step is shown again after an error)."""
     return {key: data[key] for key in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY) if key in data}
@@ -840,6 +850,11 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
                         CONF_LOAD_PROFILE_IMPORT: user_input[CONF_LOAD_PROFILE_IMPORT],
                         CONF_LOAD_PROFILE: profile.dotted,
                         CONF_BACKFILL_DAYS: user_input[CONF_BACKFILL_DAYS],
+                        **(
+                            {CONF_DISCONNECTOR: has_disconnector(self._classes)}
+                            if self._classes
+                            else {}
+                        ),
                     }
                 )
         except FlowInputError as err:

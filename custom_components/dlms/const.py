@@ -27,6 +27,11 @@ CONF_AUTHENTICATION: Final = "authentication"
 CONF_OBIS_CODES: Final = "obis_codes"  # form field only
 CONF_OBJECTS: Final = "objects"  # entry data: [{"obis": "1.0.1.8.0.255", "class_id": 3}, ...]
 CONF_MODEL: Final = "model"  # entry data: the model detection read (mode E identification)
+# Entry data (and options): the meter's object list has a disconnect control (class 70,
+# 0-0:96.3.10.255), offered as a switch.
+CONF_DISCONNECTOR: Final = "disconnector"
+DISCONNECTOR_OBIS: Final = Obis(0, 0, 96, 3, 10, 255)
+DISCONNECT_CONTROL_CLASS: Final = 70
 
 AUTH_NONE: Final = "none"
 AUTH_LLS: Final = "lls"

@@ -128,6 +128,7 @@ def test_exceptions() -> None:
     keys = string_constants_after("translation_key", "coordinator.py")
     keys |= string_constants_after("translation_key", "services.py")
     keys |= string_constants_after("translation_key", "button.py") - set(EN["entity"]["button"])
+    keys |= string_constants_after("translation_key", "switch.py") - set(EN["entity"]["switch"])
     keys |= set(AUTH_FAILED_EXCEPTIONS.values()) | set(UPDATE_FAILED_EXCEPTIONS.values())
     keys |= set(SETUP_ERROR_EXCEPTIONS.values())
     assert keys == set(EN["exceptions"])

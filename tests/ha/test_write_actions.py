@@ -10,9 +10,11 @@ import time
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dlms.const import DOMAIN
@@ -21,6 +23,8 @@ from simulator import MeterSimulator
 
 from ..conftest import ManualClock, SimulatorFactory
 from .conftest import SERIAL, make_entry
+from .flow import fill, until
+from .test_config_flow import finish_objects_step, start_flow
 
 WRITER = {"client_address": 1, "authentication": "lls", "password": "12345678"}
 
@@ -30,8 +34,8 @@ async def writable(simulator_factory: SimulatorFactory) -> MeterSimulator:
     return await simulator_factory(password=b"12345678", writable=True)
 
 
-async def _entry(hass: HomeAssistant, sim: MeterSimulator) -> MockConfigEntry:
-    entry = make_entry(sim.url, **WRITER)
+async def _entry(hass: HomeAssistant, sim: MeterSimulator, **data: Any) -> MockConfigEntry:
+    entry = make_entry(sim.url, **WRITER, **data)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -174,3 +178,53 @@ async def test_the_clock_button(
     meter_clock.now = time.time() + 3  # three seconds fast: shift_time brings it back
     await hass.services.async_call("button", "press", {"entity_id": entity_id}, blocking=True)
     assert -5 < writable.meter.clock_offset < -1
+
+
+async def test_the_disconnector_switch(hass: HomeAssistant, writable: MeterSimulator) -> None:
+    """Offered because the flow found a disconnect control in the object list; disabled by
+    default; switched and read back; a refusal (locked) raises a repair issue that the next
+    switch that works clears."""
+    entry = await _entry(hass, writable, disconnector=True)
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id("switch", DOMAIN, f"{SERIAL}_disconnect_control")
+    assert entity_id is not None
+    registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await until(
+        hass, lambda: (state := hass.states.get(entity_id)) is not None and state.state == "on"
+    )
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["control_state"] == "connected"
+
+    await hass.services.async_call("switch", "turn_off", {"entity_id": entity_id}, blocking=True)
+    assert writable.meter.relay_connected is False
+    assert hass.states.get(entity_id).state == "off"  # type: ignore[union-attr]
+
+    writable.meter.relay_locked = True
+    with pytest.raises(HomeAssistantError, match="temporary-failure"):
+        await hass.services.async_call("switch", "turn_on", {"entity_id": entity_id}, blocking=True)
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, f"disconnect_refused_{entry.entry_id}") is not None
+    writable.meter.relay_locked = False
+    await hass.services.async_call("switch", "turn_on", {"entity_id": entity_id}, blocking=True)
+    assert writable.meter.relay_connected is True
+    assert issues.async_get_issue(DOMAIN, f"disconnect_refused_{entry.entry_id}") is None
+
+
+async def test_no_disconnector_no_switch(hass: HomeAssistant, writable: MeterSimulator) -> None:
+    entry = await _entry(hass, writable)  # the flow found no disconnect control
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("switch", DOMAIN, f"{SERIAL}_disconnect_control") is None
+
+
+async def test_the_flow_notes_a_disconnect_control(
+    hass: HomeAssistant, writable: MeterSimulator
+) -> None:
+    flow_id = await start_flow(hass)
+    result = await finish_objects_step(
+        hass, await fill(hass, flow_id, {"port": writable.url, **WRITER})
+    )
+    assert result["data"]["disconnector"] is True
