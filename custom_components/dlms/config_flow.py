@@ -36,6 +36,7 @@ from .const import (
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_CLIENT_ADDRESS_PRESET,
+    CONF_CLOCK_TOLERANCE,
     CONF_DISCONNECTOR,
     CONF_ENCRYPTION_KEY,
     CONF_INVOCATION_COUNTER,
@@ -850,6 +851,7 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
                         CONF_LOAD_PROFILE_IMPORT: user_input[CONF_LOAD_PROFILE_IMPORT],
                         CONF_LOAD_PROFILE: profile.dotted,
                         CONF_BACKFILL_DAYS: user_input[CONF_BACKFILL_DAYS],
+                        CONF_CLOCK_TOLERANCE: int(user_input.get(CONF_CLOCK_TOLERANCE, 0)),
                         **(
                             {CONF_DISCONNECTOR: has_disconnector(self._classes)}
                             if self._classes

@@ -141,6 +141,8 @@ DEFAULT_LOAD_PROFILE: Final = "1.0.99.1.0.255"
 DEFAULT_BACKFILL_DAYS: Final = 7
 # Keep one association open between polls (off: the port is free between polls).
 CONF_KEEP_SESSION: Final = "keep_session"
+# Keep the meter's clock within this many seconds of Home Assistant's (0: never set it).
+CONF_CLOCK_TOLERANCE: Final = "clock_tolerance"
 
 # Push meters (the meter sends by itself; the entry listens). ``mode`` is absent in entries
 # made before push existed: they poll.

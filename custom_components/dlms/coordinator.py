@@ -39,6 +39,7 @@ from .client_factory import (
     uses_invocation_counter,
 )
 from .const import (
+    CONF_CLOCK_TOLERANCE,
     CONF_KEEP_SESSION,
     CONF_LOAD_PROFILE,
     CONF_MODEL,
@@ -61,6 +62,7 @@ from .issues import async_update_issues
 from .libdlms import (
     AttributeDescriptor,
     ClockSync,
+    ClockSyncRefused,
     CosemDateTime,
     Data,
     DecodeError,
@@ -139,9 +141,12 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         self._access: dict[Obis, ObjectListElement] | None = None
         self._object_errors: dict[str, str] = {}
         self._monotonic = MonotonicFilter(entry.title)
-        # The meter's clock minus Home Assistant's, in seconds, when its sensor wants it.
+        # The meter's clock minus Home Assistant's, in seconds, when its sensor wants it or
+        # the clock is kept within ``clock_tolerance`` seconds (0: never set).
         self.read_clock = False
         self.clock_offset: float | None = None
+        self.clock_tolerance = int(entry.options.get(CONF_CLOCK_TOLERANCE, 0))
+        self._keeping_clock = False
 
     @override
     async def _async_setup(self) -> None:
@@ -212,7 +217,42 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         """One attribute on demand, in its own session. Raises ``DlmsError``."""
         return await self.async_session(lambda client: client.get(descriptor))
 
-    async def async_sync_clock(self) -> ClockSync:
+    def _keep_clock(self) -> None:
+        """After a poll: set the meter's clock when it is off by more than the tolerance
+        (in the background, after the poll's session; at most one at a time)."""
+        offset = self.clock_offset
+        if not self.clock_tolerance or offset is None or abs(offset) <= self.clock_tolerance:
+            return
+        if self._keeping_clock:
+            return
+        self._keeping_clock = True
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_keep_clock(), f"{self.name} clock"
+        )
+
+    async def _async_keep_clock(self) -> None:
+        try:
+            done = await self.async_sync_clock(max_wait=0)
+        except ClockSyncRefused as err:
+            # A capture is in the way: a later poll tries again.
+            LOGGER.debug("%s: clock not set now: %s", self.name, err)
+        except DlmsError as err:
+            # The meter will not have it (a utility meter, a client that may not): stop
+            # trying until the entry is reloaded, rather than ask at every poll.
+            LOGGER.warning("%s: the meter refused to have its clock set: %s", self.name, err)
+            self.clock_tolerance = 0
+        else:
+            LOGGER.info(
+                "%s: clock set by %s, %+.1f s off before",
+                self.name,
+                done.method,
+                done.offset_before_s,
+            )
+            self.clock_offset = round(done.offset_after_s, 1)
+        finally:
+            self._keeping_clock = False
+
+    async def async_sync_clock(self, max_wait: float = 60.0) -> ClockSync:
         """The meter's clock set to ours, in its own session (``synchronise_clock``), never
         across a capture of the entry's load profile (its capture period read first)."""
         profile = Obis.parse(self.config_entry.options.get(CONF_LOAD_PROFILE, DEFAULT_LOAD_PROFILE))
@@ -223,7 +263,9 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
             except DlmsError:
                 period = None  # no load profile: no capture to respect
             return await synchronise_clock(
-                client, capture_period=float(period) if isinstance(period, int) else None
+                client,
+                capture_period=float(period) if isinstance(period, int) else None,
+                max_wait=max_wait,
             )
 
         return await self.async_session(sync)
@@ -297,6 +339,7 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
         if identity is not None:
             self._set_identity(*identity)
         published = self._publish(readings)
+        self._keep_clock()
         await async_update_issues(self.hass, entry, None)
         self.consecutive_failures = 0
         self.last_read = dt_util.utcnow()
@@ -309,9 +352,10 @@ class DlmsCoordinator(DataUpdateCoordinator[MeterData]):
     ) -> tuple[tuple[str | None, str | None, str | None] | None, list[ObjectReading]]:
         """One poll's reads: the identity the first time, then every object."""
         identity = await read_identity(client) if self._identity is None else None
-        refs = [*self.refs, CLOCK_REF] if self.read_clock else self.refs
+        clock = self.read_clock or self.clock_tolerance > 0
+        refs = [*self.refs, CLOCK_REF] if clock else self.refs
         readings = await self.reader.read(client, refs)
-        if self.read_clock:
+        if clock:
             self.clock_offset = self._clock_offset(readings.pop())
         return identity, readings
 

@@ -45,6 +45,7 @@ from .const import (
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_CLIENT_ADDRESS_PRESET,
+    CONF_CLOCK_TOLERANCE,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
@@ -229,5 +230,8 @@ def options_schema(
                 CONF_BACKFILL_DAYS,
                 default=int(options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)),
             ): _number(0, 365, "d"),
+            probatio.Required(
+                CONF_CLOCK_TOLERANCE, default=int(options.get(CONF_CLOCK_TOLERANCE, 0))
+            ): _number(0, 900, "s"),
         }
     )

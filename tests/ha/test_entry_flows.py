@@ -234,6 +234,7 @@ async def test_options_scan_interval_and_objects(
         "load_profile_import": True,
         "load_profile": "1.0.99.1.0.255",
         "backfill_days": 7,
+        "clock_tolerance": 0,  # the meter's clock is never set
         # The object list read for the form has no disconnect control: no switch.
         "disconnector": False,
     }

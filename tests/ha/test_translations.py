@@ -107,6 +107,7 @@ def test_form_fields() -> None:
             "load_profile_import",
             "load_profile",
             "backfill_days",
+            "clock_tolerance",
         }
     )
 

@@ -228,3 +228,33 @@ async def test_the_flow_notes_a_disconnect_control(
         hass, await fill(hass, flow_id, {"port": writable.url, **WRITER})
     )
     assert result["data"]["disconnector"] is True
+
+
+async def test_the_clock_is_kept_within_the_tolerance(
+    hass: HomeAssistant, writable: MeterSimulator, meter_clock: ManualClock
+) -> None:
+    meter_clock.now = time.time() + 4  # four seconds fast
+    entry = make_entry(writable.url, **WRITER)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={"clock_tolerance": 2})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await until(hass, lambda: writable.meter.clock_offset != 0)
+    assert -6 < writable.meter.clock_offset < -2  # set back by shift_time after the poll
+    coordinator = entry.runtime_data.coordinator
+    await until(hass, lambda: not coordinator._keeping_clock)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_meter_that_refuses_its_clock_is_left_alone(
+    hass: HomeAssistant, simulator_factory: SimulatorFactory, meter_clock: ManualClock
+) -> None:
+    sim = await simulator_factory(writable=True)  # the public client may not write
+    meter_clock.now = time.time() + 4
+    entry = make_entry(sim.url)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={"clock_tolerance": 2})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    coordinator = entry.runtime_data.coordinator
+    await until(hass, lambda: coordinator.clock_tolerance == 0)  # tried once, then stopped
+    assert sim.meter.clock_offset == 0
+    await hass.config_entries.async_unload(entry.entry_id)
