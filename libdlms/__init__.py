@@ -38,6 +38,8 @@ from .client import (
     read_object_list,
 )
 from .client.clock_sync import ClockSync, ClockSyncRefused, synchronise_clock
+from .security.ecdsa import load_private_key as ecdsa_private_key_from_pem
+from .security.ecdsa import load_public_key as ecdsa_public_key_from_pem
 from .client.detection import (
     AddressCandidate,
     Attempt,
@@ -210,6 +212,8 @@ __all__ = [
     "__version__",
     "data_from_json",
     "detect",
+    "ecdsa_private_key_from_pem",
+    "ecdsa_public_key_from_pem",
     "is_wrapper_url",
     "key_length",
     "load_detection_facts",

@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from homeassistant.const import CONF_PASSWORD, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     ADDRESS_SIZE_AUTO,
+    AUTH_HLS_ECDSA,
     AUTH_HLS_GMAC,
     AUTH_HLS_SHA256,
     AUTH_NONE,
@@ -28,12 +30,14 @@ from .const import (
     CONF_AUTHENTICATION_KEY,
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
+    CONF_CLIENT_PRIVATE_KEY,
     CONF_ENCRYPTION_KEY,
     CONF_MODE_E,
     CONF_SECURITY_POLICY,
     CONF_SECURITY_SUITE,
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
+    CONF_SERVER_PUBLIC_KEY,
     CONF_SYSTEM_TITLE,
     DOMAIN,
     POLICY_NONE,
@@ -49,6 +53,8 @@ from .libdlms import (
     SecurityKeys,
     SecurityPolicy,
     Transport,
+    ecdsa_private_key_from_pem,
+    ecdsa_public_key_from_pem,
     manufacturer_name,
     normalize_url,
     transport_for_url,
@@ -75,7 +81,10 @@ def uses_invocation_counter(data: Mapping[str, Any]) -> bool:
 
 def is_secured(data: Mapping[str, Any]) -> bool:
     """Whether these settings use keys or a system title (the security step was shown)."""
-    return uses_invocation_counter(data) or data.get(CONF_AUTHENTICATION) == AUTH_HLS_SHA256
+    return uses_invocation_counter(data) or data.get(CONF_AUTHENTICATION) in (
+        AUTH_HLS_SHA256,
+        AUTH_HLS_ECDSA,
+    )
 
 
 def _hex(data: Mapping[str, Any], key: str) -> bytes | None:
@@ -89,6 +98,20 @@ def security_keys(data: Mapping[str, Any]) -> SecurityKeys | None:
     if encryption_key is None:
         return None
     return SecurityKeys(encryption_key, _hex(data, CONF_AUTHENTICATION_KEY))
+
+
+def signing_key(data: Mapping[str, Any]) -> ec.EllipticCurvePrivateKey | None:
+    """The client's HLS-ECDSA signing key (PEM in the entry), or None."""
+    pem = data.get(CONF_CLIENT_PRIVATE_KEY)
+    suite = int(data.get(CONF_SECURITY_SUITE, 1))
+    return ecdsa_private_key_from_pem(pem, suite=suite) if pem else None
+
+
+def meter_public_key(data: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | None:
+    """The meter's HLS-ECDSA public key (PEM key or certificate in the entry), or None."""
+    pem = data.get(CONF_SERVER_PUBLIC_KEY)
+    suite = int(data.get(CONF_SECURITY_SUITE, 1))
+    return ecdsa_public_key_from_pem(pem, suite=suite) if pem else None
 
 
 def client_settings(data: Mapping[str, Any], *, public: bool = False) -> ClientSettings:
@@ -119,6 +142,8 @@ def client_settings(data: Mapping[str, Any], *, public: bool = False) -> ClientS
         security_suite=0 if public else int(data.get(CONF_SECURITY_SUITE, 0)),
         keys=None if public else security_keys(data),
         client_system_title=None if public else _hex(data, CONF_SYSTEM_TITLE),
+        client_signing_key=None if public else signing_key(data),
+        server_public_key=None if public else meter_public_key(data),
         # SET and ACTION proposed too, for the write and call actions; a meter grants what
         # it offers this client.
         writes=not public,

@@ -39,6 +39,7 @@ AUTH_HLS_MD5: Final = "hls_md5"
 AUTH_HLS_SHA1: Final = "hls_sha1"
 AUTH_HLS_GMAC: Final = "hls_gmac"
 AUTH_HLS_SHA256: Final = "hls_sha256"
+AUTH_HLS_ECDSA: Final = "hls_ecdsa"
 AUTHENTICATIONS: Final = [
     AUTH_NONE,
     AUTH_LLS,
@@ -46,6 +47,7 @@ AUTHENTICATIONS: Final = [
     AUTH_HLS_SHA1,
     AUTH_HLS_GMAC,
     AUTH_HLS_SHA256,
+    AUTH_HLS_ECDSA,
 ]
 
 # Security (IEC 62056-5-3 security setup): the policy, the suite and the keys.
@@ -54,6 +56,10 @@ CONF_SECURITY_SUITE: Final = "security_suite"
 CONF_ENCRYPTION_KEY: Final = "encryption_key"
 CONF_AUTHENTICATION_KEY: Final = "authentication_key"
 CONF_SYSTEM_TITLE: Final = "system_title"
+# HLS-ECDSA (security suites 1 and 2): the client's signing key and the meter's public key or
+# certificate, as PEM text.
+CONF_CLIENT_PRIVATE_KEY: Final = "client_private_key"
+CONF_SERVER_PUBLIC_KEY: Final = "server_public_key"
 CONF_IC_SOURCE: Final = "invocation_counter_source"
 CONF_IC_OBIS: Final = "invocation_counter_obis"
 CONF_INVOCATION_COUNTER: Final = "invocation_counter"  # the next value after the flow's probe

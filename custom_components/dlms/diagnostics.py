@@ -11,11 +11,24 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_AUTHENTICATION_KEY, CONF_ENCRYPTION_KEY, CONF_SYSTEM_TITLE
+from .const import (
+    CONF_AUTHENTICATION_KEY,
+    CONF_CLIENT_PRIVATE_KEY,
+    CONF_ENCRYPTION_KEY,
+    CONF_SERVER_PUBLIC_KEY,
+    CONF_SYSTEM_TITLE,
+)
 from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .push_diagnostics import push_diagnostics
 
-TO_REDACT = {CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY, CONF_SYSTEM_TITLE}
+TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_ENCRYPTION_KEY,
+    CONF_AUTHENTICATION_KEY,
+    CONF_SYSTEM_TITLE,
+    CONF_CLIENT_PRIVATE_KEY,
+    CONF_SERVER_PUBLIC_KEY,
+}
 
 
 async def async_get_config_entry_diagnostics(

@@ -15,6 +15,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_PORT
 from .client_factory import build_client, is_secured
 from .const import (
     ADDRESS_SIZE_AUTO,
+    AUTH_HLS_ECDSA,
     AUTH_HLS_GMAC,
     AUTH_NONE,
     BAUDRATE,
@@ -25,6 +26,7 @@ from .const import (
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_CLIENT_ADDRESS_PRESET,
+    CONF_CLIENT_PRIVATE_KEY,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
     CONF_IC_SOURCE,
@@ -36,6 +38,7 @@ from .const import (
     CONF_SECURITY_SUITE,
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
+    CONF_SERVER_PUBLIC_KEY,
     CONF_SYSTEM_TITLE,
     DEFAULT_IC_OBIS,
     DEFAULT_SYSTEM_TITLE,
@@ -53,6 +56,8 @@ from .libdlms import (
     Mechanism,
     Obis,
     SecurityKeys,
+    ecdsa_private_key_from_pem,
+    ecdsa_public_key_from_pem,
     key_length,
 )
 
@@ -73,7 +78,15 @@ ADDRESS_FIELDS = frozenset(
 SECURITY_FIELDS = frozenset({CONF_SECURITY_SUITE, CONF_SYSTEM_TITLE, CONF_IC_SOURCE, CONF_IC_OBIS})
 
 # Security fields never shown again as suggested values.
-SECRET_FIELDS = frozenset({CONF_PASSWORD, CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY})
+SECRET_FIELDS = frozenset(
+    {
+        CONF_PASSWORD,
+        CONF_ENCRYPTION_KEY,
+        CONF_AUTHENTICATION_KEY,
+        CONF_CLIENT_PRIVATE_KEY,
+        CONF_SERVER_PUBLIC_KEY,
+    }
+)
 
 
 class FlowInputError(Exception):
@@ -225,11 +238,36 @@ def security_data_from_input(
     if CONF_AUTHENTICATION_KEY in result and CONF_ENCRYPTION_KEY not in result:
         raise FlowInputError(CONF_ENCRYPTION_KEY, "key_required")
 
+    if authentication == AUTH_HLS_ECDSA:
+        result |= _ecdsa_keys(
+            secret(CONF_CLIENT_PRIVATE_KEY), secret(CONF_SERVER_PUBLIC_KEY), suite
+        )
+
     result[CONF_IC_SOURCE] = user_input.get(CONF_IC_SOURCE, IC_SOURCE_PERSISTED)
     if result[CONF_IC_SOURCE] == IC_SOURCE_METER:
         code = str(user_input.get(CONF_IC_OBIS) or DEFAULT_IC_OBIS)
         result[CONF_IC_OBIS] = parse_obis(CONF_IC_OBIS, code).dotted
     return result
+
+
+def _ecdsa_keys(private_pem: str, public_pem: str, suite: int) -> dict[str, str]:
+    """HLS-ECDSA's keys as PEM, each loaded and checked against the suite's curve (suite 1
+    P-256, 2 P-384) before any I/O."""
+    if suite not in (1, 2):
+        raise FlowInputError(CONF_SECURITY_SUITE, "ecdsa_suite")
+    keys = {}
+    for field, text, load in (
+        (CONF_CLIENT_PRIVATE_KEY, private_pem, ecdsa_private_key_from_pem),
+        (CONF_SERVER_PUBLIC_KEY, public_pem, ecdsa_public_key_from_pem),
+    ):
+        if not text:
+            raise FlowInputError(field, "key_required")
+        try:
+            load(text, suite=suite)
+        except DlmsError as err:
+            raise FlowInputError(field, "ecdsa_key_invalid", reason=str(err)) from None
+        keys[field] = text.strip()
+    return keys
 
 
 def reauth_updates(data: Mapping[str, Any], user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,6 +279,11 @@ def reauth_updates(data: Mapping[str, Any], user_input: Mapping[str, Any]) -> di
     for field in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY):
         if field in user_input:
             updates[field] = _key(field, str(user_input[field]).strip(), suite).hex()
+    if CONF_CLIENT_PRIVATE_KEY in user_input:
+        keys = _ecdsa_keys(
+            str(user_input[CONF_CLIENT_PRIVATE_KEY]), str(data[CONF_SERVER_PUBLIC_KEY]), suite
+        )
+        updates[CONF_CLIENT_PRIVATE_KEY] = keys[CONF_CLIENT_PRIVATE_KEY]
     if CONF_IC_SOURCE in user_input:
         updates[CONF_IC_SOURCE] = user_input[CONF_IC_SOURCE]
         if user_input[CONF_IC_SOURCE] == IC_SOURCE_METER and not data.get(CONF_IC_OBIS):

@@ -45,6 +45,7 @@ from .const import (
     CONF_BAUDRATE,
     CONF_CLIENT_ADDRESS,
     CONF_CLIENT_ADDRESS_PRESET,
+    CONF_CLIENT_PRIVATE_KEY,
     CONF_CLOCK_TOLERANCE,
     CONF_ENCRYPTION_KEY,
     CONF_IC_OBIS,
@@ -59,6 +60,7 @@ from .const import (
     CONF_SECURITY_SUITE,
     CONF_SERVER_LOGICAL_ADDRESS,
     CONF_SERVER_PHYSICAL_ADDRESS,
+    CONF_SERVER_PUBLIC_KEY,
     CONF_SYSTEM_TITLE,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_CLIENT_ADDRESS,
@@ -130,6 +132,8 @@ ADDRESSING_SCHEMA = probatio.Schema(
 )
 
 _SECRET_TEXT = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+# PEM keys and certificates: several lines (not shown again: they are kept as secrets).
+_PEM_TEXT = TextSelector(TextSelectorConfig(multiline=True))
 
 SECURITY_SCHEMA = probatio.Schema(
     {
@@ -145,6 +149,8 @@ SECURITY_SCHEMA = probatio.Schema(
         ),
         probatio.Optional(CONF_ENCRYPTION_KEY): _SECRET_TEXT,
         probatio.Optional(CONF_AUTHENTICATION_KEY): _SECRET_TEXT,
+        probatio.Optional(CONF_CLIENT_PRIVATE_KEY): _PEM_TEXT,
+        probatio.Optional(CONF_SERVER_PUBLIC_KEY): _PEM_TEXT,
         probatio.Required(CONF_SYSTEM_TITLE, default=DEFAULT_SYSTEM_TITLE): TextSelector(),
         probatio.Required(CONF_IC_SOURCE, default=IC_SOURCE_PERSISTED): _dropdown(
             IC_SOURCES, CONF_IC_SOURCE
@@ -171,6 +177,8 @@ def reauth_schema(data: Mapping[str, Any]) -> probatio.Schema:
         fields[probatio.Required(CONF_ENCRYPTION_KEY)] = _SECRET_TEXT
     if data.get(CONF_AUTHENTICATION_KEY):
         fields[probatio.Required(CONF_AUTHENTICATION_KEY)] = _SECRET_TEXT
+    if data.get(CONF_CLIENT_PRIVATE_KEY):
+        fields[probatio.Required(CONF_CLIENT_PRIVATE_KEY)] = _PEM_TEXT
     if uses_invocation_counter(data):
         # A meter that saw higher counters refuses the association like wrong keys do.
         fields[

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
@@ -71,3 +72,34 @@ def verify(
         public_key.verify(encode_dss_signature(r, s), data, ec.ECDSA(algorithm))
     except InvalidSignature:
         raise DecipheringError("the signature does not verify") from None
+
+
+def load_private_key(pem: str, *, suite: int) -> ec.EllipticCurvePrivateKey:
+    """The client's signing key from PEM (PKCS#8 or SEC 1), on the suite's curve; a key that
+    does not load, is not EC, or is on another curve raises ``ConfigurationError``."""
+    try:
+        key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
+    except (ValueError, TypeError) as err:
+        raise ConfigurationError(f"not a PEM private key without a password: {err}") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ConfigurationError("the private key is not an elliptic-curve key")
+    _suite(suite, key.curve)
+    return key
+
+
+def load_public_key(pem: str, *, suite: int) -> ec.EllipticCurvePublicKey:
+    """The meter's public key from PEM: a public key or an X.509 certificate, on the
+    suite's curve; anything else raises ``ConfigurationError``."""
+    data = pem.strip().encode()
+    key: object
+    try:
+        if b"CERTIFICATE" in data:
+            key = x509.load_pem_x509_certificate(data).public_key()
+        else:
+            key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as err:
+        raise ConfigurationError(f"not a PEM public key or certificate: {err}") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ConfigurationError("the meter's key is not an elliptic-curve key")
+    _suite(suite, key.curve)
+    return key

@@ -80,6 +80,7 @@ def test_form_fields() -> None:
             "security_policy": "authenticated-encryption",
             "encryption_key": "00" * 16,
             "authentication_key": "00" * 16,
+            "client_private_key": "-----BEGIN PRIVATE KEY-----",  # an HLS-ECDSA entry's
         }
     )
     steps = {
