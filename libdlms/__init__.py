@@ -38,8 +38,6 @@ from .client import (
     read_object_list,
 )
 from .client.clock_sync import ClockSync, ClockSyncRefused, synchronise_clock
-from .security.ecdsa import load_private_key as ecdsa_private_key_from_pem
-from .security.ecdsa import load_public_key as ecdsa_public_key_from_pem
 from .client.detection import (
     AddressCandidate,
     Attempt,
@@ -106,6 +104,8 @@ from .security import (
     SecurityPolicy,
     key_length,
 )
+from .security.ecdsa import load_private_key as ecdsa_private_key_from_pem
+from .security.ecdsa import load_public_key as ecdsa_public_key_from_pem
 from .session.push import (
     BytesSkipped,
     Framing,

@@ -382,6 +382,8 @@ async def test_rest_api_flow(
         "security_suite",
         "encryption_key",
         "authentication_key",
+        "client_private_key",
+        "server_public_key",
         "system_title",
         "invocation_counter_source",
         "invocation_counter_obis",
