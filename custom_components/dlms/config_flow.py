@@ -56,8 +56,6 @@ from .const import (
     CONF_SILENCE,
     DEFAULT_CLIENT_ADDRESS,
     DEFAULT_OBIS_CODES,
-    DISCONNECT_CONTROL_CLASS,
-    DISCONNECTOR_OBIS,
     DOMAIN,
     LISTEN_SECONDS,
     METER_PRESET_CUSTOM,
@@ -114,7 +112,13 @@ from .libdlms import (
     load_push_presets,
 )
 from .obis_catalogue import async_object_labels, offered_objects
-from .probe import PROBE_ERROR_STEPS, async_probe, async_probe_entry, probe_error
+from .probe import (
+    PROBE_ERROR_STEPS,
+    async_probe,
+    async_probe_entry,
+    note_disconnector,
+    probe_error,
+)
 from .push_flow import (
     CONF_VALUES,
     PUSH_KEYS_SCHEMA,
@@ -360,6 +364,7 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
                         await self.async_set_unique_id(serial)
                         self._abort_if_unique_id_configured()
                         self._classes = object_classes(found)
+                        note_disconnector(self._data, found.objects or ())
                         return await self.async_step_objects()
                 if (result := await self._async_probe(errors, placeholders, "client")) is not None:
                     return result
@@ -597,8 +602,6 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 self._abort_if_unique_id_configured()
                 data = {**self._data, CONF_OBJECTS: objects}
-                if has_disconnector(self._classes):
-                    data[CONF_DISCONNECTOR] = True
                 return self.async_create_entry(title=f"Meter {self.unique_id}", data=data)
         defaults = [
             obis for code in DEFAULT_OBIS_CODES if (obis := Obis.parse(code)) in self._classes
@@ -752,11 +755,6 @@ class DlmsConfigFlow(ConfigFlow, domain=DOMAIN):
 PARITY_LETTER = {"none": "N", "even": "E", "odd": "O"}
 
 
-def has_disconnector(classes: Mapping[Obis, int]) -> bool:
-    """Whether the meter's object list has the disconnect control (offered as a switch)."""
-    return classes.get(DISCONNECTOR_OBIS) == DISCONNECT_CONTROL_CLASS
-
-
 def push_keys_only(data: Mapping[str, Any]) -> dict[str, Any]:
     """The keys typed before (kept when the port step is shown again after an error)."""
     return {key: data[key] for key in (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY) if key in data}
@@ -774,6 +772,9 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
 
     def __init__(self) -> None:
         self._classes: dict[Obis, int] | None = None
+        # Whether the object list read for the form lets the client operate the
+        # disconnector (None: not read in this options flow).
+        self._disconnector: bool | None = None
 
     async def _async_object_list(self, errors: dict[str, str]) -> dict[Obis, int]:
         """The meter's objects, read once per options flow; {} with ``errors`` filled when
@@ -782,6 +783,7 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
             data = dict(self.config_entry.data)
             try:
                 _, self._classes = await async_probe_entry(self.hass, self.config_entry, data)
+                self._disconnector = bool(data.get(CONF_DISCONNECTOR, False))
             except Exception as err:  # every failure becomes a form error (probe_error says which)
                 errors["base"] = probe_error(err, data)
                 return {}
@@ -853,8 +855,8 @@ class DlmsOptionsFlow(OptionsFlowWithReload):
                         CONF_BACKFILL_DAYS: user_input[CONF_BACKFILL_DAYS],
                         CONF_CLOCK_TOLERANCE: int(user_input.get(CONF_CLOCK_TOLERANCE, 0)),
                         **(
-                            {CONF_DISCONNECTOR: has_disconnector(self._classes)}
-                            if self._classes
+                            {CONF_DISCONNECTOR: self._disconnector}
+                            if self._disconnector is not None
                             else {}
                         ),
                     }

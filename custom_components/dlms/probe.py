@@ -7,7 +7,7 @@ settings (or read its object list) and keep that entry's invocation counter goin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -16,11 +16,24 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 
 from .client_factory import build_client, port_lock, read_identity, uses_invocation_counter
-from .const import CONF_INVOCATION_COUNTER, LOGGER
+from .const import (
+    CONF_DISCONNECTOR,
+    CONF_INVOCATION_COUNTER,
+    DISCONNECT_CONTROL_CLASS,
+    DISCONNECTOR_OBIS,
+    LOGGER,
+)
 from .coordinator import DlmsConfigEntry, DlmsCoordinator
 from .counter_store import CounterStore, counter_after_meter
 from .errors import error_key
-from .libdlms import DecodeError, DlmsError, InvocationCounter, Obis, read_object_list
+from .libdlms import (
+    DecodeError,
+    DlmsError,
+    InvocationCounter,
+    Obis,
+    ObjectListElement,
+    read_object_list,
+)
 
 # Where a failed connection test sends the user back to: the step whose fields cause it
 # (the others are shown on the security step, the last before the test).
@@ -59,12 +72,29 @@ async def async_probe(
         finally:
             if counter is not None:
                 data[CONF_INVOCATION_COUNTER] = counter.value
+    note_disconnector(data, object_list)
     # The serial number identifies the meter; a meter without one has at least its
     # logical device name (mandatory in every logical device).
     identifier = serial or logical_device_name
     if identifier is None:
         raise DecodeError("the meter gives neither a serial number nor a logical device name")
     return identifier, {element.logical_name: element.class_id for element in object_list}
+
+
+def note_disconnector(data: dict[str, Any], object_list: Iterable[ObjectListElement]) -> None:
+    """Leave in ``data`` whether this client may operate the meter's disconnect control
+    (both remote_disconnect and remote_reconnect granted by the object list): the entry
+    then offers it as a switch."""
+    operable = any(
+        element.logical_name == DISCONNECTOR_OBIS
+        and element.class_id == DISCONNECT_CONTROL_CLASS
+        and {1, 2} <= set(element.methods)
+        for element in object_list
+    )
+    if operable:
+        data[CONF_DISCONNECTOR] = True
+    else:
+        data.pop(CONF_DISCONNECTOR, None)
 
 
 async def async_probe_entry(
