@@ -20,18 +20,23 @@ from libdlms import (
 from libdlms.client import read_object_list
 from libdlms.client.clock_sync import ClockSyncRefused, boundary_wait, synchronise_clock
 from libdlms.codecs.acse import Mechanism
-from libdlms.codecs.axdr import Data, DataType, decode_data
+from libdlms.codecs.axdr import Data, DataType, decode_data, encode_data
 from libdlms.codecs.xdlms import (
+    ActionRequestNextPblock,
     ActionResponseNextPblock,
     ActionResponseNormal,
+    ActionResponseWithOptionalData,
+    ActionResponseWithPblock,
     ActionResult,
     DataAccessResult,
     MethodDescriptor,
     SetResponseDatablock,
     SetResponseLastDatablock,
+    SetResponseLastDatablockWithList,
     decode_action_request,
     decode_set_request,
 )
+from libdlms.codecs.xdlms._fields import DataBlockSA
 from libdlms.cosem.clock import CosemDateTime
 from libdlms.errors import LocalProtocolError, RemoteProtocolError
 from libdlms.session.writes import ActionCompleted, ActionExchange, SetCompleted, SetExchange
@@ -249,3 +254,41 @@ async def test_synchronise_clock_by_shift_time_and_by_set() -> None:
         with pytest.raises(ClockSyncRefused, match="capture"):
             await synchronise_clock(client, capture_period=60, max_wait=0)
         assert sim.meter.clock_offset == 300
+
+
+def test_long_return_parameters_come_in_blocks_and_are_joined() -> None:
+    returned = ActionResponseWithOptionalData(
+        ActionResult.SUCCESS, Data(DataType.OCTET_STRING, bytes(range(200)))
+    ).encode()
+    action = ActionExchange(SHIFT_TIME, None, 0xC1, max_apdu=128)
+    halves = [returned[:90], returned[90:]]
+    ask = action.receive(ActionResponseWithPblock(DataBlockSA(False, 1, halves[0]), 0xC1))
+    assert isinstance(ask, bytes)
+    assert decode_action_request(ask) == ActionRequestNextPblock(1, 0xC1)
+    done = action.receive(ActionResponseWithPblock(DataBlockSA(True, 2, halves[1]), 0xC1))
+    assert done == ActionCompleted(
+        ActionResult.SUCCESS, Data(DataType.OCTET_STRING, bytes(range(200)))
+    )
+    with pytest.raises(RemoteProtocolError, match="expected return block 1"):
+        ActionExchange(SHIFT_TIME, None, 0xC1, 128).receive(
+            ActionResponseWithPblock(DataBlockSA(True, 2, b""), 0xC1)
+        )
+
+
+def test_a_long_set_with_list_goes_in_blocks_of_its_values() -> None:
+    values = [Data(DataType.OCTET_STRING, bytes(150)), Data(DataType.OCTET_STRING, b"x")]
+    exchange = SetExchange([METERING_POINT, SERIAL], values, 0xC1, max_apdu=128)
+    first = decode_set_request(exchange.first)
+    assert first.CHOICE == 5  # with-list and first datablock
+    raw = bytearray(first.datablock.raw_data)  # type: ignore[union-attr]
+    for number in range(1, exchange.blocks):
+        following = exchange.receive(SetResponseDatablock(number, 0xC1))
+        assert isinstance(following, bytes)
+        raw += decode_set_request(following).datablock.raw_data  # type: ignore[union-attr]
+    assert raw == b"\x02" + b"".join(encode_data(v) for v in values)
+    done = exchange.receive(
+        SetResponseLastDatablockWithList(
+            (DataAccessResult.SUCCESS, DataAccessResult.READ_WRITE_DENIED), exchange.blocks
+        )
+    )
+    assert done == SetCompleted((DataAccessResult.SUCCESS, DataAccessResult.READ_WRITE_DENIED))
